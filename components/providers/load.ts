@@ -2,25 +2,83 @@
  * Dynamic providers that load their implementation at run time.
  *
  * Pulumi serializes a dynamic provider's closures into the state and runs them in its provider host,
- * a plain Node process. Serializing our whole implementation (DM client, mysql2, AWS SDK) would be
- * fragile and large, so the serialized provider captures two absolute paths only and, on each call,
- * registers TypeScript support (tsx) and requires the implementation module by path.
+ * a plain Node process started in the project folder. Serializing our implementation (DM client,
+ * mysql2, AWS SDK) would be fragile and large, so the serialized provider captures one path, relative
+ * to the project, and on each call registers TypeScript support (tsx) and requires the implementation
+ * by that path. A relative path keeps the state valid when the project is checked out elsewhere (CI).
  */
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
+/** The provider-host key under which Pulumi keeps the serialized provider in a resource's state. */
+const PROVIDER_KEY = "__provider";
+
+/**
+ * An error after which the resource is in a state worth recording (for example: tasks paused, VIP
+ * moved). The engine stores `properties` as the resource's outputs, so the next `pulumi up` sees them.
+ */
+export class PartialStateError extends Error {
+    constructor(
+        message: string,
+        readonly id: string,
+        readonly properties: Record<string, unknown>,
+    ) {
+        super(message);
+        this.name = "PartialStateError";
+    }
+}
+
+type AnyProvider = pulumi.dynamic.ResourceProvider<Record<string, unknown>, Record<string, unknown>>;
+
 /** Makes a dynamic provider whose every method is delegated to `export const provider` of `modulePath`. */
-export function loadProvider<T>(modulePath: string): pulumi.dynamic.ResourceProvider<T> {
-    const tsxApi = require.resolve("tsx/cjs/api");
-    const impl = (): pulumi.dynamic.ResourceProvider<T> => {
-        require(tsxApi).register();
-        return require(modulePath).provider;
+export function loadProvider(modulePath: string): pulumi.dynamic.ResourceProvider {
+    const relative = path.relative(process.cwd(), modulePath);
+    const impl = (): AnyProvider => {
+        const here = process.cwd();
+        require(require.resolve("tsx/cjs/api", { paths: [here] })).register();
+        return require(require.resolve(`./${relative}`, { paths: [here] })).provider;
+    };
+    // The engine keeps an update's or create's partial state only when the error carries the id, the
+    // properties and the serialized provider (pulumi's dynamic provider host reads `id`/`properties`).
+    const withPartialState = async <T>(news: Record<string, unknown>, call: () => Promise<T>): Promise<T> => {
+        try {
+            return await call();
+        } catch (err) {
+            if (err instanceof Error && err.name === "PartialStateError") {
+                const e = err as PartialStateError;
+                throw Object.assign(new Error(e.message), {
+                    id: e.id,
+                    properties: { ...e.properties, [PROVIDER_KEY]: news[PROVIDER_KEY] },
+                    reasons: [e.message],
+                });
+            }
+            throw err;
+        }
     };
     return {
-        check: (olds, news) => (impl().check ? impl().check!(olds, news) : Promise.resolve({ inputs: news })),
-        diff: (id, olds, news) => (impl().diff ? impl().diff!(id, olds, news) : Promise.resolve({})),
-        create: (inputs) => impl().create(inputs),
-        read: (id, props) => (impl().read ? impl().read!(id, props) : Promise.resolve({ id, props })),
-        update: (id, olds, news) => (impl().update ? impl().update!(id, olds, news) : Promise.resolve({ outs: news })),
-        delete: (id, props) => (impl().delete ? impl().delete!(id, props) : Promise.resolve()),
+        check: async (olds, news) => {
+            const p = impl();
+            return p.check ? p.check(olds, news) : { inputs: news };
+        },
+        diff: async (id, olds, news) => {
+            const p = impl();
+            return p.diff ? p.diff(id, olds, news) : {};
+        },
+        create: (inputs) => withPartialState(inputs, () => impl().create(inputs)),
+        read: async (id, props) => {
+            const p = impl();
+            return p.read ? p.read(id, props) : { id, props };
+        },
+        update: (id, olds, news) =>
+            withPartialState(news, async () => {
+                const p = impl();
+                return p.update ? p.update(id, olds, news) : { outs: news };
+            }),
+        delete: async (id, props) => {
+            const p = impl();
+            if (p.delete) {
+                await p.delete(id, props);
+            }
+        },
     };
 }

@@ -60,6 +60,20 @@ test("a compliant preview with the policy pack passes", async () => {
     assert.match(r.output, /marker-policy@v0\.0\.0/);
 });
 
+test("an update failing half-way records its partial state for the next pulumi up", async () => {
+    await stack.setConfig("content", "fail-half-way");
+    const r = await stack.run(["up", "--yes", "--skip-preview"]);
+    assert.notEqual(r.code, 0, r.output);
+    assert.match(r.output, /the update stopped half-way/);
+    const state = await stack.exportState();
+    const marker = state.deployment.resources?.find((res) => res.type === MARKER_TYPE);
+    assert.equal(marker?.outputs?.content, "half");
+    await stack.setConfig("content", "whole");
+    const again = await stack.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(again.code, 0, again.output);
+    assert.equal(fs.readFileSync(markerFile, "utf8"), "whole");
+});
+
 test("pulumi destroy removes the resource", async () => {
     const r = await stack.run(["destroy", "--yes", "--skip-preview"]);
     assert.equal(r.code, 0, r.output);
