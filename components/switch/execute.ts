@@ -1,0 +1,282 @@
+/**
+ * Executes a switch plan (./plan.ts) through narrow ports, so the same code runs against real DM,
+ * MariaDB and VIP backends in `pulumi up` and against fakes in unit tests.
+ *
+ * Failure semantics (the heart of it):
+ * - Every precondition is checked before the VIP or the source changes; the rule is re-checked here,
+ *   with the tasks paused, whatever preview said.
+ * - After a pause, every exit path resumes the tasks when that is safe (the upstream DM reads from is
+ *   known and satisfies the rule) and otherwise fails with a SwitchError that lists the paused tasks,
+ *   the reason and how to continue; the provider records them so the next `pulumi up` resumes them.
+ */
+import { Address, describeStep, Step, SwitchPlan } from "./plan";
+
+export interface TaskStatus {
+    stage: string;
+    unit?: string;
+    syncerGtid: string;
+    errors: string[];
+}
+
+export interface RuleVerdict {
+    ok: boolean;
+    /** What is missing on the target (gtid-E ⊉ gtid-S), canonical, "" when nothing. */
+    syncerNotInExecuted: string;
+    purgedNotInSyncer: string;
+    reasons: string[];
+}
+
+export interface SwitchPorts {
+    /** Each task's subtask on the source, fetched in parallel. */
+    status(tasks: string[]): Promise<Map<string, TaskStatus>>;
+    pause(tasks: string[]): Promise<void>;
+    resume(tasks: string[]): Promise<void>;
+    stopTasks(tasks: string[]): Promise<void>;
+    startTasks(tasks: string[], gtidS: Map<string, string>): Promise<void>;
+    stopSource(): Promise<void>;
+    createSource(address: Address): Promise<void>;
+    /** gtid-P and gtid-E of an instance of the replication set. */
+    targetGtids(target: string): Promise<{ purged: string; executed: string }>;
+    /** Waits until `target` has executed `gtid`; false on timeout. */
+    waitForCatchUp(target: string, gtid: string, timeoutMs: number): Promise<boolean>;
+    rule(syncer: string, purged: string, executed: string): RuleVerdict;
+    vip?: {
+        current(): Promise<string | undefined>;
+        moveTo(to: string): Promise<void>;
+        /** Throws unless `to` answers through the VIP. */
+        verify(to: string): Promise<void>;
+    };
+    log(line: string): void;
+}
+
+export interface SwitchOptions {
+    /** @default 10 */
+    pollIntervalMs?: number;
+    /** How long a task may take to reach Paused or Running. @default 30000 */
+    stageTimeoutMs?: number;
+    /** How long to wait for a lagging target to catch up with gtid-S. @default 10000 */
+    catchUpTimeoutMs?: number;
+}
+
+export interface SwitchReport {
+    plan: SwitchPlan;
+    /** gtid-S per task, read with the tasks paused. */
+    gtidS: Record<string, string>;
+    /** From the first pause call until every task was Running again (checks included). */
+    pausedMs?: number;
+    steps: { step: string; ms: number }[];
+}
+
+/** A switch that failed; `pausedTasks` are left paused (by dm-switch) and must be resumed later. */
+export class SwitchError extends Error {
+    constructor(
+        message: string,
+        readonly pausedTasks: string[],
+        /** Where the VIP or the source points now: an instance name, or undefined when unknown. */
+        readonly now: string | undefined,
+    ) {
+        super(message);
+        this.name = "SwitchError";
+    }
+}
+
+/** A rule violation found at apply time: nothing was changed but the pause, which was undone. */
+export class RuleViolationError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "RuleViolationError";
+    }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opts: Required<SwitchOptions>): Promise<Map<string, TaskStatus>> {
+    const deadline = Date.now() + opts.stageTimeoutMs;
+    for (;;) {
+        const status = await ports.status(tasks);
+        const pending = tasks.filter((t) => status.get(t)?.stage !== want || (want === "Running" && (status.get(t)?.errors.length ?? 0) > 0));
+        if (pending.length === 0) {
+            return status;
+        }
+        if (Date.now() >= deadline) {
+            const seen = pending.map((t) => {
+                const s = status.get(t);
+                return `${t} is ${s?.stage || "unknown"}${s?.errors.length ? ` (${s.errors.join("; ")})` : ""}`;
+            });
+            throw new Error(`timed out after ${opts.stageTimeoutMs} ms waiting for ${want}: ${seen.join(", ")}`);
+        }
+        await sleep(opts.pollIntervalMs);
+    }
+}
+
+/** Reads gtid-S and the target's sets, waits once for a lagging target, and enforces the rule for every task. */
+async function checkRule(ports: SwitchPorts, tasks: string[], target: string, opts: Required<SwitchOptions>, gtidS: Map<string, string>) {
+    if (tasks.length > 0) {
+        const status = await ports.status(tasks);
+        for (const t of tasks) {
+            gtidS.set(t, status.get(t)?.syncerGtid ?? "");
+        }
+    }
+    const verdicts = async () => {
+        const sets = await ports.targetGtids(target);
+        return tasks.map((t) => ({ task: t, v: ports.rule(gtidS.get(t) ?? "", sets.purged, sets.executed) }));
+    };
+    let results = await verdicts();
+    const lagging = results.filter((r) => !r.v.ok && r.v.purgedNotInSyncer === "" && r.v.syncerNotInExecuted !== "");
+    if (lagging.length > 0 && lagging.length === results.filter((r) => !r.v.ok).length) {
+        ports.log(`${target} lags behind gtid-S; waiting up to ${opts.catchUpTimeoutMs} ms for it to catch up`);
+        const deadline = Date.now() + opts.catchUpTimeoutMs;
+        for (const r of lagging) {
+            await ports.waitForCatchUp(target, gtidS.get(r.task) ?? "", Math.max(0, deadline - Date.now()));
+        }
+        results = await verdicts();
+    }
+    const failed = results.filter((r) => !r.v.ok);
+    if (failed.length > 0) {
+        throw new RuleViolationError(failed.map((r) => `task ${r.task}: ${r.v.reasons.join(" ")}`).join(" "));
+    }
+}
+
+/** Runs the plan. Returns a report, or throws SwitchError / RuleViolationError with the world made safe. */
+export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, options: SwitchOptions = {}): Promise<SwitchReport> {
+    const opts: Required<SwitchOptions> = { pollIntervalMs: 10, stageTimeoutMs: 30_000, catchUpTimeoutMs: 10_000, ...options };
+    const gtidS = new Map<string, string>();
+    const report: SwitchReport = { plan, gtidS: {}, steps: [] };
+    // What has happened so far, for the failure path.
+    const paused = new Set(plan.switched.filter((t) => !plan.steps.some((s) => s.kind === "pause" && s.tasks.includes(t))));
+    let pauseStart: number | undefined;
+    let moved = false;
+    let stopped = false;
+    let ruleOk = false;
+    let now: string | undefined = plan.from;
+
+    const run = async (step: Step) => {
+        switch (step.kind) {
+            case "pause":
+                pauseStart ??= Date.now();
+                step.tasks.forEach((t) => paused.add(t));
+                return ports.pause(step.tasks);
+            case "await-paused":
+                return void (await awaitStage(ports, step.tasks, "Paused", opts));
+            case "check-rule":
+                await checkRule(ports, step.tasks, step.target, opts, gtidS);
+                ruleOk = true;
+                return;
+            case "move-vip":
+                moved = true;
+                await ports.vip!.moveTo(step.to);
+                now = step.to;
+                return;
+            case "verify-vip":
+                return ports.vip!.verify(step.to);
+            case "resume":
+                return ports.resume(step.tasks);
+            case "stop-tasks":
+                stopped = true;
+                return ports.stopTasks(step.tasks);
+            case "stop-source":
+                return ports.stopSource();
+            case "create-source":
+                await ports.createSource(step.address);
+                now = step.to;
+                return;
+            case "start-tasks":
+                return ports.startTasks(step.tasks, gtidS);
+            case "await-running":
+                await awaitStage(ports, step.tasks, "Running", opts);
+                step.tasks.forEach((t) => paused.delete(t));
+                return;
+        }
+    };
+
+    for (const [i, step] of plan.steps.entries()) {
+        const text = describeStep(step, plan);
+        const start = Date.now();
+        try {
+            await run(step);
+        } catch (err) {
+            const why = err instanceof Error ? err.message : String(err);
+            ports.log(`step ${i + 1} failed after ${Date.now() - start} ms: ${text}: ${why}`);
+            throw await recover(plan, ports, opts, { paused: [...paused], moved, stopped, ruleOk, now, failedStep: step, why, err });
+        }
+        const ms = Date.now() - start;
+        report.steps.push({ step: text, ms });
+        ports.log(`step ${i + 1}/${plan.steps.length} done in ${ms} ms: ${text}`);
+    }
+    if (pauseStart !== undefined) {
+        report.pausedMs = Date.now() - pauseStart;
+    }
+    report.gtidS = Object.fromEntries(gtidS);
+    return report;
+}
+
+interface FailureState {
+    paused: string[];
+    moved: boolean;
+    stopped: boolean;
+    /** The rule was verified against the target in this run. */
+    ruleOk: boolean;
+    now: string | undefined;
+    failedStep: Step;
+    why: string;
+    err: unknown;
+}
+
+/** After a failure: make the world safe (resume where the upstream is known and good) and build the error. */
+async function recover(plan: SwitchPlan, ports: SwitchPorts, opts: Required<SwitchOptions>, f: FailureState): Promise<Error> {
+    const rule = f.err instanceof RuleViolationError;
+    const head = rule ? `switching DM source ${plan.sourceId} to ${plan.to} is not allowed: ${f.why}` : `switching DM source ${plan.sourceId} to ${plan.to} failed: ${f.why}`;
+    let now = f.now;
+    if (plan.mode === "vip" && f.moved && ports.vip) {
+        // The VIP may or may not have moved: ask it; if the target does not answer properly, move back.
+        try {
+            now = await ports.vip.current();
+            if (now === plan.to && f.failedStep.kind === "verify-vip" && plan.from) {
+                ports.log(`moving the VIP back to ${plan.from}`);
+                await ports.vip.moveTo(plan.from);
+                await ports.vip.verify(plan.from);
+                now = plan.from;
+            }
+        } catch (err) {
+            ports.log(`cannot tell where the VIP points: ${err instanceof Error ? err.message : String(err)}`);
+            now = undefined;
+        }
+    }
+    if (plan.mode === "address" && f.stopped) {
+        // The tasks are stopped (their checkpoints kept): never guess; the next `pulumi up` continues forward.
+        return new SwitchError(
+            `${head}. The tasks ${plan.tasks.join(", ")} of DM source ${plan.sourceId} are stopped with their checkpoints kept; ` +
+                `fix the cause and run 'pulumi up' again to finish the switch to ${plan.to}.`,
+            f.paused,
+            now,
+        );
+    }
+    if (f.paused.length === 0) {
+        return rule ? new RuleViolationError(head) : new SwitchError(head, [], now);
+    }
+    // Resuming is safe when DM will read from the server it read from before, or from the target once
+    // the rule has been verified against it in this run.
+    const safe = (now !== undefined && now === plan.from && plan.from !== plan.to) || (now === plan.to && f.ruleOk);
+    if (!safe) {
+        return new SwitchError(
+            `${head}. Tasks ${f.paused.join(", ")} stay paused because it is not known which server the VIP points at; ` +
+                `point it at ${plan.from ?? "the old instance"} or ${plan.to}, then run 'pulumi up' again (or 'dmctl --master-addr ${plan.dmAddress} resume-task <task> -s ${plan.sourceId}').`,
+            f.paused,
+            now,
+        );
+    }
+    try {
+        await ports.resume(f.paused);
+        await awaitStage(ports, f.paused, "Running", opts);
+        ports.log(`resumed ${f.paused.join(", ")} reading from ${now}`);
+        const msg = `${head}. Tasks ${f.paused.join(", ")} were resumed and read from ${now}.`;
+        return rule ? new RuleViolationError(msg) : new SwitchError(msg, [], now);
+    } catch (err) {
+        return new SwitchError(
+            `${head}. Resuming ${f.paused.join(", ")} failed too (${err instanceof Error ? err.message : String(err)}); they stay paused: ` +
+                `run 'pulumi up' again, or 'dmctl --master-addr ${plan.dmAddress} resume-task <task> -s ${plan.sourceId}'.`,
+            f.paused,
+            now,
+        );
+    }
+}

@@ -1,0 +1,188 @@
+/**
+ * The steps of a switch, as data. `pulumi preview` prints a plan (in dmctl words) and `pulumi up`
+ * executes the same object (./execute.ts). Pure: no I/O, no @pulumi/* import.
+ *
+ * The two procedures are DM's ("切换 DM-worker 与上游 MySQL 实例的连接"):
+ * - VIP mode: pause every task of the source → move the VIP → resume;
+ * - address mode: stop-task → operate-source stop → operate-source create (new address) → start-task.
+ * Both first check the rule gtid-S ⊇ gtid-P and gtid-E ⊇ gtid-S against the target. dm-switch pauses
+ * before reading gtid-S even in address mode: the pause flushes the checkpoint, so the gtid-S checked
+ * is exactly the position the tasks will restart from.
+ */
+
+export type SwitchMode = "vip" | "address";
+
+export interface Address {
+    host: string;
+    port: number;
+}
+
+/** A task of the source as DM reports it when the plan is made. */
+export interface TaskState {
+    name: string;
+    /** DM's stage of the task's subtask on this source: Running, Paused, … */
+    stage: string;
+}
+
+export type Step =
+    /** pause-task each task (OpenAPI: POST /api/v1/tasks/{t}/stop). */
+    | { kind: "pause"; tasks: string[] }
+    /** query-status until every subtask is Paused: the checkpoint is flushed, gtid-S final. */
+    | { kind: "await-paused"; tasks: string[] }
+    /** Read gtid-S of every task and gtid-P/gtid-E of the target; wait for a lagging target; enforce the rule. */
+    | { kind: "check-rule"; tasks: string[]; target: string }
+    | { kind: "move-vip"; from?: string; to: string }
+    /** Connect through the VIP and check the target answers (server_id / server_uuid). */
+    | { kind: "verify-vip"; to: string }
+    | { kind: "resume"; tasks: string[] }
+    /** stop-task: removes the subtasks, keeps the downstream checkpoint. */
+    | { kind: "stop-tasks"; tasks: string[] }
+    | { kind: "stop-source" }
+    | { kind: "create-source"; to: string; address: Address }
+    /** start-task from the checkpoint, meta binlog-gtid = gtid-S so the precheck cannot reject it (tiflow#11648). */
+    | { kind: "start-tasks"; tasks: string[] }
+    /** query-status until every subtask is Running with the syncer unit. */
+    | { kind: "await-running"; tasks: string[] };
+
+export interface SwitchPlan {
+    mode: SwitchMode;
+    sourceId: string;
+    dmAddress: string;
+    /** Instance the source reads from before the switch (undefined: unknown or none). */
+    from?: string;
+    to: string;
+    /** Every task of the source: the rule must hold for each, paused or not. */
+    tasks: string[];
+    /** Tasks dm-switch pauses and resumes. */
+    switched: string[];
+    /** Tasks paused by someone else before the switch: checked, left paused, reported. */
+    leftPaused: string[];
+    steps: Step[];
+}
+
+export interface VipPlanInput {
+    sourceId: string;
+    dmAddress: string;
+    tasks: TaskState[];
+    from?: string;
+    to: string;
+    /** Tasks a previous, failed `pulumi up` paused and could not resume: ours to resume. */
+    pausedByUs?: string[];
+}
+
+export interface AddressPlanInput extends VipPlanInput {
+    toAddress: Address;
+}
+
+/** Stages in which a task is replicating (or about to) and so must be paused around the switch. */
+const ACTIVE_STAGES = new Set(["Running", "New", "Resuming"]);
+
+function partition(tasks: TaskState[], pausedByUs: string[]) {
+    const ours = new Set(pausedByUs);
+    const switched = tasks.filter((t) => ACTIVE_STAGES.has(t.stage) || ours.has(t.name)).map((t) => t.name);
+    const leftPaused = tasks.filter((t) => !switched.includes(t.name)).map((t) => t.name);
+    const toPause = tasks.filter((t) => ACTIVE_STAGES.has(t.stage)).map((t) => t.name);
+    return { switched, leftPaused, toPause, all: tasks.map((t) => t.name) };
+}
+
+/** The VIP procedure; when the VIP already points at the target, only the resumption of our paused tasks. */
+export function planVipSwitch(input: VipPlanInput): SwitchPlan {
+    const { switched, leftPaused, toPause, all } = partition(input.tasks, input.pausedByUs ?? []);
+    const base = { mode: "vip" as const, sourceId: input.sourceId, dmAddress: input.dmAddress, from: input.from, to: input.to, tasks: all, switched, leftPaused };
+    if (input.from === input.to) {
+        const ours = (input.pausedByUs ?? []).filter((t) => all.includes(t));
+        const steps: Step[] = ours.length === 0 ? [] : [{ kind: "check-rule", tasks: all, target: input.to }, { kind: "resume", tasks: ours }, { kind: "await-running", tasks: ours }];
+        return { ...base, switched: ours, leftPaused: all.filter((t) => !ours.includes(t)), steps };
+    }
+    const steps: Step[] = [];
+    if (toPause.length > 0) {
+        steps.push({ kind: "pause", tasks: toPause });
+    }
+    if (switched.length > 0) {
+        steps.push({ kind: "await-paused", tasks: switched });
+    }
+    steps.push({ kind: "check-rule", tasks: all, target: input.to });
+    steps.push({ kind: "move-vip", from: input.from, to: input.to });
+    steps.push({ kind: "verify-vip", to: input.to });
+    if (switched.length > 0) {
+        steps.push({ kind: "resume", tasks: switched });
+        steps.push({ kind: "await-running", tasks: switched });
+    }
+    return { ...base, steps };
+}
+
+/**
+ * The address procedure. Every task is stopped and started again (stop-task removes the subtasks,
+ * which `operate-source stop` requires); tasks that were paused before are started and paused again,
+ * so their stage is as it was.
+ */
+export function planAddressSwitch(input: AddressPlanInput): SwitchPlan {
+    const { switched, leftPaused, toPause, all } = partition(input.tasks, input.pausedByUs ?? []);
+    const base = { mode: "address" as const, sourceId: input.sourceId, dmAddress: input.dmAddress, from: input.from, to: input.to, tasks: all, switched, leftPaused };
+    if (input.from === input.to) {
+        return { ...planVipSwitch(input), mode: "address" };
+    }
+    const steps: Step[] = [];
+    if (toPause.length > 0) {
+        steps.push({ kind: "pause", tasks: toPause });
+    }
+    if (all.length > 0) {
+        steps.push({ kind: "await-paused", tasks: all });
+    }
+    steps.push({ kind: "check-rule", tasks: all, target: input.to });
+    if (all.length > 0) {
+        steps.push({ kind: "stop-tasks", tasks: all });
+    }
+    steps.push({ kind: "stop-source" });
+    steps.push({ kind: "create-source", to: input.to, address: input.toAddress });
+    if (all.length > 0) {
+        steps.push({ kind: "start-tasks", tasks: all });
+    }
+    if (leftPaused.length > 0) {
+        steps.push({ kind: "pause", tasks: leftPaused });
+    }
+    if (switched.length > 0) {
+        steps.push({ kind: "await-running", tasks: switched });
+    }
+    return { ...base, steps };
+}
+
+/** One step in the words of the manual procedure (dmctl and SQL), for previews and logs. */
+export function describeStep(step: Step, plan: Pick<SwitchPlan, "dmAddress" | "sourceId">): string {
+    const dmctl = `dmctl --master-addr ${plan.dmAddress}`;
+    const each = (tasks: string[], cmd: (t: string) => string) => tasks.map(cmd).join("; ");
+    switch (step.kind) {
+        case "pause":
+            return each(step.tasks, (t) => `${dmctl} pause-task ${t} -s ${plan.sourceId}`);
+        case "await-paused":
+            return `${dmctl} query-status … until ${step.tasks.join(", ")} are Paused (checkpoint flushed)`;
+        case "check-rule":
+            return `read syncerBinlogGtid (gtid-S) of ${step.tasks.join(", ") || "no task"}; on ${step.target} read gtid_purged (gtid-P) and gtid_executed (gtid-E); require gtid-S ⊇ gtid-P and gtid-E ⊇ gtid-S`;
+        case "move-vip":
+            return `point the VIP at ${step.to}${step.from ? ` (was ${step.from})` : ""}`;
+        case "verify-vip":
+            return `connect through the VIP and check that ${step.to} answers (server_id)`;
+        case "resume":
+            return each(step.tasks, (t) => `${dmctl} resume-task ${t} -s ${plan.sourceId}`);
+        case "stop-tasks":
+            return each(step.tasks, (t) => `${dmctl} stop-task ${t}`);
+        case "stop-source":
+            return `${dmctl} operate-source stop ${plan.sourceId}`;
+        case "create-source":
+            return `${dmctl} operate-source create ${plan.sourceId}.yaml  # from: host ${step.address.host}, port ${step.address.port} (${step.to})`;
+        case "start-tasks":
+            return each(step.tasks, (t) => `${dmctl} start-task ${t}.yaml  # meta binlog-gtid: gtid-S, from the checkpoint`);
+        case "await-running":
+            return `${dmctl} query-status … until ${step.tasks.join(", ")} are Running`;
+    }
+}
+
+/** The whole plan as numbered lines. */
+export function formatPlan(plan: SwitchPlan): string[] {
+    if (plan.steps.length === 0) {
+        return [`DM source ${plan.sourceId} already reads from ${plan.to}: nothing to do.`];
+    }
+    const head = `DM source ${plan.sourceId}: ${plan.mode} switch ${plan.from ?? "(unknown)"} → ${plan.to}`;
+    const left = plan.leftPaused.length > 0 ? [`  tasks paused by someone else stay paused: ${plan.leftPaused.join(", ")}`] : [];
+    return [head, ...plan.steps.map((s, i) => `  ${i + 1}. ${describeStep(s, plan)}`), ...left];
+}

@@ -1,0 +1,225 @@
+/**
+ * The executor's failure semantics, against an in-memory DM and VIP. GTID sets are simplified to
+ * "everything up to n" (the real algebra has its own tests): gtid-S = n ⊇ gtid-P = p iff p ≤ n.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { executeSwitch, RuleViolationError, SwitchError, SwitchPorts, TaskStatus } from "../../components/switch/execute";
+import { planAddressSwitch, planVipSwitch } from "../../components/switch/plan";
+
+interface Faults {
+    pause?: boolean;
+    move?: "throw" | "throw-after-moving";
+    verify?: boolean;
+    resume?: number; // fail this many resume calls
+    vipUnreadable?: boolean;
+    createSource?: boolean;
+}
+
+class World implements SwitchPorts {
+    stages = new Map<string, string>();
+    gtid = new Map<string, string>();
+    vipAt: string | undefined = "a";
+    sourceAt: string | undefined = "a";
+    servers: Record<string, { purged: number; executed: number }> = { a: { purged: 0, executed: 100 }, b: { purged: 0, executed: 100 } };
+    calls: string[] = [];
+    lines: string[] = [];
+    caughtUpOnWait = false;
+
+    constructor(
+        tasks: Record<string, string>,
+        readonly faults: Faults = {},
+    ) {
+        for (const [t, stage] of Object.entries(tasks)) {
+            this.stages.set(t, stage);
+            this.gtid.set(t, "90");
+        }
+    }
+    async status(tasks: string[]) {
+        return new Map<string, TaskStatus>(tasks.map((t) => [t, { stage: this.stages.get(t) ?? "", syncerGtid: this.gtid.get(t) ?? "", errors: [] }]));
+    }
+    async pause(tasks: string[]) {
+        this.calls.push(`pause ${tasks}`);
+        if (this.faults.pause) throw new Error("dm-master unreachable");
+        tasks.forEach((t) => this.stages.set(t, "Paused"));
+    }
+    async resume(tasks: string[]) {
+        this.calls.push(`resume ${tasks}`);
+        if ((this.faults.resume ?? 0) > 0) {
+            this.faults.resume!--;
+            throw new Error("resume rejected: worker offline");
+        }
+        tasks.forEach((t) => this.stages.set(t, "Running"));
+    }
+    async stopTasks(tasks: string[]) {
+        this.calls.push(`stop-task ${tasks}`);
+        tasks.forEach((t) => this.stages.delete(t));
+    }
+    async startTasks(tasks: string[], gtidS: Map<string, string>) {
+        this.calls.push(`start-task ${tasks.map((t) => `${t}@${gtidS.get(t)}`)}`);
+        tasks.forEach((t) => this.stages.set(t, "Running"));
+    }
+    async stopSource() {
+        this.calls.push("stop-source");
+        this.sourceAt = undefined;
+    }
+    async createSource(address: { host: string; port: number }) {
+        this.calls.push(`create-source ${address.host}:${address.port}`);
+        if (this.faults.createSource) throw new Error("worker refused the source");
+        this.sourceAt = address.host;
+    }
+    async targetGtids(target: string) {
+        const s = this.servers[target];
+        return { purged: String(s.purged), executed: String(s.executed) };
+    }
+    async waitForCatchUp(target: string, gtid: string) {
+        this.calls.push(`wait ${target} ${gtid}`);
+        if (this.caughtUpOnWait) this.servers[target].executed = Number(gtid);
+        return this.caughtUpOnWait;
+    }
+    rule(syncer: string, purged: string, executed: string) {
+        const [s, p, e] = [Number(syncer), Number(purged), Number(executed)];
+        const reasons = [...(p > s ? [`purged ${s + 1}-${p}`] : []), ...(s > e ? [`lacks ${e + 1}-${s}`] : [])];
+        return { ok: reasons.length === 0, purgedNotInSyncer: p > s ? `${s + 1}-${p}` : "", syncerNotInExecuted: s > e ? `${e + 1}-${s}` : "", reasons };
+    }
+    vip = {
+        current: async () => {
+            if (this.faults.vipUnreadable) throw new Error("socket gone");
+            return this.vipAt;
+        },
+        moveTo: async (to: string) => {
+            this.calls.push(`move ${to}`);
+            if (this.faults.move === "throw") throw new Error("socket gone");
+            this.vipAt = to;
+            if (this.faults.move === "throw-after-moving") {
+                this.faults.vipUnreadable = true;
+                throw new Error("socket gone");
+            }
+        },
+        verify: async (to: string) => {
+            this.calls.push(`verify ${to}`);
+            if (this.faults.verify && to === "b") throw new Error("server_id 2 expected, got 1");
+        },
+    };
+    log(line: string) {
+        this.lines.push(line);
+    }
+}
+
+const plan = (w: World, extra: Partial<Parameters<typeof planVipSwitch>[0]> = {}) =>
+    planVipSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", tasks: [...w.stages].map(([name, stage]) => ({ name, stage })), ...extra });
+const opts = { stageTimeoutMs: 200, catchUpTimeoutMs: 50, pollIntervalMs: 1 };
+
+test("a healthy VIP switch pauses, moves, verifies, resumes and reports gtid-S and the pause", async () => {
+    const w = new World({ t1: "Running", t2: "Running" });
+    const r = await executeSwitch(plan(w), w, opts);
+    assert.deepEqual(w.calls, ["pause t1,t2", "move b", "verify b", "resume t1,t2"]);
+    assert.deepEqual(r.gtidS, { t1: "90", t2: "90" });
+    assert.equal(typeof r.pausedMs, "number");
+    assert.equal(r.steps.length, 7);
+    assert.equal(w.vipAt, "b");
+});
+
+test("a target missing replicated GTIDs is refused, the VIP unmoved and the tasks resumed", async () => {
+    const w = new World({ t1: "Running" });
+    w.servers.b.executed = 80;
+    await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
+        assert.ok(err instanceof RuleViolationError);
+        assert.equal(err.message, "switching DM source src to b is not allowed: task t1: lacks 81-90. Tasks t1 were resumed and read from a.");
+        return true;
+    });
+    assert.deepEqual(w.calls, ["pause t1", "wait b 90", "resume t1"]);
+    assert.equal(w.vipAt, "a");
+    assert.equal(w.stages.get("t1"), "Running");
+});
+
+test("a lagging target that catches up within the wait is accepted", async () => {
+    const w = new World({ t1: "Running" });
+    w.servers.b.executed = 80;
+    w.caughtUpOnWait = true;
+    await executeSwitch(plan(w), w, opts);
+    assert.equal(w.vipAt, "b");
+});
+
+test("a target that purged binlogs DM still needs is refused without waiting", async () => {
+    const w = new World({ t1: "Running" });
+    w.servers.b.purged = 95;
+    await assert.rejects(executeSwitch(plan(w), w, opts), /task t1: purged 91-95\. Tasks t1 were resumed and read from a\./);
+    assert.ok(!w.calls.some((c) => c.startsWith("wait")));
+});
+
+test("a failed VIP move that left the VIP where it was resumes the tasks", async () => {
+    const w = new World({ t1: "Running" }, { move: "throw" });
+    await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => err instanceof SwitchError && err.pausedTasks.length === 0 && /socket gone\. Tasks t1 were resumed and read from a\./.test(err.message));
+    assert.equal(w.stages.get("t1"), "Running");
+});
+
+test("a VIP in an unknown state leaves the tasks paused and says how to continue", async () => {
+    const w = new World({ t1: "Running", t2: "Running" }, { move: "throw-after-moving" });
+    await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
+        assert.ok(err instanceof SwitchError);
+        assert.deepEqual(err.pausedTasks, ["t1", "t2"]);
+        assert.equal(err.now, undefined);
+        assert.match(err.message, /Tasks t1, t2 stay paused because it is not known which server the VIP points at; point it at a or b, then run 'pulumi up' again \(or 'dmctl --master-addr dm:8261 resume-task <task> -s src'\)\./);
+        return true;
+    });
+    assert.equal(w.stages.get("t1"), "Paused");
+});
+
+test("a target that does not answer through the VIP is rolled back before resuming", async () => {
+    const w = new World({ t1: "Running" }, { verify: true });
+    await assert.rejects(executeSwitch(plan(w), w, opts), /server_id 2 expected, got 1\. Tasks t1 were resumed and read from a\./);
+    assert.deepEqual(w.calls, ["pause t1", "move b", "verify b", "move a", "verify a", "resume t1"]);
+    assert.equal(w.vipAt, "a");
+});
+
+test("a resume that keeps failing leaves the tasks paused, recorded for the next run", async () => {
+    const w = new World({ t1: "Running" }, { resume: 2 });
+    await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
+        assert.ok(err instanceof SwitchError);
+        assert.deepEqual(err.pausedTasks, ["t1"]);
+        assert.equal(err.now, "b");
+        assert.match(err.message, /Resuming t1 failed too \(resume rejected: worker offline\); they stay paused: run 'pulumi up' again/);
+        return true;
+    });
+    // The next run: the VIP is at the target, the task is ours to resume.
+    const again = planVipSwitch({ sourceId: "src", dmAddress: "dm:8261", from: w.vipAt, to: "b", tasks: [{ name: "t1", stage: "Paused" }], pausedByUs: ["t1"] });
+    await executeSwitch(again, w, opts);
+    assert.equal(w.stages.get("t1"), "Running");
+});
+
+test("a resume failing once is retried by the recovery and succeeds", async () => {
+    const w = new World({ t1: "Running" }, { resume: 1 });
+    await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => err instanceof SwitchError && err.pausedTasks.length === 0 && err.now === "b");
+    assert.equal(w.stages.get("t1"), "Running");
+});
+
+test("a task that never reaches Paused fails the switch with the stage seen, and nothing moves", async () => {
+    const w = new World({ t1: "Running" });
+    w.pause = async (tasks) => {
+        w.calls.push(`pause ${tasks}`);
+        tasks.forEach((t) => w.stages.set(t, "Pausing"));
+    };
+    await assert.rejects(executeSwitch(plan(w), w, opts), /timed out after 200 ms waiting for Paused: t1 is Pausing/);
+    assert.equal(w.vipAt, "a");
+});
+
+test("a pause that fails changes nothing and resumes what may have been paused", async () => {
+    const w = new World({ t1: "Running" }, { pause: true });
+    await assert.rejects(executeSwitch(plan(w), w, opts), /dm-master unreachable\. Tasks t1 were resumed and read from a\./);
+});
+
+test("an address switch restarts the tasks from gtid-S at the new address", async () => {
+    const w = new World({ t1: "Running", t2: "Paused" });
+    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [...w.stages].map(([name, stage]) => ({ name, stage })) });
+    await executeSwitch(p, w, opts);
+    assert.deepEqual(w.calls, ["pause t1", "stop-task t1,t2", "stop-source", "create-source b:3306", "start-task t1@90,t2@90", "pause t2"]);
+    assert.equal(w.stages.get("t1"), "Running");
+    assert.equal(w.stages.get("t2"), "Paused");
+});
+
+test("an address switch failing after stop-task tells the next pulumi up to finish", async () => {
+    const w = new World({ t1: "Running" }, { createSource: true });
+    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }] });
+    await assert.rejects(executeSwitch(p, w, opts), /worker refused the source\. The tasks t1 of DM source src are stopped with their checkpoints kept; fix the cause and run 'pulumi up' again to finish the switch to b\./);
+});

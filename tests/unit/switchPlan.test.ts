@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { formatPlan, planAddressSwitch, planVipSwitch, Step } from "../../components/switch/plan";
+
+const base = { sourceId: "mysql-01", dmAddress: "dm:8261", from: "mysql-a", to: "mysql-b" };
+const running = (...names: string[]) => names.map((name) => ({ name, stage: "Running" }));
+const kinds = (steps: Step[]) => steps.map((s) => s.kind);
+
+test("a VIP switch pauses every running task, checks, moves, verifies and resumes", () => {
+    const plan = planVipSwitch({ ...base, tasks: running("t1", "t2") });
+    assert.deepEqual(kinds(plan.steps), ["pause", "await-paused", "check-rule", "move-vip", "verify-vip", "resume", "await-running"]);
+    assert.deepEqual(plan.steps[0], { kind: "pause", tasks: ["t1", "t2"] });
+    assert.deepEqual(plan.steps[2], { kind: "check-rule", tasks: ["t1", "t2"], target: "mysql-b" });
+    assert.deepEqual(plan.steps[3], { kind: "move-vip", from: "mysql-a", to: "mysql-b" });
+    assert.deepEqual(plan.switched, ["t1", "t2"]);
+    assert.deepEqual(plan.leftPaused, []);
+});
+
+test("a task paused by someone else is checked but left paused", () => {
+    const plan = planVipSwitch({ ...base, tasks: [...running("t1"), { name: "t2", stage: "Paused" }] });
+    assert.deepEqual(plan.steps[0], { kind: "pause", tasks: ["t1"] });
+    assert.deepEqual(plan.steps[2], { kind: "check-rule", tasks: ["t1", "t2"], target: "mysql-b" });
+    assert.deepEqual(plan.steps.at(-2), { kind: "resume", tasks: ["t1"] });
+    assert.deepEqual(plan.leftPaused, ["t2"]);
+    assert.match(formatPlan(plan).at(-1)!, /tasks paused by someone else stay paused: t2/);
+});
+
+test("tasks a failed run paused are ours: awaited, resumed, not paused again", () => {
+    const plan = planVipSwitch({ ...base, tasks: [{ name: "t1", stage: "Paused" }, ...running("t2")], pausedByUs: ["t1"] });
+    assert.deepEqual(plan.steps[0], { kind: "pause", tasks: ["t2"] });
+    assert.deepEqual(plan.steps[1], { kind: "await-paused", tasks: ["t1", "t2"] });
+    assert.deepEqual(plan.steps.at(-2), { kind: "resume", tasks: ["t1", "t2"] });
+    assert.deepEqual(plan.leftPaused, []);
+});
+
+test("a VIP already at the target needs nothing, or only the resumption of our paused tasks", () => {
+    assert.deepEqual(planVipSwitch({ ...base, from: "mysql-b", tasks: running("t1") }).steps, []);
+    const resume = planVipSwitch({ ...base, from: "mysql-b", tasks: [{ name: "t1", stage: "Paused" }, { name: "t2", stage: "Paused" }], pausedByUs: ["t1", "gone"] });
+    assert.deepEqual(kinds(resume.steps), ["check-rule", "resume", "await-running"]);
+    assert.deepEqual(resume.steps[1], { kind: "resume", tasks: ["t1"] });
+    assert.deepEqual(resume.leftPaused, ["t2"]);
+    assert.deepEqual(formatPlan(planVipSwitch({ ...base, from: "mysql-b", tasks: [] })), ["DM source mysql-01 already reads from mysql-b: nothing to do."]);
+});
+
+test("a source without tasks still checks the rule and moves the VIP", () => {
+    assert.deepEqual(kinds(planVipSwitch({ ...base, tasks: [] }).steps), ["check-rule", "move-vip", "verify-vip"]);
+});
+
+test("an address switch stops tasks, recreates the source at the new address and starts the tasks", () => {
+    const plan = planAddressSwitch({ ...base, tasks: [...running("t1"), { name: "t2", stage: "Paused" }], toAddress: { host: "10.0.0.2", port: 3306 } });
+    assert.deepEqual(kinds(plan.steps), ["pause", "await-paused", "check-rule", "stop-tasks", "stop-source", "create-source", "start-tasks", "pause", "await-running"]);
+    assert.deepEqual(plan.steps[3], { kind: "stop-tasks", tasks: ["t1", "t2"] });
+    assert.deepEqual(plan.steps[5], { kind: "create-source", to: "mysql-b", address: { host: "10.0.0.2", port: 3306 } });
+    assert.deepEqual(plan.steps[7], { kind: "pause", tasks: ["t2"] }, "a task paused before is paused again");
+    assert.deepEqual(plan.steps[8], { kind: "await-running", tasks: ["t1"] });
+    assert.equal(plan.mode, "address");
+});
+
+test("an address switch to where the source already reads is a no-op in address mode", () => {
+    const plan = planAddressSwitch({ ...base, from: "mysql-b", tasks: running("t1"), toAddress: { host: "h", port: 1 } });
+    assert.equal(plan.mode, "address");
+    assert.deepEqual(plan.steps, []);
+});
+
+test("the plan reads as the manual procedure in dmctl words", () => {
+    assert.deepEqual(formatPlan(planVipSwitch({ ...base, tasks: running("t1") })), [
+        "DM source mysql-01: vip switch mysql-a → mysql-b",
+        "  1. dmctl --master-addr dm:8261 pause-task t1 -s mysql-01",
+        "  2. dmctl --master-addr dm:8261 query-status … until t1 are Paused (checkpoint flushed)",
+        "  3. read syncerBinlogGtid (gtid-S) of t1; on mysql-b read gtid_purged (gtid-P) and gtid_executed (gtid-E); require gtid-S ⊇ gtid-P and gtid-E ⊇ gtid-S",
+        "  4. point the VIP at mysql-b (was mysql-a)",
+        "  5. connect through the VIP and check that mysql-b answers (server_id)",
+        "  6. dmctl --master-addr dm:8261 resume-task t1 -s mysql-01",
+        "  7. dmctl --master-addr dm:8261 query-status … until t1 are Running",
+    ]);
+    const addr = formatPlan(planAddressSwitch({ ...base, tasks: running("t1"), toAddress: { host: "10.0.0.2", port: 3306 } }));
+    assert.ok(addr.includes("  4. dmctl --master-addr dm:8261 stop-task t1"));
+    assert.ok(addr.includes("  5. dmctl --master-addr dm:8261 operate-source stop mysql-01"));
+    assert.ok(addr.includes("  6. dmctl --master-addr dm:8261 operate-source create mysql-01.yaml  # from: host 10.0.0.2, port 3306 (mysql-b)"));
+    assert.ok(addr.includes("  7. dmctl --master-addr dm:8261 start-task t1.yaml  # meta binlog-gtid: gtid-S, from the checkpoint"));
+});
