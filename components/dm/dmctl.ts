@@ -1,0 +1,178 @@
+/**
+ * Running dmctl safely: in a private temporary folder (dmctl writes `dmctl.log` into its working
+ * directory), with secrets only in 0600 files of that folder (removed afterwards), never on the argument
+ * list, and with dmctl's "exit 0 but `result: false`" failures turned into DmError.
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { codeOf, DmEndpoint, DmError, oneLine } from "./types";
+
+/** dmctl's JSON answer: `result`, `msg`, and per source `sources[].result/msg` (fields vary by command). */
+export interface DmctlReply {
+    result?: boolean;
+    msg?: string;
+    sources?: { result?: boolean; msg?: string; source?: string; worker?: string; [k: string]: unknown }[];
+    [k: string]: unknown;
+}
+
+export interface DmctlRun {
+    /** The operation's name for errors ("pause-task"). */
+    operation: string;
+    /** The task or source it concerns. */
+    target: string;
+    /** Arguments after the global flags; `{file:NAME}` is replaced with the path of `files[NAME]`. */
+    args: string[];
+    /** Files written (mode 0600) into the private folder before dmctl runs. */
+    files?: Record<string, string>;
+    /** Texts that must never appear in an error (passwords). */
+    secrets?: string[];
+    /** Do not fail on `sources[].result: false` (query-status reports an offline worker that way). */
+    tolerateSourceFailures?: boolean;
+}
+
+const UNREACHABLE = /can't connect|connection refused|context deadline exceeded|Unavailable|transport/i;
+
+function remedyFor(operation: string, ep: DmEndpoint, text: string): string {
+    if (/Workaround:/.test(text) && !UNREACHABLE.test(text)) {
+        return "";
+    }
+    if (UNREACHABLE.test(text)) {
+        return `Check that dm-master runs at ${ep.address} and that the address and TLS settings are right.`;
+    }
+    if (/not exist|not found|haven't been added|has no source/i.test(text)) {
+        return "Check the task and source names (dmctl query-status, operate-source show).";
+    }
+    if (/existing tasks/i.test(text)) {
+        return "Stop the source's tasks first (stop-task), then retry.";
+    }
+    return `See dm-master's log for ${operation}, fix the cause, and retry.`;
+}
+
+/** Runs dmctl once; returns its JSON answer, or throws a one-line DmError. */
+export async function runDmctl(ep: DmEndpoint, run: DmctlRun): Promise<DmctlReply> {
+    const dmctl = ep.dmctlPath;
+    if (!dmctl) {
+        throw new DmError(`${run.operation} ${run.target}: no dmctl binary configured. Set dmctlPath to DM's dmctl.`, run.operation, run.target);
+    }
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "dm-switch-dmctl-"));
+    try {
+        const files: Record<string, string> = { ...run.files };
+        const tlsArgs: string[] = [];
+        for (const [key, flag] of [["ca", "--ssl-ca"], ["cert", "--ssl-cert"], ["key", "--ssl-key"]] as const) {
+            const pem = ep.tls?.[key];
+            if (pem) {
+                files[`tls-${key}.pem`] = pem;
+                tlsArgs.push(flag, path.join(dir, `tls-${key}.pem`));
+            }
+        }
+        for (const [name, content] of Object.entries(files)) {
+            await fs.writeFile(path.join(dir, name), content, { mode: 0o600 });
+        }
+        const args = run.args.map((a) => a.replace(/^\{file:(.+)\}$/, (_, name: string) => path.join(dir, name)));
+        const argv = ["--master-addr", ep.address, ...tlsArgs, ...args];
+        const { code, stdout, stderr, timedOut } = await spawnCollect(dmctl, argv, dir, ep.requestTimeoutMs ?? 60_000);
+        const fail = (what: string): never => {
+            const text = oneLine(what, run.secrets);
+            throw new DmError(`${run.operation} ${run.target} failed: ${text.replace(/[.\s]*$/, "")}. ${remedyFor(run.operation, ep, text)}`.trim(), run.operation, run.target, codeOf(text));
+        };
+        if (timedOut) {
+            fail(`dmctl did not answer within ${ep.requestTimeoutMs ?? 60_000} ms`);
+        }
+        const reply = parseReply(stdout);
+        if (reply === undefined) {
+            // dmctl prints "Error: …" and exits non-zero when it cannot reach dm-master or rejects arguments.
+            const line = `${stderr}\n${stdout}`.split("\n").find((l) => l.trim() !== "") ?? `dmctl exited with ${code}`;
+            fail(line.replace(/^Error:\s*/, ""));
+        }
+        if (reply!.result === false) {
+            fail(reply!.msg || "dm-master answered result false");
+        }
+        if (!run.tolerateSourceFailures) {
+            const bad = (reply!.sources ?? []).filter((s) => s.result === false);
+            if (bad.length > 0) {
+                fail(bad.map((s) => `source ${s.source ?? "?"}: ${s.msg || "result false"}`).join("; "));
+            }
+        }
+        return reply!;
+    } finally {
+        await fs.rm(dir, { recursive: true, force: true });
+    }
+}
+
+function parseReply(stdout: string): DmctlReply | undefined {
+    const start = stdout.indexOf("{");
+    if (start < 0) {
+        return undefined;
+    }
+    try {
+        return JSON.parse(stdout.slice(start)) as DmctlReply;
+    } catch {
+        return undefined;
+    }
+}
+
+function spawnCollect(cmd: string, argv: string[], cwd: string, timeoutMs: number) {
+    return new Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }>((resolve, reject) => {
+        const child = spawn(cmd, argv, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        let timedOut = false;
+        child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+        const timer = setTimeout(() => {
+            timedOut = true;
+            child.kill("SIGKILL");
+        }, timeoutMs);
+        child.on("error", (err) => {
+            clearTimeout(timer);
+            reject(new DmError(`cannot run dmctl at ${cmd}: ${err.message}. Set dmctlPath to DM's dmctl binary.`, "dmctl", cmd));
+        });
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            resolve({ code, stdout, stderr, timedOut });
+        });
+    });
+}
+
+/**
+ * Reads the few fields dm-switch needs from the YAML DM generates (`get-config`): nested block maps
+ * of plain scalars, keyed by dotted path ("from.host"). Not a YAML parser: lists and flow style are skipped.
+ */
+export function readGeneratedYaml(text: string): Map<string, string> {
+    const out = new Map<string, string>();
+    const stack: { indent: number; key: string }[] = [];
+    for (const line of text.split("\n")) {
+        const m = /^( *)([A-Za-z0-9_.-]+):(?: (.*))?$/.exec(line);
+        if (!m) {
+            continue;
+        }
+        const indent = m[1].length;
+        while (stack.length > 0 && stack[stack.length - 1].indent >= indent) {
+            stack.pop();
+        }
+        const key = [...stack.map((s) => s.key), m[2]].join(".");
+        const value = (m[3] ?? "").trim();
+        if (value === "") {
+            stack.push({ indent, key: m[2] });
+        } else {
+            out.set(key, unquote(value));
+        }
+    }
+    return out;
+}
+
+function unquote(v: string): string {
+    if (v.startsWith('"') && v.endsWith('"')) {
+        try {
+            return JSON.parse(v) as string;
+        } catch {
+            return v.slice(1, -1);
+        }
+    }
+    if (v.startsWith("'") && v.endsWith("'")) {
+        return v.slice(1, -1).replace(/''/g, "'");
+    }
+    return v;
+}

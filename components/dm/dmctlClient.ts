@@ -1,0 +1,191 @@
+/**
+ * The dmctl transport: every operation is one or a few dmctl runs (≈ 0.1 s each, more under load).
+ * stopTask, startTask and getTaskConfig here serve the OpenAPI transport too (see ./openapi.ts).
+ */
+import { DmctlReply, readGeneratedYaml, runDmctl } from "./dmctl";
+import { editTaskFile, taskNameOf } from "./taskFile";
+import { DmClient, DmEndpoint, DmError, parseStage, RelayStatus, SourceConfig, SourceInfo, StartTaskOptions, SubtaskStatus } from "./types";
+
+interface DmctlSubtask {
+    name?: string;
+    stage?: string;
+    unit?: string;
+    result?: { errors?: { message?: string; RawCause?: string; rawCause?: string }[] } | null;
+    sync?: { syncerBinlogGtid?: string; masterBinlogGtid?: string } | null;
+}
+
+interface DmctlSourceStatus {
+    result?: boolean;
+    msg?: string;
+    sourceStatus?: {
+        source?: string;
+        worker?: string;
+        result?: { errors?: { message?: string }[] } | null;
+        relayStatus?: { stage?: string; relayBinlogGtid?: string; relayCatchUpMaster?: boolean; relaySubDir?: string; result?: { errors?: { message?: string }[] } | null } | null;
+    };
+    subTaskStatus?: DmctlSubtask[];
+}
+
+const messages = (r: { errors?: { message?: string; RawCause?: string; rawCause?: string }[] } | null | undefined) =>
+    (r?.errors ?? []).map((e) => [e.message, e.RawCause ?? e.rawCause].filter(Boolean).join(": ").replace(/\s+/g, " ").trim()).filter((m) => m !== "");
+
+/** Subtasks from `query-status <task>`; a source whose worker does not answer becomes one Offline subtask. */
+export function subtasksFromQueryStatus(task: string, reply: DmctlReply): SubtaskStatus[] {
+    const out: SubtaskStatus[] = [];
+    for (const src of (reply.sources ?? []) as DmctlSourceStatus[]) {
+        const source = src.sourceStatus?.source ?? "";
+        const worker = src.sourceStatus?.worker ?? "";
+        const subs = (src.subTaskStatus ?? []).filter((s) => s.name === task);
+        if (subs.length === 0) {
+            out.push({ task, source, worker, stage: "Offline", rawStage: "", unit: "", syncerBinlogGtid: "", masterBinlogGtid: "", errors: src.msg ? [src.msg.replace(/\s+/g, " ").trim()] : [] });
+            continue;
+        }
+        for (const s of subs) {
+            out.push({
+                task,
+                source,
+                worker,
+                stage: parseStage(s.stage),
+                rawStage: s.stage ?? "",
+                unit: s.unit ?? "",
+                syncerBinlogGtid: s.sync?.syncerBinlogGtid ?? "",
+                masterBinlogGtid: s.sync?.masterBinlogGtid ?? "",
+                errors: messages(s.result),
+            });
+        }
+    }
+    return out;
+}
+
+function relayFrom(src: DmctlSourceStatus | undefined): RelayStatus | undefined {
+    const r = src?.sourceStatus?.relayStatus;
+    if (!r) {
+        return undefined;
+    }
+    return { stage: parseStage(r.stage), relayBinlogGtid: r.relayBinlogGtid ?? "", relayCatchUpMaster: r.relayCatchUpMaster ?? false, relaySubDir: r.relaySubDir ?? "", errors: messages(r.result) };
+}
+
+/** The source config file `operate-source create` reads; strings JSON-quoted (valid YAML). */
+export function sourceYaml(cfg: SourceConfig): string {
+    const q = JSON.stringify;
+    return [
+        `source-id: ${q(cfg.id)}`,
+        `flavor: ${q(cfg.flavor)}`,
+        `enable-gtid: ${cfg.enableGtid}`,
+        `enable-relay: ${cfg.enableRelay ?? false}`,
+        ...(cfg.relayBinlogGtid ? [`relay-binlog-gtid: ${q(cfg.relayBinlogGtid)}`] : []),
+        "from:",
+        `  host: ${q(cfg.host)}`,
+        `  port: ${cfg.port}`,
+        `  user: ${q(cfg.user)}`,
+        `  password: ${q(cfg.password)}`,
+        "",
+    ].join("\n");
+}
+
+/** `stop-task`: removes the subtasks; DM keeps the downstream checkpoint. */
+export async function dmctlStopTask(ep: DmEndpoint, task: string): Promise<void> {
+    await runDmctl(ep, { operation: "stop-task", target: task, args: ["stop-task", task] });
+}
+
+/** `start-task <file>` with meta rewritten to gtid-S; never `--remove-meta`. */
+export async function dmctlStartTask(ep: DmEndpoint, taskConfig: string, opts: StartTaskOptions = {}): Promise<void> {
+    const name = taskNameOf(taskConfig) ?? "(unnamed task)";
+    let file: string;
+    try {
+        file = editTaskFile(taskConfig, opts);
+    } catch (err) {
+        throw new DmError(`start-task ${name}: ${(err as Error).message}. Pass the task's own configuration file.`, "start-task", name);
+    }
+    const secrets = opts.targetPassword ? [opts.targetPassword] : [];
+    const pw = /^\s*password:\s*(.+?)\s*$/m.exec(file)?.[1]?.replace(/^(["'])(.*)\1$/, "$2");
+    if (pw && pw !== "******") {
+        secrets.push(pw);
+    }
+    await runDmctl(ep, { operation: "start-task", target: name, args: ["start-task", "{file:task.yaml}"], files: { "task.yaml": file }, secrets });
+}
+
+/** `get-config task`: the YAML DM rebuilds from its subtasks (target password masked). */
+export async function dmctlGetTaskConfig(ep: DmEndpoint, task: string): Promise<string> {
+    const reply = await runDmctl(ep, { operation: "get-config task", target: task, args: ["get-config", "task", task] });
+    return String(reply.cfg ?? "");
+}
+
+export function createDmctlClient(ep: DmEndpoint): DmClient {
+    const run = (operation: string, target: string, args: string[], tolerate = false) => runDmctl(ep, { operation, target, args, tolerateSourceFailures: tolerate });
+
+    const allTasks = async () => {
+        const reply = await run("query-status", "(all tasks)", ["query-status"]);
+        return ((reply.tasks ?? []) as { taskName?: string; sources?: string[] }[]).map((t) => ({ name: t.taskName ?? "", sources: t.sources ?? [] }));
+    };
+
+    const getSource = async (id: string): Promise<SourceInfo | undefined> => {
+        let cfg: DmctlReply;
+        try {
+            cfg = await run("get-config source", id, ["get-config", "source", id]);
+        } catch (err) {
+            if (err instanceof DmError && /source not found/.test(err.message)) {
+                return undefined;
+            }
+            throw err;
+        }
+        const [tasks, status] = await Promise.all([allTasks(), run("query-status", id, ["query-status", "-s", id], true)]);
+        const y = readGeneratedYaml(String(cfg.cfg ?? ""));
+        const src = (status.sources ?? [])[0] as DmctlSourceStatus | undefined;
+        const worker = src?.sourceStatus?.worker;
+        return {
+            id,
+            host: y.get("from.host") ?? "",
+            port: Number(y.get("from.port") ?? 0),
+            user: y.get("from.user") ?? "",
+            flavor: y.get("flavor") ?? "",
+            enableGtid: y.get("enable-gtid") === "true",
+            enableRelay: y.get("enable-relay") === "true",
+            worker: worker ? worker : undefined,
+            taskNames: tasks.filter((t) => t.sources.includes(id)).map((t) => t.name).sort(),
+            relay: relayFrom(src),
+            errors: [...(src?.result === false && src.msg ? [src.msg.replace(/\s+/g, " ").trim()] : []), ...messages(src?.sourceStatus?.result)],
+        };
+    };
+
+    return {
+        endpoint: ep,
+        getSource,
+        async listSources() {
+            const reply = await run("operate-source show", "(all sources)", ["operate-source", "show"], true);
+            const ids = [...new Set((reply.sources ?? []).map((s) => s.source ?? "").filter((s) => s !== ""))];
+            const all = await Promise.all(ids.map(getSource));
+            return all.filter((s): s is SourceInfo => s !== undefined);
+        },
+        async createSource(cfg) {
+            await runDmctl(ep, {
+                operation: "operate-source create",
+                target: cfg.id,
+                args: ["operate-source", "create", "{file:source.yaml}", ...(cfg.workerName ? ["-w", cfg.workerName] : [])],
+                files: { "source.yaml": sourceYaml(cfg) },
+                secrets: [cfg.password],
+            });
+        },
+        async stopSource(id) {
+            await run("operate-source stop", id, ["operate-source", "stop", id]);
+        },
+        async tasksOfSource(id) {
+            // get-config fails for an unknown source: the same answer as the OpenAPI transport.
+            const [tasks] = await Promise.all([allTasks(), run("list tasks", id, ["get-config", "source", id])]);
+            return tasks.filter((t) => t.sources.includes(id)).map((t) => t.name).sort();
+        },
+        async taskStatus(task, sourceId) {
+            const reply = await run("query-status", task, ["query-status", task, ...(sourceId ? ["-s", sourceId] : [])], true);
+            return subtasksFromQueryStatus(task, reply).filter((s) => sourceId === undefined || s.source === sourceId);
+        },
+        async pauseTask(task, sourceIds) {
+            await run("pause-task", task, ["pause-task", task, ...(sourceIds ?? []).flatMap((s) => ["-s", s])]);
+        },
+        async resumeTask(task, sourceIds) {
+            await run("resume-task", task, ["resume-task", task, ...(sourceIds ?? []).flatMap((s) => ["-s", s])]);
+        },
+        getTaskConfig: (task) => dmctlGetTaskConfig(ep, task),
+        stopTask: (task) => dmctlStopTask(ep, task),
+        startTask: (taskConfig, opts) => dmctlStartTask(ep, taskConfig, opts),
+    };
+}

@@ -1,0 +1,31 @@
+/**
+ * The DM client dm-switch's orchestration uses: one interface, two transports chosen by configuration
+ * (DM's OpenAPI v1 or dmctl), waits on stages and syncer progress, and gtid-S from the downstream
+ * checkpoint. No @pulumi/* import.
+ */
+import { createDmctlClient } from "./dmctlClient";
+import { createOpenApiClient } from "./openapi";
+import { DmClient, DmEndpoint } from "./types";
+
+export * from "./types";
+export { readCheckpointGtid, DownstreamAddress } from "./checkpoint";
+export { waitForStage, waitForSyncerAdvance, WaitOptions, WaitTimeoutError } from "./wait";
+export { editTaskFile } from "./taskFile";
+
+/** A client for the dm-master at `ep.address`, over `ep.transport`. */
+export function createDmClient(ep: DmEndpoint): DmClient {
+    if (!/^[^\s/:]+:\d+$/.test(ep.address) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(ep.address)) {
+        throw new TypeError(`DM address "${ep.address}" must be host:port of dm-master, for example 127.0.0.1:8261.`);
+    }
+    switch (ep.transport) {
+        case "openapi":
+            return createOpenApiClient(ep);
+        case "dmctl":
+            if (!ep.dmctlPath) {
+                throw new TypeError("the dmctl transport needs dmctlPath: the path of DM's dmctl binary.");
+            }
+            return createDmctlClient(ep);
+        default:
+            throw new TypeError(`DM transport "${String(ep.transport)}" is not supported; use "openapi" or "dmctl".`);
+    }
+}

@@ -1,0 +1,228 @@
+/**
+ * The OpenAPI v1 transport (DM ≥ 6.0, dm-master `openapi = true`). Requests go over one keep-alive
+ * agent so that polling costs a few milliseconds; with TLS the agent carries the CA and client cert.
+ *
+ * What the API cannot do, and why stop/start-task go through dmctl here:
+ * - `DELETE /api/v1/tasks/{t}` always drops the downstream checkpoint and metadata in the DM this
+ *   project is built against (dm/master/openapi_controller.go `deleteTask` → `removeMetaData`).
+ *   tiflow#12757 (July 2026) adds `?keep_meta=true`, but older masters ignore unknown query
+ *   parameters and would drop the checkpoint silently, so dm-switch never sends it.
+ * - `DELETE /api/v1/sources/{s}?force=true` removes the source's subtasks without touching meta, but it
+ *   stops the source too and rebuilding the task needs its full config: `GET /api/v1/tasks/{t}` returns
+ *   the downstream password in clear and a lossy conversion of the task.
+ * So stopTask, startTask and getTaskConfig run dmctl (`stop-task`, `start-task <file>`, `get-config
+ * task`) — dmctlPath must be set for them. Everything on the VIP path (status, pause, resume) is HTTP.
+ *
+ * Other findings against a real dm-master: `POST /tasks/{t}/stop` without `source_name_list` answers
+ * 200 for a task that does not exist, so pause/resume always name the sources; `GET …/status` ignores
+ * its `source_name_list` filter; `GET /sources/{s}` answers 404 with an empty body for an unknown source;
+ * `DELETE /sources/{s}` (no force) refuses while tasks exist, like `operate-source stop`;
+ * `POST /sources` echoes the password, so no response body ever reaches an error text.
+ */
+import * as http from "node:http";
+import * as https from "node:https";
+import { dmctlGetTaskConfig, dmctlStartTask, dmctlStopTask } from "./dmctlClient";
+import { codeOf, DmClient, DmEndpoint, DmError, oneLine, parseStage, SourceInfo, SubtaskStatus } from "./types";
+
+interface ApiSubtask {
+    name?: string;
+    source_name?: string;
+    worker_name?: string;
+    stage?: string;
+    unit?: string;
+    error_msg?: string;
+    sync_status?: { syncer_binlog_gtid?: string; master_binlog_gtid?: string } | null;
+}
+
+interface ApiSource {
+    source_name?: string;
+    host?: string;
+    port?: number;
+    user?: string;
+    flavor?: string;
+    enable_gtid?: boolean;
+    relay_config?: { enable_relay?: boolean } | null;
+    task_name_list?: string[] | null;
+    status_list?: {
+        worker_name?: string;
+        error_msg?: string;
+        relay_status?: { stage?: string; relay_binlog_gtid?: string; relay_catch_up_master?: boolean; relay_dir?: string } | null;
+    }[];
+}
+
+const line = (s: string | undefined) => (s ?? "").replace(/\s+/g, " ").trim();
+
+export function subtaskFromApi(s: ApiSubtask, task: string): SubtaskStatus {
+    return {
+        task: s.name ?? task,
+        source: s.source_name ?? "",
+        worker: s.worker_name ?? "",
+        stage: parseStage(s.stage),
+        rawStage: s.stage ?? "",
+        unit: s.unit ?? "",
+        syncerBinlogGtid: s.sync_status?.syncer_binlog_gtid ?? "",
+        masterBinlogGtid: s.sync_status?.master_binlog_gtid ?? "",
+        errors: s.error_msg ? line(s.error_msg).split(/(?=\[code=)/).map((m) => m.trim()).filter((m) => m !== "") : [],
+    };
+}
+
+export function sourceFromApi(s: ApiSource): SourceInfo {
+    const st = s.status_list?.[0];
+    const relay = st?.relay_status;
+    return {
+        id: s.source_name ?? "",
+        host: s.host ?? "",
+        port: s.port ?? 0,
+        user: s.user ?? "",
+        flavor: s.flavor ?? "",
+        enableGtid: s.enable_gtid ?? false,
+        enableRelay: s.relay_config?.enable_relay ?? false,
+        worker: st?.worker_name ? st.worker_name : undefined,
+        taskNames: [...(s.task_name_list ?? [])].sort(),
+        relay: relay
+            ? { stage: parseStage(relay.stage), relayBinlogGtid: relay.relay_binlog_gtid ?? "", relayCatchUpMaster: relay.relay_catch_up_master ?? false, relaySubDir: relay.relay_dir ?? "", errors: [] }
+            : undefined,
+        errors: (s.status_list ?? []).map((x) => line(x.error_msg)).filter((m) => m !== ""),
+    };
+}
+
+interface Reply {
+    status: number;
+    body: unknown;
+}
+
+export function createOpenApiClient(ep: DmEndpoint): DmClient {
+    const secure = ep.tls !== undefined;
+    const agent = secure
+        ? new https.Agent({ keepAlive: true, maxSockets: 16, ca: ep.tls?.ca, cert: ep.tls?.cert, key: ep.tls?.key })
+        : new http.Agent({ keepAlive: true, maxSockets: 16 });
+    // Keep-alive sockets must not hold the process open once the caller is done.
+    agent.on("free", (socket) => socket.unref());
+    const base = `${secure ? "https" : "http"}://${ep.address}/api/v1`;
+    const timeoutMs = ep.requestTimeoutMs ?? 10_000;
+
+    const call = (method: string, path: string, operation: string, target: string, body?: unknown, secrets: string[] = []): Promise<Reply> =>
+        new Promise<Reply>((resolve, reject) => {
+            const data = body === undefined ? undefined : JSON.stringify(body);
+            const fail = (text: string, code?: number) => {
+                const msg = oneLine(text, secrets);
+                reject(new DmError(`${operation} ${target} failed: ${msg}`, operation, target, code ?? codeOf(msg)));
+            };
+            const req = (secure ? https : http).request(
+                `${base}${path}`,
+                { method, agent, timeout: timeoutMs, headers: data === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(data) } },
+                (res) => {
+                    let text = "";
+                    res.setEncoding("utf8").on("data", (d: string) => (text += d));
+                    res.on("end", () => {
+                        let parsed: unknown = undefined;
+                        try {
+                            parsed = text.trim() === "" ? undefined : JSON.parse(text);
+                        } catch {
+                            parsed = undefined;
+                        }
+                        const status = res.statusCode ?? 0;
+                        if (status >= 200 && status < 300) {
+                            return resolve({ status, body: parsed });
+                        }
+                        if (status === 404) {
+                            return resolve({ status, body: undefined });
+                        }
+                        const err = parsed as { error_msg?: string; error_code?: number; error?: string } | undefined;
+                        if (err?.error_msg) {
+                            return fail(`${err.error_msg.replace(/[.\s]*$/, "")}. ${remedy(err.error_msg)}`, err.error_code);
+                        }
+                        // Never the raw body: it may echo a request's password.
+                        fail(`dm-master answered HTTP ${status}${err?.error ? ` (${err.error.split(":")[0]})` : ""}. Check that ${ep.address} serves DM's OpenAPI (openapi = true) and see dm-master's log.`);
+                    });
+                },
+            );
+            req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+            req.on("error", (e: NodeJS.ErrnoException) =>
+                fail(`cannot reach dm-master at ${ep.address} (${e.code ?? e.message}). Check that dm-master runs there with openapi = true and that the address and TLS settings are right.`),
+            );
+            req.end(data);
+        });
+
+    const get = (path: string, operation: string, target: string) => call("GET", path, operation, target);
+    const enc = encodeURIComponent;
+
+    const taskStatus = async (task: string, sourceId?: string, operation = "query-status"): Promise<SubtaskStatus[]> => {
+        const r = await get(`/tasks/${enc(task)}/status`, operation, task);
+        if (r.status === 404) {
+            throw new DmError(`${operation} ${task} failed: task ${task} does not exist. Check the task name (GET /api/v1/tasks).`, operation, task);
+        }
+        const data = ((r.body as { data?: ApiSubtask[] })?.data ?? []).map((s) => subtaskFromApi(s, task));
+        // dm-master ignores source_name_list on this path: filter here.
+        return sourceId === undefined ? data : data.filter((s) => s.source === sourceId);
+    };
+
+    /** pause/resume name their sources: without a list, DM answers 200 for a task that does not exist. */
+    const sourcesOf = async (task: string, operation: string, sourceIds?: string[]) =>
+        sourceIds && sourceIds.length > 0 ? sourceIds : [...new Set((await taskStatus(task, undefined, operation)).map((s) => s.source))];
+
+    const getSource = async (id: string): Promise<SourceInfo | undefined> => {
+        const r = await get(`/sources/${enc(id)}?with_status=true`, "get source", id);
+        return r.status === 404 ? undefined : sourceFromApi(r.body as ApiSource);
+    };
+
+    return {
+        endpoint: ep,
+        getSource,
+        async listSources() {
+            const r = await get("/sources?with_status=true", "list sources", ep.address);
+            return ((r.body as { data?: ApiSource[] })?.data ?? []).map(sourceFromApi);
+        },
+        async createSource(cfg) {
+            const source = {
+                source_name: cfg.id,
+                host: cfg.host,
+                port: cfg.port,
+                user: cfg.user,
+                password: cfg.password,
+                flavor: cfg.flavor,
+                enable_gtid: cfg.enableGtid,
+                enable: true,
+                relay_config: { enable_relay: cfg.enableRelay ?? false, ...(cfg.relayBinlogGtid ? { relay_binlog_gtid: cfg.relayBinlogGtid } : {}) },
+            };
+            await call("POST", "/sources", "operate-source create", cfg.id, { source, ...(cfg.workerName ? { worker_name: cfg.workerName } : {}) }, [cfg.password]);
+        },
+        async stopSource(id) {
+            // No force: like operate-source stop, DM refuses while tasks exist (force would remove their subtasks).
+            const r = await call("DELETE", `/sources/${enc(id)}`, "operate-source stop", id);
+            if (r.status === 404) {
+                throw new DmError(`operate-source stop ${id} failed: source ${id} does not exist. Check the source id (GET /api/v1/sources).`, "operate-source stop", id);
+            }
+        },
+        async tasksOfSource(id) {
+            const s = await getSource(id);
+            if (!s) {
+                throw new DmError(`list tasks of source ${id} failed: source ${id} does not exist. Check the source id (GET /api/v1/sources).`, "list tasks", id);
+            }
+            return s.taskNames;
+        },
+        taskStatus: (task, sourceId) => taskStatus(task, sourceId),
+        async pauseTask(task, sourceIds) {
+            await call("POST", `/tasks/${enc(task)}/stop`, "pause-task", task, { source_name_list: await sourcesOf(task, "pause-task", sourceIds) });
+        },
+        async resumeTask(task, sourceIds) {
+            await call("POST", `/tasks/${enc(task)}/start`, "resume-task", task, { source_name_list: await sourcesOf(task, "resume-task", sourceIds), remove_meta: false });
+        },
+        getTaskConfig: (task) => dmctlGetTaskConfig(ep, task),
+        stopTask: (task) => dmctlStopTask(ep, task),
+        startTask: (taskConfig, opts) => dmctlStartTask(ep, taskConfig, opts),
+    };
+}
+
+function remedy(msg: string): string {
+    if (/Workaround:/.test(msg)) {
+        return "";
+    }
+    if (/not exist|not found|haven't been added/i.test(msg)) {
+        return "Check the task and source names (GET /api/v1/tasks, GET /api/v1/sources).";
+    }
+    if (/existing tasks/i.test(msg)) {
+        return "Stop the source's tasks first (stop-task), then retry.";
+    }
+    return "Fix the cause and retry; dm-master's log has details.";
+}

@@ -1,0 +1,176 @@
+/**
+ * Shapes of the DM client: what dm-switch asks of DM, whatever the transport (OpenAPI or dmctl).
+ * Pure: no I/O, no @pulumi/* import.
+ */
+
+export type Transport = "openapi" | "dmctl";
+
+export interface DmEndpoint {
+    /** How to talk to dm-master: its OpenAPI v1 (`openapi = true` in dm-master's config) or the dmctl binary. */
+    transport: Transport;
+    /** `host:port` of dm-master (the same listener serves gRPC for dmctl and the OpenAPI). */
+    address: string;
+    /** PEM contents (not paths) when dm-master requires TLS. @default undefined (plain HTTP / no TLS) */
+    tls?: { ca?: string; cert?: string; key?: string };
+    /**
+     * Path of the dmctl binary. Required by the dmctl transport, and by the OpenAPI transport for
+     * stopTask, startTask and getTaskConfig (see ./openapi.ts for why). @default undefined
+     */
+    dmctlPath?: string;
+    /** Per request (OpenAPI) or per dmctl run. @default 10000 (OpenAPI), 60000 (dmctl) */
+    requestTimeoutMs?: number;
+}
+
+/** DM's stages, plus `Offline` (no worker answers for the source: DM reports "") and `Unknown`. */
+export type Stage = "Running" | "Paused" | "Stopped" | "New" | "Pausing" | "Resuming" | "Stopping" | "Finished" | "Offline" | "Unknown";
+
+const STAGES: Stage[] = ["Running", "Paused", "Stopped", "New", "Pausing", "Resuming", "Stopping", "Finished"];
+
+/** Tolerant parse of DM's stage text: any case; "" (worker offline) → Offline; anything else unknown → Unknown. */
+export function parseStage(raw: string | undefined | null): Stage {
+    const text = (raw ?? "").trim();
+    if (text === "") {
+        return "Offline";
+    }
+    return STAGES.find((s) => s.toLowerCase() === text.toLowerCase()) ?? "Unknown";
+}
+
+/** One subtask: a task on one source. */
+export interface SubtaskStatus {
+    task: string;
+    source: string;
+    /** The worker bound to the source; "" when offline. */
+    worker: string;
+    stage: Stage;
+    /** The stage exactly as DM printed it. */
+    rawStage: string;
+    /** Sync, Load, Dump, … ("" when unknown). */
+    unit: string;
+    /** The syncer's flushed checkpoint GTID set (gtid-S once the subtask is Paused); "" when not in the sync unit. */
+    syncerBinlogGtid: string;
+    masterBinlogGtid: string;
+    /** Error messages of the subtask (or of the source when its worker cannot be reached), one line each. */
+    errors: string[];
+}
+
+export interface SourceConfig {
+    /** DM's `source-id`. */
+    id: string;
+    host: string;
+    port: number;
+    user: string;
+    /** A secret: goes to DM only in a request body or a private 0600 temp file, never an argument or an error text. */
+    password: string;
+    flavor: "mysql" | "mariadb";
+    /** dm-switch requires true: a switch is only defined on GTIDs. */
+    enableGtid: boolean;
+    /** @default false */
+    enableRelay?: boolean;
+    /** Where relay starts when enabled. @default undefined */
+    relayBinlogGtid?: string;
+    /** Bind the source to this worker (OpenAPI `worker_name`; dmctl `-w`). @default undefined (DM picks a free worker) */
+    workerName?: string;
+}
+
+export interface RelayStatus {
+    stage: Stage;
+    relayBinlogGtid: string;
+    relayCatchUpMaster: boolean;
+    relaySubDir: string;
+    errors: string[];
+}
+
+export interface SourceInfo {
+    id: string;
+    host: string;
+    port: number;
+    user: string;
+    flavor: string;
+    enableGtid: boolean;
+    enableRelay: boolean;
+    /** The worker bound to the source; undefined when none is. */
+    worker?: string;
+    taskNames: string[];
+    /** Present when the worker reports relay status (relay enabled). */
+    relay?: RelayStatus;
+    /** Errors the worker reported for the source (offline worker, …). */
+    errors: string[];
+}
+
+export interface StartTaskOptions {
+    /**
+     * Per source id: rewrite `mysql-instances[].meta.binlog-gtid` to this set (gtid-S) and clear
+     * binlog-name/pos, so that start-task's precheck checks the position the syncer really resumes from
+     * (tiflow#11648). The checkpoint in the downstream still decides where the syncer starts. @default undefined
+     */
+    binlogGtid?: Record<string, string>;
+    /**
+     * The downstream password, put into `target-database.password` when the task file holds DM's mask
+     * `******` (a config read back with getTaskConfig). @default undefined
+     */
+    targetPassword?: string;
+}
+
+export interface DmClient {
+    readonly endpoint: DmEndpoint;
+    /** undefined when DM has no source with this id. */
+    getSource(id: string): Promise<SourceInfo | undefined>;
+    listSources(): Promise<SourceInfo[]>;
+    /** `operate-source create`. */
+    createSource(cfg: SourceConfig): Promise<void>;
+    /** `operate-source stop`: DM refuses while tasks of the source exist (stop them first). */
+    stopSource(id: string): Promise<void>;
+    /** Names of every task with a subtask on the source. */
+    tasksOfSource(id: string): Promise<string[]>;
+    /** Every subtask of the task, or only the one on `sourceId`. Fails for an unknown task. */
+    taskStatus(task: string, sourceId?: string): Promise<SubtaskStatus[]>;
+    /** `pause-task` (OpenAPI: POST …/stop): the subtask stays, the checkpoint is flushed. */
+    pauseTask(task: string, sourceIds?: string[]): Promise<void>;
+    /** `resume-task` (OpenAPI: POST …/start with remove_meta false): resumes from the checkpoint. */
+    resumeTask(task: string, sourceIds?: string[]): Promise<void>;
+    /** The task's configuration as DM holds it (YAML, target password masked as `******`). */
+    getTaskConfig(task: string): Promise<string>;
+    /** `stop-task`: removes the subtasks and KEEPS the downstream checkpoint. */
+    stopTask(task: string): Promise<void>;
+    /** `start-task <file>`: resumes from the downstream checkpoint (never removes meta). */
+    startTask(taskConfig: string, opts?: StartTaskOptions): Promise<void>;
+}
+
+/**
+ * A DM operation that failed. The message is one line with a remedy and never holds a password or a
+ * raw DM response body.
+ */
+export class DmError extends Error {
+    constructor(
+        message: string,
+        /** What was attempted: "pause-task", "query-status", … */
+        readonly operation: string,
+        /** The task, source or address it was attempted on. */
+        readonly target: string,
+        /** DM's error code (`error_code`, `[code=…]`) when DM gave one. */
+        readonly code?: number,
+    ) {
+        super(message);
+        this.name = "DmError";
+    }
+}
+
+/**
+ * Makes DM's text safe and one line: removes every known secret and collapses whitespace. DM's
+ * messages are long (`[code=…:class=…], Message: …, Workaround: …`); they are kept whole, on one line.
+ */
+export function oneLine(text: string, secrets: Iterable<string> = []): string {
+    let out = text;
+    for (const s of secrets) {
+        if (s.length > 0) {
+            out = out.split(s).join("******");
+        }
+    }
+    return out.replace(/\s+/g, " ").trim();
+}
+
+/** DM's code from a message such as `[code=46018:class=scheduler:…]`. */
+export function codeOf(text: string): number | undefined {
+    const m = /\[code=(\d+)/.exec(text);
+    return m ? Number(m[1]) : undefined;
+}

@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, test } from "node:test";
+import { createDmClient, DmClient, DmError, SubtaskStatus, waitForStage, WaitTimeoutError } from "../../components/dm";
+import { recorded } from "./dmRecorded";
+
+// A dm-master stand-in replaying recorded OpenAPI answers; it records each request.
+const requests: { method: string; url: string; body: string }[] = [];
+let server: http.Server;
+let address = "";
+const routes: Record<string, [number, unknown]> = {
+    "GET /api/v1/tasks/task-s1/status": [200, recorded.apiStatusRunning],
+    "GET /api/v1/tasks/nope/status": [400, recorded.apiStatusUnknown],
+    "POST /api/v1/tasks/task-s1/stop": [200, undefined],
+    "POST /api/v1/tasks/task-s1/start": [200, undefined],
+    "GET /api/v1/sources/mariadb-01?with_status=true": [200, recorded.apiSource],
+    "DELETE /api/v1/sources/mariadb-01": [400, recorded.apiDeleteSourceBusy],
+    // dm-master echoes the request in some answers: the client must never show a body raw.
+    "POST /api/v1/sources": [500, { source: { password: "hunter2-pw" } }],
+};
+
+before(async () => {
+    server = http.createServer((req, res) => {
+        let body = "";
+        req.on("data", (d) => (body += d));
+        req.on("end", () => {
+            requests.push({ method: req.method!, url: req.url!, body });
+            const [status, reply] = routes[`${req.method} ${req.url}`] ?? [404, undefined];
+            res.writeHead(status, { "content-type": "application/json" }).end(reply === undefined ? "" : JSON.stringify(reply));
+        });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    address = `127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+after(() => server.close());
+
+const api = () => createDmClient({ transport: "openapi", address });
+
+test("pause and resume name the task's sources and never remove meta", async () => {
+    requests.length = 0;
+    await api().pauseTask("task-s1");
+    await api().resumeTask("task-s1", ["mariadb-01"]);
+    assert.deepEqual(requests.map((r) => `${r.method} ${r.url} ${r.body}`), [
+        "GET /api/v1/tasks/task-s1/status ",
+        'POST /api/v1/tasks/task-s1/stop {"source_name_list":["mariadb-01"]}',
+        'POST /api/v1/tasks/task-s1/start {"source_name_list":["mariadb-01"],"remove_meta":false}',
+    ]);
+});
+
+const errorCases: { name: string; run: (c: DmClient) => Promise<unknown>; message: string; code?: number }[] = [
+    {
+        name: "an unknown task",
+        run: (c) => c.pauseTask("nope"),
+        code: 46018,
+        message: "pause-task nope failed: [code=46018:class=scheduler:scope=internal:level=medium], Message: task with name nope not exist, Workaround: Please use `query-status` command to see tasks. ",
+    },
+    { name: "an unknown source", run: (c) => c.tasksOfSource("zz"), message: "list tasks of source zz failed: source zz does not exist. Check the source id (GET /api/v1/sources)." },
+    {
+        name: "a source that still has tasks",
+        run: (c) => c.stopSource("mariadb-01"),
+        code: 46010,
+        message: "operate-source stop mariadb-01 failed: [code=46010:class=dm-master:scope=internal:level=medium], Message: source with name mariadb-01 need to operate has existing tasks [task-s1 task-s2], Workaround: Please `stop-task` first. ",
+    },
+    {
+        name: "an answer that echoes the password",
+        run: (c) => c.createSource({ id: "s", host: "h", port: 1, user: "u", password: "hunter2-pw", flavor: "mariadb", enableGtid: true }),
+        message: `operate-source create s failed: dm-master answered HTTP 500. Check that ADDR serves DM's OpenAPI (openapi = true) and see dm-master's log.`,
+    },
+];
+for (const c of errorCases) {
+    test(`fails in one line for ${c.name} over the OpenAPI`, async () => {
+        const err = await c.run(api()).then(() => undefined, (e: unknown) => e);
+        assert.ok(err instanceof DmError);
+        assert.equal(err.message.trim(), c.message.replace("ADDR", address).trim());
+        assert.equal(err.code, c.code);
+        assert.doesNotMatch(err.message, /hunter2|\n/);
+    });
+}
+
+test("fails in one line with a remedy when dm-master is unreachable", async () => {
+    const c = createDmClient({ transport: "openapi", address: "127.0.0.1:1" });
+    await assert.rejects(c.taskStatus("t"), {
+        name: "DmError",
+        message: "query-status t failed: cannot reach dm-master at 127.0.0.1:1 (ECONNREFUSED). Check that dm-master runs there with openapi = true and that the address and TLS settings are right.",
+    });
+});
+
+test("rejects a bad address or transport before any I/O", () => {
+    assert.throws(() => createDmClient({ transport: "openapi", address: "http://x:1" }), { message: 'DM address "http://x:1" must be host:port of dm-master, for example 127.0.0.1:8261.' });
+    assert.throws(() => createDmClient({ transport: "grpc" as never, address: "x:1" }), { message: 'DM transport "grpc" is not supported; use "openapi" or "dmctl".' });
+});
+
+// A dmctl stand-in: logs its argv, cwd and the files it was given, then prints a recorded answer.
+function fakeDmctl(reply: unknown) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-test-"));
+    fs.writeFileSync(path.join(dir, "reply.json"), JSON.stringify(reply));
+    const script = path.join(dir, "dmctl");
+    fs.writeFileSync(
+        script,
+        `#!/bin/sh\n{ echo "ARGV $*"; echo "CWD $PWD"; for a in "$@"; do if [ -f "$a" ]; then echo "MODE $(stat -c %a "$a")"; cat "$a"; fi; done; } >> ${dir}/log\ntouch dmctl.log\ncat ${dir}/reply.json\n`,
+        { mode: 0o755 },
+    );
+    return { script, log: () => fs.readFileSync(path.join(dir, "log"), "utf8"), cleanup: () => fs.rmSync(dir, { recursive: true }) };
+}
+
+test("dmctl: the password reaches dmctl only in a 0600 file of a private folder removed afterwards", async () => {
+    const fake = fakeDmctl({ result: true, msg: "", sources: [{ result: true, msg: "", source: "s", worker: "w1" }] });
+    try {
+        const c = createDmClient({ transport: "dmctl", address: "127.0.0.1:8261", dmctlPath: fake.script });
+        await c.createSource({ id: "s", host: "10.0.0.2", port: 3306, user: "dm", password: "hunter2-pw", flavor: "mariadb", enableGtid: true });
+        const log = fake.log();
+        const argv = /^ARGV (.*)$/m.exec(log)![1];
+        const cwd = /^CWD (.*)$/m.exec(log)![1];
+        assert.match(argv, /^--master-addr 127\.0\.0\.1:8261 operate-source create \/.*\/source\.yaml$/);
+        assert.doesNotMatch(argv, /hunter2/);
+        assert.match(log, /^MODE 600$/m);
+        assert.match(log, /password: "hunter2-pw"/);
+        assert.equal(fs.existsSync(cwd), false, "dmctl's folder (and its dmctl.log) is removed");
+    } finally {
+        fake.cleanup();
+    }
+});
+
+const dmctlErrors: { name: string; reply: unknown; run: (c: DmClient) => Promise<unknown>; message: string }[] = [
+    { name: "result false with exit 0", reply: recorded.dmctlPauseUnknown, run: (c) => c.pauseTask("nope"), message: "pause-task nope failed: task nope has no source or not exist, please check the task name and status. Check the task and source names (dmctl query-status, operate-source show)." },
+    { name: "a source's result false", reply: { op: "Stop", result: true, msg: "", sources: [{ result: false, msg: "worker\nbusy", source: "s1" }] }, run: (c) => c.stopTask("t"), message: "stop-task t failed: source s1: worker busy. See dm-master's log for stop-task, fix the cause, and retry." },
+];
+for (const c of dmctlErrors) {
+    test(`dmctl: fails on ${c.name}`, async () => {
+        const fake = fakeDmctl(c.reply);
+        try {
+            await assert.rejects(c.run(createDmClient({ transport: "dmctl", address: "127.0.0.1:8261", dmctlPath: fake.script })), { name: "DmError", message: c.message });
+        } finally {
+            fake.cleanup();
+        }
+    });
+}
+
+test("dmctl: reports an offline worker as an Offline subtask, not a failure", async () => {
+    const fake = fakeDmctl(recorded.dmctlQueryStatusOffline);
+    try {
+        const [s] = await createDmClient({ transport: "dmctl", address: "127.0.0.1:8261", dmctlPath: fake.script }).taskStatus("task-s1", "mariadb-01");
+        assert.equal(s.stage, "Offline");
+        assert.match(fake.log(), /^ARGV --master-addr 127\.0\.0\.1:8261 query-status task-s1 -s mariadb-01$/m);
+    } finally {
+        fake.cleanup();
+    }
+});
+
+function scripted(stages: string[][]): DmClient {
+    let round = 0;
+    const status = (task: string, stage: string): SubtaskStatus => ({ task, source: "src", worker: "w", stage: stage as never, rawStage: stage, unit: "Sync", syncerBinlogGtid: "", masterBinlogGtid: "", errors: [] });
+    return {
+        taskStatus: async (task: string) => {
+            const i = Number(task.slice(1));
+            const s = stages[Math.min(Math.floor(round++ / stages[0].length), stages.length - 1)][i];
+            return [status(task, s)];
+        },
+    } as unknown as DmClient;
+}
+
+test("waits until every task reaches the stage", async () => {
+    const c = scripted([["Running", "Pausing"], ["Paused", "Pausing"], ["Paused", "Paused"]]);
+    const got = await waitForStage(c, ["t0", "t1"], "src", ["Paused"], { intervalMs: 1 });
+    assert.deepEqual(got.map((s) => s.stage), ["Paused", "Paused"]);
+});
+
+test("times out naming the task, the awaited stage and the last stage seen", async () => {
+    const c = scripted([["Paused", "Pausing"]]);
+    await assert.rejects(waitForStage(c, ["t0", "t1"], "src", ["Paused", "Stopped"], { intervalMs: 1, timeoutMs: 20 }), (e: unknown) => {
+        assert.ok(e instanceof WaitTimeoutError);
+        assert.equal(e.message, "task t1 on source src did not reach stage Paused or Stopped within 20 ms; last stage seen: Pausing. Check the task with query-status and the worker's log, then retry.");
+        assert.equal(e.lastSeen?.stage, "Pausing");
+        return true;
+    });
+});
