@@ -3,6 +3,7 @@
  * and the benchmarks. Every stack lives in its own temporary state folder (file backend, PULUMI_HOME).
  */
 import { spawn } from "node:child_process";
+import yaml from "js-yaml";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -33,7 +34,10 @@ export interface TempStack {
     env: NodeJS.ProcessEnv;
     /** Runs `pulumi <args> --stack <stack> --non-interactive` in the project folder. */
     run(args: string[], opts?: { timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<PulumiResult>;
+    /** `pulumi config set`; a secret value goes through stdin, never the argument list. */
     setConfig(key: string, value: string, opts?: { secret?: boolean; path?: boolean }): Promise<void>;
+    /** Writes plain (non-secret) config values straight into the stack's config file: objects stay objects. */
+    writeConfig(values: Record<string, unknown>): void;
     /** The stack's state as `pulumi stack export` prints it. */
     exportState(): Promise<{ deployment: { resources?: { type: string; urn: string; outputs?: Record<string, unknown> }[] } }>;
     /** Destroys what is left, removes the stack and its state folder. */
@@ -46,10 +50,14 @@ function runPulumi(
     env: NodeJS.ProcessEnv,
     timeoutMs: number,
     onOutput?: (chunk: string) => void,
+    stdin?: string,
 ): Promise<PulumiResult> {
     const start = Date.now();
     return new Promise((resolve, reject) => {
-        const child = spawn(pulumiBin(), args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(pulumiBin(), args, { cwd, env, stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+        if (stdin !== undefined) {
+            child.stdin!.end(stdin);
+        }
         let stdout = "";
         let stderr = "";
         let output = "";
@@ -111,8 +119,8 @@ export async function createTempStack(opts: TempStackOptions): Promise<TempStack
         fs.rmSync(stateDir, { recursive: true, force: true });
         throw new Error(`pulumi stack init failed:\n${init.output}`);
     }
-    const must = async (args: string[]): Promise<PulumiResult> => {
-        const r = await run(args);
+    const must = async (args: string[], stdin?: string): Promise<PulumiResult> => {
+        const r = stdin === undefined ? await run(args) : await runPulumi([...args, "--stack", stackName, "--config-file", configFile, "--non-interactive"], opts.projectDir, env, 60_000, undefined, stdin);
         if (r.code !== 0) {
             throw new Error(`pulumi ${args[0]} ${args[1] ?? ""} failed:\n${r.output}`);
         }
@@ -124,7 +132,13 @@ export async function createTempStack(opts: TempStackOptions): Promise<TempStack
         env,
         run,
         async setConfig(key, value, o) {
-            await must(["config", "set", ...(o?.path ? ["--path"] : []), o?.secret ? "--secret" : "--plaintext", key, value]);
+            const flags = [...(o?.path ? ["--path"] : []), o?.secret ? "--secret" : "--plaintext"];
+            await (o?.secret ? must(["config", "set", ...flags, key], value) : must(["config", "set", ...flags, key, value]));
+        },
+        writeConfig(values) {
+            const doc = (fs.existsSync(configFile) ? (yaml.load(fs.readFileSync(configFile, "utf8")) ?? {}) : {}) as { config?: Record<string, unknown> };
+            doc.config = { ...doc.config, ...values };
+            fs.writeFileSync(configFile, yaml.dump(doc, { lineWidth: -1 }));
         },
         async exportState() {
             return JSON.parse((await must(["stack", "export"])).stdout);

@@ -74,6 +74,18 @@ test("an update failing half-way records its partial state for the next pulumi u
     assert.equal(fs.readFileSync(markerFile, "utf8"), "whole");
 });
 
+test("a secret set through stdin is stored encrypted, and plain config written to the file is read back", async () => {
+    await stack.setConfig("token", "s3cret-through-stdin", { secret: true });
+    stack.writeConfig({ "dm-switch-tiny:shape": { nested: [1, 2] } });
+    const file = fs.readFileSync(path.join(stack.stateDir, `Pulumi.${stack.stackName}.yaml`), "utf8");
+    assert.ok(!file.includes("s3cret-through-stdin"), "the secret is not in the config file in plaintext");
+    assert.match(file, /dm-switch-tiny:token:\n\s+secure: v1:/);
+    const r = await stack.run(["config", "get", "token"]);
+    assert.equal(r.stdout.trim(), "s3cret-through-stdin");
+    const shape = await stack.run(["config", "get", "shape", "--json"]);
+    assert.deepEqual(JSON.parse(shape.stdout).objectValue, { nested: [1, 2] });
+});
+
 test("pulumi destroy removes the resource", async () => {
     const r = await stack.run(["destroy", "--yes", "--skip-preview"]);
     assert.equal(r.code, 0, r.output);
