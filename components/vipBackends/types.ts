@@ -10,6 +10,11 @@ export interface VipBackend {
     current(): Promise<string | undefined>;
     /** Points the VIP at `target` only; returns once the change is in effect. Idempotent. */
     moveTo(target: string): Promise<void>;
+    /**
+     * Checks, before any DM task is paused, that a move could succeed (the zone, record or ENIs exist,
+     * credentials are there); fails with an error naming the argument at fault. @default no check
+     */
+    preflight?(): Promise<void>;
 }
 
 /** A VIP that points at more than one instance at once: DM's connections could reach different servers. */

@@ -1,0 +1,362 @@
+/**
+ * The Route53 and ENI VIP backends against a real moto server started on loopback: AWS-side state is
+ * read back with the SDK after every move, and every bad input of issue 9 fails before any change.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, test } from "node:test";
+import {
+    AssignPrivateIpAddressesCommand,
+    CreateNetworkInterfaceCommand,
+    CreateSubnetCommand,
+    CreateVpcCommand,
+    DescribeNetworkInterfacesCommand,
+    EC2Client,
+} from "@aws-sdk/client-ec2";
+import {
+    ChangeResourceRecordSetsCommand,
+    CreateHostedZoneCommand,
+    ListResourceRecordSetsCommand,
+    Route53Client,
+} from "@aws-sdk/client-route-53";
+import { awsVipBackend } from "../../components/vipBackends/aws";
+import { EniBackendInputs, Route53BackendInputs } from "../../components/vipBackends/awsInputs";
+import { EniVip } from "../../components/vipBackends/eni";
+import { Route53Vip } from "../../components/vipBackends/route53";
+import { Moto, startMoto } from "../../tools/moto";
+
+const REGION = "us-east-1";
+// Fake credentials for moto, in this test process's environment only (the SDK's standard chain reads them).
+const FAKE_CREDENTIALS = { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: REGION };
+const saved: Record<string, string | undefined> = {};
+let moto: Moto;
+let ec2: EC2Client;
+let r53: Route53Client;
+let zoneId: string;
+const eni = { a: "", b: "", other: "" };
+let vpcId: string;
+
+before(async () => {
+    for (const [k, v] of Object.entries(FAKE_CREDENTIALS)) {
+        saved[k] = process.env[k];
+        process.env[k] = v;
+    }
+    const t = Date.now();
+    moto = await startMoto();
+    console.log(`moto started in ${Date.now() - t} ms at ${moto.endpoint}`);
+    ec2 = new EC2Client({ region: REGION, endpoint: moto.endpoint });
+    r53 = new Route53Client({ region: REGION, endpoint: moto.endpoint });
+
+    vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc!.VpcId!;
+    const subnet = async (cidr: string) =>
+        (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr }))).Subnet!.SubnetId!;
+    const [subnetA, subnetB] = [await subnet("10.0.1.0/24"), await subnet("10.0.2.0/24")];
+    const nic = async (subnetId: string, ip: string) =>
+        (await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, PrivateIpAddress: ip })))
+            .NetworkInterface!.NetworkInterfaceId!;
+    eni.a = await nic(subnetA, "10.0.1.10");
+    eni.b = await nic(subnetA, "10.0.1.11");
+    eni.other = await nic(subnetB, "10.0.2.10");
+    await ec2.send(
+        new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.a, PrivateIpAddresses: ["10.0.1.100"] }),
+    );
+
+    const zone = await r53.send(
+        new CreateHostedZoneCommand({
+            Name: "db.internal",
+            CallerReference: `dm-switch-${Date.now()}`,
+            HostedZoneConfig: { PrivateZone: true, Comment: "dm-switch test" },
+            VPC: { VPCId: vpcId, VPCRegion: REGION },
+        }),
+    );
+    zoneId = zone.HostedZone!.Id!.replace("/hostedzone/", "");
+    await upsert("mysql.db.internal", "A", "10.0.1.10");
+    await upsert("cname.db.internal", "CNAME", "a.db.internal");
+    await upsert("stranger.db.internal", "A", "10.0.1.99");
+});
+
+after(async () => {
+    await moto?.stop();
+    for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) {
+            delete process.env[k];
+        } else {
+            process.env[k] = v;
+        }
+    }
+});
+
+async function upsert(name: string, type: "A" | "CNAME", value: string, ttl = 1) {
+    await r53.send(
+        new ChangeResourceRecordSetsCommand({
+            HostedZoneId: zoneId,
+            ChangeBatch: {
+                Changes: [
+                    {
+                        Action: "UPSERT",
+                        ResourceRecordSet: { Name: name, Type: type, TTL: ttl, ResourceRecords: [{ Value: value }] },
+                    },
+                ],
+            },
+        }),
+    );
+}
+
+/** The record as Route53 holds it: "TYPE TTL value,…", or "none". */
+async function record(name: string, type: string): Promise<string> {
+    const out = await r53.send(
+        new ListResourceRecordSetsCommand({
+            HostedZoneId: zoneId,
+            StartRecordName: name,
+            StartRecordType: type as "A",
+        }),
+    );
+    const r = (out.ResourceRecordSets ?? []).find((x) => x.Name?.replace(/\.$/, "") === name && x.Type === type);
+    return r ? `${r.Type} ${r.TTL} ${(r.ResourceRecords ?? []).map((v) => v.Value).join(",")}` : "none";
+}
+
+/** Which of the test's ENIs hold `ip`, as EC2 reports it. */
+async function holders(ip: string): Promise<string[]> {
+    const out = await ec2.send(
+        new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni.a, eni.b, eni.other] }),
+    );
+    const names = new Map([
+        [eni.a, "a"],
+        [eni.b, "b"],
+        [eni.other, "other"],
+    ]);
+    return (out.NetworkInterfaces ?? [])
+        .filter((n) => n.PrivateIpAddresses?.some((p) => p.PrivateIpAddress === ip))
+        .map((n) => names.get(n.NetworkInterfaceId!)!);
+}
+
+const route53 = (over: Partial<Route53BackendInputs> = {}): Route53Vip =>
+    awsVipBackend({
+        kind: "route53",
+        zoneId,
+        recordName: "mysql.db.internal",
+        ttl: 1,
+        values: { "mysql-a": "10.0.1.10", "mysql-b": "10.0.1.11" },
+        endpoint: moto.endpoint,
+        intervalMs: 50,
+        ...over,
+    } as Route53BackendInputs) as Route53Vip;
+
+const eniVip = (over: Partial<EniBackendInputs> = {}): EniVip =>
+    awsVipBackend({
+        kind: "eni",
+        privateIp: "10.0.1.100",
+        enis: { "mysql-a": eni.a, "mysql-b": eni.b },
+        endpoint: moto.endpoint,
+        intervalMs: 50,
+        ...over,
+    } as EniBackendInputs) as EniVip;
+
+test("route53: reads the record, moves it both ways and waits out the old TTL", async () => {
+    const vip = route53();
+    assert.ok(vip instanceof Route53Vip);
+    await vip.preflight();
+    assert.equal(await vip.current(), "mysql-a");
+    for (const [to, value] of [
+        ["mysql-b", "10.0.1.11"],
+        ["mysql-a", "10.0.1.10"],
+    ]) {
+        const t = Date.now();
+        await vip.moveTo(to);
+        console.log(`route53 move to ${to}: ${Date.now() - t} ms (${JSON.stringify(vip.lastMove)})`);
+        assert.equal(await record("mysql.db.internal", "A"), `A 1 ${value}`);
+        assert.equal(await vip.current(), to);
+        assert.ok(vip.lastMove!.ttlWaitMs >= 1000, "the old record's 1 s TTL was waited out");
+    }
+    const again = route53();
+    await again.moveTo("mysql-a");
+    assert.equal(again.lastMove, undefined, "moving to where the record points already changes nothing");
+});
+
+test("route53: creates a CNAME record that does not exist yet", async () => {
+    const vip = route53({
+        recordName: "vip2.db.internal",
+        values: { "mysql-a": "a.db.internal", "mysql-b": "b.db.internal" },
+    });
+    await vip.preflight();
+    assert.equal(await vip.current(), undefined);
+    await vip.moveTo("mysql-b");
+    assert.equal(await record("vip2.db.internal", "CNAME"), "CNAME 1 b.db.internal");
+    assert.equal(vip.lastMove!.ttlWaitMs < 1000, true, "no old value, so no TTL to wait out");
+    assert.equal(await vip.current(), "mysql-b");
+});
+
+const badRoute53: { name: string; over: () => Partial<Route53BackendInputs>; message: () => string }[] = [
+    {
+        name: "an unknown zone",
+        over: () => ({ zoneId: "ZNOSUCHZONE123" }),
+        message: () =>
+            "backend.zoneId: hosted zone ZNOSUCHZONE123 does not exist (or these credentials cannot see it); set backend.zoneId to the zone holding mysql.db.internal (aws route53 list-hosted-zones).",
+    },
+    {
+        name: "a CNAME record where the values make an A record",
+        over: () => ({ recordName: "cname.db.internal" }),
+        message: () =>
+            `backend.recordType: cname.db.internal in zone ${zoneId} is a CNAME record, but backend.values make it A; set backend.values (or recordType) to match the record, or delete the CNAME record first.`,
+    },
+    {
+        name: "an A record where the values make a CNAME record",
+        over: () => ({ values: { "mysql-a": "a.db.internal", "mysql-b": "b.db.internal" } }),
+        message: () =>
+            `backend.recordType: mysql.db.internal in zone ${zoneId} is a A record, but backend.values make it CNAME; set backend.values (or recordType) to match the record, or delete the A record first.`,
+    },
+    {
+        name: "a record name outside the zone",
+        over: () => ({ recordName: "mysql.other.internal" }),
+        message: () =>
+            `backend.recordName: mysql.other.internal is not inside zone ${zoneId} (db.internal); set backend.recordName to a name ending in .db.internal.`,
+    },
+    {
+        name: "a record holding no instance's value",
+        over: () => ({ recordName: "stranger.db.internal" }),
+        message: () =>
+            `Route53 A record stranger.db.internal in zone ${zoneId} holds 10.0.1.99, which is not the value of any instance (10.0.1.10, 10.0.1.11); set the record to one of them by hand, or add the instance to backend.values.`,
+    },
+];
+
+for (const c of badRoute53) {
+    test(`route53: preflight rejects ${c.name} and changes nothing`, async () => {
+        const before = await record("mysql.db.internal", "A");
+        await assert.rejects(route53(c.over()).preflight(), { message: c.message() });
+        assert.equal(await record("mysql.db.internal", "A"), before);
+    });
+}
+
+test("eni: reads the holder, moves the IP both ways, and EC2 shows it on the target only", async () => {
+    const vip = eniVip();
+    assert.ok(vip instanceof EniVip);
+    await vip.preflight();
+    assert.equal(await vip.current(), "mysql-a");
+    assert.deepEqual(await holders("10.0.1.100"), ["a"]);
+    for (const [to, on] of [
+        ["mysql-b", "b"],
+        ["mysql-a", "a"],
+    ]) {
+        const t = Date.now();
+        await vip.moveTo(to);
+        console.log(`eni move to ${to}: ${Date.now() - t} ms (${JSON.stringify(vip.lastMove)})`);
+        assert.deepEqual(await holders("10.0.1.100"), [on]);
+        assert.equal(await vip.current(), to);
+    }
+    const again = eniVip();
+    await again.moveTo("mysql-a");
+    assert.equal(again.lastMove, undefined, "moving to where the IP is already changes nothing");
+});
+
+const badEni: { name: string; over: () => Partial<EniBackendInputs>; message: () => string }[] = [
+    {
+        name: "an ENI in another subnet",
+        over: () => ({ enis: { "mysql-a": eni.a, "mysql-c": eni.other } }),
+        message: () =>
+            `backend.enis: mysql-a (${eni.a}) is in ${subnetOf(eni.a)} but mysql-c (${eni.other}) is in ${subnetOf(eni.other)}; a secondary private IP moves only between ENIs of one subnet: choose ENIs in one subnet.`,
+    },
+    {
+        name: "an ENI that does not exist",
+        over: () => ({ enis: { "mysql-a": eni.a, "mysql-b": "eni-0000000000000dead" } }),
+        message: () =>
+            "backend.enis.mysql-b: ENI eni-0000000000000dead does not exist (or these credentials cannot see it); set it to the ENI id of that instance's host (aws ec2 describe-network-interfaces).",
+    },
+    {
+        name: "an IP outside the ENIs' subnet",
+        over: () => ({ privateIp: "10.0.2.100" }),
+        message: () =>
+            `backend.privateIp: 10.0.2.100 is outside ${subnetOf(eni.a)} (10.0.1.0/24) of the ENIs; choose a free address in 10.0.1.0/24.`,
+    },
+    {
+        name: "an ENI's primary address",
+        over: () => ({ privateIp: "10.0.1.11" }),
+        message: () =>
+            `backend.privateIp: 10.0.1.11 is the primary address of ${eni.b}, which cannot move; choose a free secondary address in 10.0.1.0/24.`,
+    },
+];
+
+const subnets = new Map<string, string>();
+function subnetOf(id: string): string {
+    return subnets.get(id)!;
+}
+
+for (const c of badEni) {
+    test(`eni: preflight rejects ${c.name} and changes nothing`, async () => {
+        if (subnets.size === 0) {
+            const out = await ec2.send(
+                new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni.a, eni.b, eni.other] }),
+            );
+            out.NetworkInterfaces!.forEach((n) => subnets.set(n.NetworkInterfaceId!, n.SubnetId!));
+        }
+        await assert.rejects(eniVip(c.over()).preflight(), { message: c.message() });
+        assert.deepEqual(await holders("10.0.1.100"), ["a"]);
+    });
+}
+
+/** Runs `fn` with these environment variables set (undefined: unset), then restores them. */
+async function withEnv(env: Record<string, string | undefined>, fn: () => Promise<void>): Promise<void> {
+    const old: Record<string, string | undefined> = {};
+    const set = (k: string, v: string | undefined) => (v === undefined ? delete process.env[k] : (process.env[k] = v));
+    for (const [k, v] of Object.entries(env)) {
+        old[k] = process.env[k];
+        set(k, v);
+    }
+    try {
+        await fn();
+    } finally {
+        Object.entries(old).forEach(([k, v]) => set(k, v));
+    }
+}
+
+/** No credentials and no region anywhere the SDK's standard chain looks (nor the instance metadata service). */
+function nothingConfigured(dir: string): Record<string, string | undefined> {
+    return {
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        AWS_SESSION_TOKEN: undefined,
+        AWS_PROFILE: undefined,
+        AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
+        AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+        AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "credentials"),
+        AWS_CONFIG_FILE: path.join(dir, "config"),
+        AWS_EC2_METADATA_DISABLED: "true",
+    };
+}
+
+test("missing credentials fail before anything changes, naming the backend and the remedy", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-switch-nocreds-"));
+    try {
+        await withEnv(nothingConfigured(dir), async () => {
+            const reason =
+                "no AWS credentials for the %s backend (CredentialsProviderError: Could not load credentials from any providers); " +
+                "set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance or task role provides them.";
+            const r53Message = `${route53().description}: ${reason.replace("%s", "route53")}`;
+            const eniMessage = `${eniVip().description}: ${reason.replace("%s", "eni")}`;
+            await assert.rejects(route53().preflight(), { message: r53Message });
+            await assert.rejects(route53().moveTo("mysql-b"), { message: r53Message });
+            await assert.rejects(eniVip().preflight(), { message: eniMessage });
+            await assert.rejects(eniVip().moveTo("mysql-b"), { message: eniMessage });
+        });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal(await record("mysql.db.internal", "A"), "A 1 10.0.1.10");
+    assert.deepEqual(await holders("10.0.1.100"), ["a"]);
+});
+
+test("an ENI backend without any region names backend.region", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-switch-noregion-"));
+    try {
+        await withEnv({ ...nothingConfigured(dir), ...FAKE_CREDENTIALS, AWS_REGION: undefined }, async () => {
+            await assert.rejects(eniVip().preflight(), {
+                message:
+                    "backend.region: no AWS region for the eni backend (Error: Region is missing); set backend.region, AWS_REGION or the profile's region.",
+            });
+        });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+});
