@@ -1,0 +1,211 @@
+/**
+ * The preflight's decision, from facts already gathered: may DM source S switch to target T now, and
+ * if not, why. Pure: no I/O, no @pulumi/* import; ./index.ts gathers the facts and calls this.
+ *
+ * The rule is DM's (seed steps 1–4): for every task of the source, gtid-S ⊇ gtid-P and gtid-E ⊇ gtid-S,
+ * decided by the one implementation in components/gtid. A task must be in the Sync unit and free of
+ * errors, else gtid-S is not a position DM can resume from.
+ */
+import { checkSwitch } from "../gtid";
+import type { SourceInfo, SubtaskStatus } from "../dm/types";
+import type { ServerFacts } from "../mysql/types";
+import type { Flavor } from "../providers/inputs";
+
+/** The GTID rule's verdict for one task (components/gtid `checkSwitch`). */
+export type GtidVerdict = ReturnType<typeof checkSwitch>;
+
+/** Stages in which a subtask's checkpoint is a position DM resumes from after the switch. */
+const SWITCHABLE_STAGES = new Set(["Running", "Paused", "Stopped"]);
+
+/** What ./index.ts gathered, in parallel, from DM and from the target. */
+export interface PreflightFacts {
+    sourceId: string;
+    flavor: Flavor;
+    /** The target instance's name (for messages). */
+    target: string;
+    /** The target's `host:port`. */
+    targetAddress: string;
+    /** DM's configuration of the source; undefined when DM has no source with this id. */
+    source?: SourceInfo;
+    /** Tasks that were asked for explicitly; undefined = every task DM lists for the source. */
+    requestedTasks?: string[];
+    /** Each task with its subtask on the source; `status` undefined when the task has none there. */
+    tasks: { task: string; status?: SubtaskStatus }[];
+    /** The target's facts, as components/mysql `probe` read them. */
+    facts: ServerFacts;
+    /** Unmet target prerequisites, each a sentence with its remedy (components/mysql `targetPrerequisites`). */
+    prerequisites: string[];
+    /**
+     * Whether the target belongs to the replication set of the instance DM reads from now; undefined
+     * when that instance was not given (nothing to compare with).
+     */
+    sameReplicationSet?: { same: boolean; current: string; reason?: string };
+    /** The bounded wait for a lagging target, when one was made. */
+    catchUp?: CatchUp;
+}
+
+/** The bounded wait for a lagging target to execute gtid-S. */
+export interface CatchUp {
+    timeoutMs: number;
+    waitedMs: number;
+    caughtUp: boolean;
+}
+
+/** One task's part of the report. */
+export interface PreflightTask {
+    task: string;
+    /** DM's stage of the subtask on the source ("" when the task has no subtask there). */
+    stage: string;
+    /** DM's processing unit (Sync, Load, Dump…), "" when unknown. */
+    unit: string;
+    /** gtid-S: the syncer's checkpoint GTID set, as DM reported it. */
+    syncerGtid: string;
+    /** The GTID rule's verdict; undefined when the task is not in a state the rule applies to. */
+    verdict?: GtidVerdict;
+    /** Whether this task allows the switch. */
+    ok: boolean;
+    /** Why not, one sentence each; empty when ok. */
+    reasons: string[];
+}
+
+/** Whether the switch is allowed and why, changing nothing. */
+export interface PreflightReport {
+    ok: boolean;
+    sourceId: string;
+    target: string;
+    targetAddress: string;
+    /** False when DM has no such source: there is no replication to protect yet. */
+    sourceExists: boolean;
+    /** DM's `enable-gtid` for the source; undefined when DM has no such source. */
+    enableGtid?: boolean;
+    tasks: PreflightTask[];
+    /** The target's facts (never a password). */
+    facts: ServerFacts;
+    /** Unmet target prerequisites with their remedies; empty when all hold. */
+    prerequisites: string[];
+    sameReplicationSet?: PreflightFacts["sameReplicationSet"];
+    catchUp?: CatchUp;
+    /** Why DM's source is not in GTID mode (enable-gtid: false); empty when it is or does not exist. */
+    enableGtidReasons: string[];
+    /** Reasons about DM's configuration of the source other than enable-gtid (flavor). */
+    sourceReasons: string[];
+    /** Reasons about the target (flavor, prerequisites, replication set). */
+    targetReasons: string[];
+    /** Every reason the switch is not allowed, one sentence each (source, tasks, target); empty when ok. */
+    reasons: string[];
+}
+
+/** The verdict of one task, with the rule applied only when the subtask is where DM can resume from. */
+export function decideTask(f: PreflightFacts, t: PreflightFacts["tasks"][number]): PreflightTask {
+    const where = `task ${t.task}`;
+    const s = t.status;
+    if (!s) {
+        const listed = f.source?.taskNames.length ? f.source.taskNames.join(", ") : "none";
+        return {
+            task: t.task,
+            stage: "",
+            unit: "",
+            syncerGtid: "",
+            ok: false,
+            reasons: [
+                `${where} has no subtask on DM source ${f.sourceId} (DM lists: ${listed}): correct the tasks list.`,
+            ],
+        };
+    }
+    const base = { task: t.task, stage: s.stage, unit: s.unit, syncerGtid: s.syncerBinlogGtid };
+    const reasons: string[] = [];
+    if (s.errors.length > 0) {
+        reasons.push(
+            `${where} has errors (${s.errors.join("; ")}): resolve them (dmctl query-status ${t.task}) before switching.`,
+        );
+    }
+    if (!SWITCHABLE_STAGES.has(s.stage)) {
+        reasons.push(
+            `${where} is ${s.stage} (DM printed "${s.rawStage}"): wait until it is Running or Paused, then check again.`,
+        );
+    }
+    if (s.unit !== "Sync") {
+        reasons.push(
+            `${where} is in the ${s.unit || "unknown"} unit, not Sync: a source can switch only while its tasks replicate incrementally; wait until the task reaches Sync.`,
+        );
+    }
+    if (reasons.length > 0) {
+        return { ...base, ok: false, reasons };
+    }
+    const verdict = checkSwitch({
+        flavor: f.flavor,
+        syncer: s.syncerBinlogGtid,
+        purged: f.facts.gtidPurged,
+        executed: f.facts.gtidExecuted,
+    });
+    const after =
+        f.catchUp && verdict.syncerNotInExecuted !== ""
+            ? ` (after waiting ${f.catchUp.waitedMs} ms for ${f.target} to catch up)`
+            : "";
+    return { ...base, verdict, ok: verdict.ok, reasons: verdict.reasons.map((r) => `${where}${after}: ${r}`) };
+}
+
+/** The whole report. `ok` only when DM's source, every task and the target allow the switch. */
+export function decide(f: PreflightFacts): PreflightReport {
+    const enableGtidReasons: string[] = [];
+    const sourceReasons: string[] = [];
+    const s = f.source;
+    if (s && !s.enableGtid) {
+        enableGtidReasons.push(
+            `DM source ${f.sourceId} runs with enable-gtid: false: DM can switch instances only in GTID mode; recreate the source with enable-gtid: true.`,
+        );
+    }
+    if (s && s.flavor !== "" && s.flavor.toLowerCase() !== f.flavor) {
+        sourceReasons.push(
+            `DM source ${f.sourceId} has flavor ${s.flavor}, not ${f.flavor}: set flavor to "${s.flavor.toLowerCase()}".`,
+        );
+    }
+    const targetReasons: string[] = [];
+    if (f.facts.flavor !== f.flavor) {
+        targetReasons.push(
+            `target ${f.target} (${f.targetAddress}) is ${f.facts.flavor}, not ${f.flavor}: set flavor to "${f.facts.flavor}" or choose another target.`,
+        );
+    }
+    targetReasons.push(...f.prerequisites.map((p) => `target ${f.target} (${f.targetAddress}): ${p}`));
+    const same = f.sameReplicationSet;
+    if (same && !same.same) {
+        targetReasons.push(
+            `target ${f.target} (${f.targetAddress}) is not in the replication set of ${same.current}${same.reason ? ` (${same.reason})` : ""}: DM can switch only between instances of one replication set; choose one of them.`,
+        );
+    }
+    const tasks = f.tasks.map((t) => decideTask(f, t));
+    const reasons = [...enableGtidReasons, ...sourceReasons, ...tasks.flatMap((t) => t.reasons), ...targetReasons];
+    return {
+        ok: reasons.length === 0,
+        sourceId: f.sourceId,
+        target: f.target,
+        targetAddress: f.targetAddress,
+        sourceExists: s !== undefined,
+        enableGtid: s?.enableGtid,
+        tasks,
+        facts: f.facts,
+        prerequisites: f.prerequisites,
+        sameReplicationSet: same,
+        catchUp: f.catchUp,
+        enableGtidReasons,
+        sourceReasons,
+        targetReasons,
+        reasons,
+    };
+}
+
+/**
+ * gtid-S of each task worth waiting for: when the only thing wrong is that the target lags (it lacks
+ * part of gtid-S and nothing it needs is purged), a bounded wait may make the switch allowed. Empty when
+ * waiting cannot help (any other reason) or nothing lags.
+ */
+export function catchUpTargets(report: PreflightReport): string[] {
+    const lagging = report.tasks.filter(
+        (t) => t.verdict && !t.verdict.ok && t.verdict.purgedNotInSyncer === "" && t.verdict.syncerNotInExecuted !== "",
+    );
+    const lagReasons = lagging.reduce((n, t) => n + t.reasons.length, 0);
+    if (lagging.length === 0 || lagReasons !== report.reasons.length) {
+        return [];
+    }
+    return lagging.map((t) => t.syncerGtid);
+}

@@ -1,0 +1,248 @@
+/**
+ * The preflight's pure decision (components/preflight/decide.ts): a healthy case, then one change per
+ * case, with exact reasons.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { SourceInfo, SubtaskStatus } from "../../components/dm/types";
+import type { ServerFacts } from "../../components/mysql/types";
+import { catchUpTargets, decide, PreflightFacts } from "../../components/preflight/decide";
+
+const facts: ServerFacts = {
+    flavor: "mariadb",
+    version: "10.11.6-MariaDB-log",
+    serverId: 2,
+    gtidExecuted: "0-1-120",
+    gtidPurged: "0-1-10",
+    gtidStrictMode: true,
+    gtidDomainId: 0,
+    logReplicaUpdates: true,
+    binlogFormat: "ROW",
+    logBin: true,
+    readOnly: true,
+};
+
+const source: SourceInfo = {
+    id: "src",
+    host: "127.0.0.1",
+    port: 3306,
+    user: "dm",
+    flavor: "mariadb",
+    enableGtid: true,
+    enableRelay: false,
+    worker: "w1",
+    taskNames: ["t1", "t2"],
+    errors: [],
+};
+
+function sub(task: string, over: Partial<SubtaskStatus> = {}): SubtaskStatus {
+    return {
+        task,
+        source: "src",
+        worker: "w1",
+        stage: "Running",
+        rawStage: "Running",
+        unit: "Sync",
+        syncerBinlogGtid: "0-1-100",
+        masterBinlogGtid: "0-1-120",
+        errors: [],
+        ...over,
+    };
+}
+
+function healthy(over: Partial<PreflightFacts> = {}): PreflightFacts {
+    return {
+        sourceId: "src",
+        flavor: "mariadb",
+        target: "mysql-b",
+        targetAddress: "127.0.0.1:3307",
+        source,
+        tasks: [
+            { task: "t1", status: sub("t1") },
+            { task: "t2", status: sub("t2", { syncerBinlogGtid: "0-1-110" }) },
+        ],
+        facts,
+        prerequisites: [],
+        ...over,
+    };
+}
+
+const LAG_T1 =
+    "task t1: the target lacks transactions DM has already replicated (gtid-E ⊉ gtid-S): in domain 0 DM is at 0-1-100 while the target's binlog reaches only 0-1-90; wait for the target to catch up, or choose another target.";
+
+const cases: { name: string; facts: PreflightFacts; ok: boolean; reasons: string[]; catchUp?: string[] }[] = [
+    {
+        name: "allows a healthy target that holds gtid-S and purged nothing DM needs",
+        facts: healthy(),
+        ok: true,
+        reasons: [],
+        catchUp: [],
+    },
+    {
+        name: "allows Paused and Stopped tasks in the Sync unit",
+        facts: healthy({
+            tasks: [
+                { task: "t1", status: sub("t1", { stage: "Paused", rawStage: "Paused" }) },
+                { task: "t2", status: sub("t2", { stage: "Stopped", rawStage: "Stopped" }) },
+            ],
+        }),
+        ok: true,
+        reasons: [],
+    },
+    {
+        name: "rejects a lagging target and offers to wait for exactly the lagging task's gtid-S",
+        facts: healthy({
+            facts: { ...facts, gtidExecuted: "0-1-90" },
+            tasks: [
+                { task: "t1", status: sub("t1") },
+                { task: "t2", status: sub("t2", { syncerBinlogGtid: "0-1-80" }) },
+            ],
+        }),
+        ok: false,
+        reasons: [LAG_T1],
+        catchUp: ["0-1-100"],
+    },
+    {
+        name: "names the wait in the reason once a catch-up wait was made",
+        facts: healthy({
+            facts: { ...facts, gtidExecuted: "0-1-90" },
+            tasks: [{ task: "t1", status: sub("t1") }],
+            catchUp: { timeoutMs: 500, waitedMs: 501, caughtUp: false },
+        }),
+        ok: false,
+        reasons: [LAG_T1.replace("task t1:", "task t1 (after waiting 501 ms for mysql-b to catch up):")],
+    },
+    {
+        name: "rejects a target that purged binlogs DM still needs, and does not wait",
+        facts: healthy({ facts: { ...facts, gtidPurged: "0-1-105" }, tasks: [{ task: "t1", status: sub("t1") }] }),
+        ok: false,
+        reasons: [
+            "task t1: the target has purged binlogs DM still needs (gtid-S ⊉ gtid-P): in domain 0 its oldest binlog starts after 0-1-105 while DM is only at 0-1-100; choose another target or re-migrate the source (full dump and load).",
+        ],
+        catchUp: [],
+    },
+    {
+        name: "does not wait for a lagging target when another task cannot switch anyway",
+        facts: healthy({
+            facts: { ...facts, gtidExecuted: "0-1-90" },
+            tasks: [
+                { task: "t1", status: sub("t1") },
+                { task: "t2", status: sub("t2", { unit: "Load", syncerBinlogGtid: "" }) },
+            ],
+        }),
+        ok: false,
+        reasons: [
+            LAG_T1,
+            "task t2 is in the Load unit, not Sync: a source can switch only while its tasks replicate incrementally; wait until the task reaches Sync.",
+        ],
+        catchUp: [],
+    },
+    {
+        name: "rejects a task with errors and does not apply the rule to it",
+        facts: healthy({ tasks: [{ task: "t1", status: sub("t1", { errors: ["[code=10006] Duplicate entry"] }) }] }),
+        ok: false,
+        reasons: [
+            "task t1 has errors ([code=10006] Duplicate entry): resolve them (dmctl query-status t1) before switching.",
+        ],
+    },
+    {
+        name: "rejects a task whose worker is offline",
+        facts: healthy({ tasks: [{ task: "t1", status: sub("t1", { stage: "Offline", rawStage: "", unit: "" }) }] }),
+        ok: false,
+        reasons: [
+            'task t1 is Offline (DM printed ""): wait until it is Running or Paused, then check again.',
+            "task t1 is in the unknown unit, not Sync: a source can switch only while its tasks replicate incrementally; wait until the task reaches Sync.",
+        ],
+    },
+    {
+        name: "rejects a requested task that has no subtask on the source",
+        facts: healthy({ requestedTasks: ["t9"], tasks: [{ task: "t9" }] }),
+        ok: false,
+        reasons: ["task t9 has no subtask on DM source src (DM lists: t1, t2): correct the tasks list."],
+    },
+    {
+        name: "rejects a DM source without enable-gtid",
+        facts: healthy({ source: { ...source, enableGtid: false } }),
+        ok: false,
+        reasons: [
+            "DM source src runs with enable-gtid: false: DM can switch instances only in GTID mode; recreate the source with enable-gtid: true.",
+        ],
+    },
+    {
+        name: "rejects a DM source of another flavor",
+        facts: healthy({ source: { ...source, flavor: "mysql" } }),
+        ok: false,
+        reasons: ['DM source src has flavor mysql, not mariadb: set flavor to "mysql".'],
+    },
+    {
+        name: "rejects a target of another flavor",
+        facts: healthy({ facts: { ...facts, flavor: "mysql" } }),
+        ok: false,
+        reasons: [
+            'target mysql-b (127.0.0.1:3307) is mysql, not mariadb: set flavor to "mysql" or choose another target.',
+        ],
+    },
+    {
+        name: "passes unmet prerequisites through as reasons",
+        facts: healthy({
+            prerequisites: [
+                "binlog_format is MIXED; DM needs ROW: SET GLOBAL binlog_format=ROW and set it in the server's configuration.",
+            ],
+        }),
+        ok: false,
+        reasons: [
+            "target mysql-b (127.0.0.1:3307): binlog_format is MIXED; DM needs ROW: SET GLOBAL binlog_format=ROW and set it in the server's configuration.",
+        ],
+    },
+    {
+        name: "rejects a target outside the current replication set",
+        facts: healthy({
+            sameReplicationSet: { same: false, current: "the VIP 127.0.0.1:6033", reason: "no GTID domain in common" },
+        }),
+        ok: false,
+        reasons: [
+            "target mysql-b (127.0.0.1:3307) is not in the replication set of the VIP 127.0.0.1:6033 (no GTID domain in common): DM can switch only between instances of one replication set; choose one of them.",
+        ],
+    },
+    {
+        name: "allows a source DM does not have yet (nothing replicated to protect)",
+        facts: healthy({ source: undefined, tasks: [] }),
+        ok: true,
+        reasons: [],
+    },
+];
+
+for (const c of cases) {
+    test(c.name, () => {
+        const r = decide(c.facts);
+        assert.deepEqual(r.reasons, c.reasons);
+        assert.equal(r.ok, c.ok);
+        if (c.catchUp) {
+            assert.deepEqual(catchUpTargets(r), c.catchUp);
+        }
+    });
+}
+
+test("groups the reasons by what they are about and keeps the verdict of each task", () => {
+    const r = decide(
+        healthy({
+            source: { ...source, enableGtid: false, flavor: "mysql" },
+            facts: { ...facts, gtidExecuted: "0-1-90" },
+            tasks: [{ task: "t1", status: sub("t1") }],
+            prerequisites: [
+                "binlog_format is MIXED; DM needs ROW: SET GLOBAL binlog_format=ROW and set it in the server's configuration.",
+            ],
+        }),
+    );
+    assert.equal(r.enableGtidReasons.length, 1);
+    assert.deepEqual(r.sourceReasons, ['DM source src has flavor mysql, not mariadb: set flavor to "mysql".']);
+    assert.deepEqual(r.targetReasons, [
+        "target mysql-b (127.0.0.1:3307): binlog_format is MIXED; DM needs ROW: SET GLOBAL binlog_format=ROW and set it in the server's configuration.",
+    ]);
+    assert.deepEqual(r.tasks[0].reasons, [LAG_T1]);
+    assert.equal(r.tasks[0].verdict?.syncerNotInExecuted, "0-1-100");
+    assert.equal(r.reasons.length, 4);
+    assert.equal(r.sourceExists, true);
+    assert.equal(r.enableGtid, false);
+    assert.deepEqual(catchUpTargets(r), [], "no wait when something besides lag is wrong");
+});
