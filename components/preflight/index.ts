@@ -176,8 +176,12 @@ export async function preflight(args: PreflightArgs): Promise<PreflightResult> {
     const targetAt = where(args.target);
     // 1–2. DM (gtid-S of every task) and the target (gtid-P, gtid-E, prerequisites), in parallel.
     const fromDm = readDm(dm, args.sourceId, args.tasks);
-    const currentJob =
-        args.current || args.currentFromDm ? fromDm.then((d) => currentOf(args, d.source)) : Promise.resolve(undefined);
+    // An explicit current instance is probed at once; DM's registered address only once DM answered.
+    const currentJob = args.current
+        ? Promise.resolve(args.current)
+        : args.currentFromDm
+          ? fromDm.then((d) => currentOf(args, d.source))
+          : Promise.resolve(undefined);
     // A DM failure is reported by the DM job: the current job then has nothing to probe.
     const currentRun = currentJob
         .catch(() => undefined)
