@@ -43,7 +43,9 @@ export class AwsWaitTimeoutError extends Error {
 
 /** Bounds of a wait. */
 export interface AwsWaitOptions {
+    /** Pause between two reads. */
     intervalMs: number;
+    /** How long to read before giving up. */
     timeoutMs: number;
     /** Ends the wait early with an AwsWaitTimeoutError. @default undefined */
     signal?: AbortSignal;

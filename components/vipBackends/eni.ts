@@ -37,6 +37,7 @@ function inCidr(ip: string, cidr: string): boolean {
     return Math.floor(n(ip) / size) === Math.floor(n(base) / size);
 }
 
+/** An ENI secondary private IP as the VIP; built by `awsVipBackend` from a Vip's `backend` input. */
 export class EniVip implements AwsVipBackend {
     readonly description: string;
     /** Filled by each `moveTo` that assigned the IP. */
@@ -132,7 +133,7 @@ export class EniVip implements AwsVipBackend {
 
     /**
      * The instance whose ENI holds the IP; undefined when none does. An ENI outside `backend.enis`
-     * holding it is an error: some other host answers at the VIP.
+     * holding it (in the ENIs' subnet, the only place it can be) is an error: another host answers at the VIP.
      */
     async current(): Promise<string | undefined> {
         await checkAwsAccess(this.client, "eni", this.description);
@@ -141,11 +142,11 @@ export class EniVip implements AwsVipBackend {
         if (holders.length > 1) {
             throw new VipSplitError(this.description, holders);
         }
-        if (holders.length === 0 && found[0]?.VpcId) {
-            const foreign = await this.describe([
-                { Name: "vpc-id", Values: [found[0].VpcId] },
-                { Name: "addresses.private-ip-address", Values: [this.b.privateIp] },
-            ]);
+        if (holders.length === 0 && found[0]?.SubnetId) {
+            // Only an ENI of the same subnet can hold the address. The addresses are compared here rather
+            // than with the "addresses.private-ip-address" filter, which moto applies to primary addresses only.
+            const inSubnet = await this.describe([{ Name: "subnet-id", Values: [found[0].SubnetId] }]);
+            const foreign = inSubnet.filter((e) => !this.byEni.has(e.NetworkInterfaceId!) && this.holds(e));
             if (foreign.length > 0) {
                 throw new Error(
                     `${this.description} is held by ${foreign.map((e) => e.NetworkInterfaceId).join(", ")}, which is not in backend.enis (${[...this.byEni.keys()].join(", ")}); ` +

@@ -45,6 +45,7 @@ export interface Route53MoveTimings {
     ttlWaitMs: number;
 }
 
+/** A Route53 record as the VIP; built by `awsVipBackend` from a Vip's `backend` input. */
 export class Route53Vip implements AwsVipBackend {
     readonly description: string;
     /** Filled by each `moveTo` that changed the record. */
@@ -62,7 +63,11 @@ export class Route53Vip implements AwsVipBackend {
         this.type = route53RecordType(b)!;
         this.description = `Route53 ${this.type} record ${this.name} in zone ${this.zoneId}`;
         this.byValue = new Map(Object.entries(b.values).map(([instance, v]) => [this.norm(v), instance]));
-        this.client = new Route53Client({ region: b.region ?? defaultRegion, endpoint: b.endpoint });
+        let region: Promise<string> | undefined;
+        this.client = new Route53Client({
+            region: b.region ?? (() => (region ??= defaultRegion())),
+            endpoint: b.endpoint,
+        });
     }
 
     private norm(value: string): string {

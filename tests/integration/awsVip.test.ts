@@ -14,6 +14,7 @@ import {
     CreateVpcCommand,
     DescribeNetworkInterfacesCommand,
     EC2Client,
+    UnassignPrivateIpAddressesCommand,
 } from "@aws-sdk/client-ec2";
 import {
     ChangeResourceRecordSetsCommand,
@@ -28,40 +29,58 @@ import { Route53Vip } from "../../components/vipBackends/route53";
 import { Moto, startMoto } from "../../tools/moto";
 
 const REGION = "us-east-1";
+const VIP = "10.0.1.100";
+/** Held by an ENI of the subnet that no backend lists. */
+const FOREIGN = "10.0.1.101";
 // Fake credentials for moto, in this test process's environment only (the SDK's standard chain reads them).
 const FAKE_CREDENTIALS = { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: REGION };
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: () => void;
 let moto: Moto;
 let ec2: EC2Client;
 let r53: Route53Client;
 let zoneId: string;
 const eni = { a: "", b: "", other: "" };
-let vpcId: string;
+const subnet = { a: "", other: "" };
+
+/** Sets environment variables (undefined: unset) of this process; returns what restores them. */
+function setEnv(env: Record<string, string | undefined>): () => void {
+    const old = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    const set = (vars: Record<string, string | undefined>) =>
+        Object.entries(vars).forEach(([k, v]) => (v === undefined ? delete process.env[k] : (process.env[k] = v)));
+    set(env);
+    return () => set(old);
+}
+
+async function withEnv(env: Record<string, string | undefined>, fn: () => Promise<void>): Promise<void> {
+    const restore = setEnv(env);
+    try {
+        await fn();
+    } finally {
+        restore();
+    }
+}
 
 before(async () => {
-    for (const [k, v] of Object.entries(FAKE_CREDENTIALS)) {
-        saved[k] = process.env[k];
-        process.env[k] = v;
-    }
-    const t = Date.now();
+    restoreEnv = setEnv(FAKE_CREDENTIALS);
+    let t = Date.now();
     moto = await startMoto();
     console.log(`moto started in ${Date.now() - t} ms at ${moto.endpoint}`);
+    t = Date.now();
     ec2 = new EC2Client({ region: REGION, endpoint: moto.endpoint });
     r53 = new Route53Client({ region: REGION, endpoint: moto.endpoint });
 
-    vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc!.VpcId!;
-    const subnet = async (cidr: string) =>
+    const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc!.VpcId!;
+    const newSubnet = async (cidr: string) =>
         (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr }))).Subnet!.SubnetId!;
-    const [subnetA, subnetB] = [await subnet("10.0.1.0/24"), await subnet("10.0.2.0/24")];
+    [subnet.a, subnet.other] = [await newSubnet("10.0.1.0/24"), await newSubnet("10.0.2.0/24")];
     const nic = async (subnetId: string, ip: string) =>
         (await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, PrivateIpAddress: ip })))
             .NetworkInterface!.NetworkInterfaceId!;
-    eni.a = await nic(subnetA, "10.0.1.10");
-    eni.b = await nic(subnetA, "10.0.1.11");
-    eni.other = await nic(subnetB, "10.0.2.10");
-    await ec2.send(
-        new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.a, PrivateIpAddresses: ["10.0.1.100"] }),
-    );
+    eni.a = await nic(subnet.a, "10.0.1.10");
+    eni.b = await nic(subnet.a, "10.0.1.11");
+    eni.other = await nic(subnet.other, "10.0.2.10");
+    await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.a, PrivateIpAddresses: [VIP] }));
+    await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.b, PrivateIpAddresses: [FOREIGN] }));
 
     const zone = await r53.send(
         new CreateHostedZoneCommand({
@@ -75,61 +94,35 @@ before(async () => {
     await upsert("mysql.db.internal", "A", "10.0.1.10");
     await upsert("cname.db.internal", "CNAME", "a.db.internal");
     await upsert("stranger.db.internal", "A", "10.0.1.99");
+    await upsert("split.db.internal", "A", "10.0.1.10", "10.0.1.11");
+    console.log(`VPC, subnets, ENIs, zone and records created in ${Date.now() - t} ms`);
 });
 
 after(async () => {
     await moto?.stop();
-    for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) {
-            delete process.env[k];
-        } else {
-            process.env[k] = v;
-        }
-    }
+    restoreEnv?.();
 });
 
-async function upsert(name: string, type: "A" | "CNAME", value: string, ttl = 1) {
-    await r53.send(
-        new ChangeResourceRecordSetsCommand({
-            HostedZoneId: zoneId,
-            ChangeBatch: {
-                Changes: [
-                    {
-                        Action: "UPSERT",
-                        ResourceRecordSet: { Name: name, Type: type, TTL: ttl, ResourceRecords: [{ Value: value }] },
-                    },
-                ],
-            },
-        }),
-    );
+async function upsert(name: string, type: "A" | "CNAME", ...values: string[]) {
+    const set = { Name: name, Type: type, TTL: 1, ResourceRecords: values.map((Value) => ({ Value })) };
+    const ChangeBatch = { Changes: [{ Action: "UPSERT" as const, ResourceRecordSet: set }] };
+    await r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch }));
 }
 
 /** The record as Route53 holds it: "TYPE TTL value,…", or "none". */
 async function record(name: string, type: string): Promise<string> {
-    const out = await r53.send(
-        new ListResourceRecordSetsCommand({
-            HostedZoneId: zoneId,
-            StartRecordName: name,
-            StartRecordType: type as "A",
-        }),
-    );
+    const list = { HostedZoneId: zoneId, StartRecordName: name, StartRecordType: type as "A" };
+    const out = await r53.send(new ListResourceRecordSetsCommand(list));
     const r = (out.ResourceRecordSets ?? []).find((x) => x.Name?.replace(/\.$/, "") === name && x.Type === type);
     return r ? `${r.Type} ${r.TTL} ${(r.ResourceRecords ?? []).map((v) => v.Value).join(",")}` : "none";
 }
 
-/** Which of the test's ENIs hold `ip`, as EC2 reports it. */
+/** Which of the test's ENIs ("a", "b", "other") hold `ip`, as EC2 reports it. */
 async function holders(ip: string): Promise<string[]> {
-    const out = await ec2.send(
-        new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni.a, eni.b, eni.other] }),
-    );
-    const names = new Map([
-        [eni.a, "a"],
-        [eni.b, "b"],
-        [eni.other, "other"],
-    ]);
+    const out = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: Object.values(eni) }));
     return (out.NetworkInterfaces ?? [])
         .filter((n) => n.PrivateIpAddresses?.some((p) => p.PrivateIpAddress === ip))
-        .map((n) => names.get(n.NetworkInterfaceId!)!);
+        .map((n) => Object.entries(eni).find(([, id]) => id === n.NetworkInterfaceId)![0]);
 }
 
 const route53 = (over: Partial<Route53BackendInputs> = {}): Route53Vip =>
@@ -147,7 +140,7 @@ const route53 = (over: Partial<Route53BackendInputs> = {}): Route53Vip =>
 const eniVip = (over: Partial<EniBackendInputs> = {}): EniVip =>
     awsVipBackend({
         kind: "eni",
-        privateIp: "10.0.1.100",
+        privateIp: VIP,
         enis: { "mysql-a": eni.a, "mysql-b": eni.b },
         endpoint: moto.endpoint,
         intervalMs: 50,
@@ -186,6 +179,13 @@ test("route53: creates a CNAME record that does not exist yet", async () => {
     assert.equal(await record("vip2.db.internal", "CNAME"), "CNAME 1 b.db.internal");
     assert.equal(vip.lastMove!.ttlWaitMs < 1000, true, "no old value, so no TTL to wait out");
     assert.equal(await vip.current(), "mysql-b");
+});
+
+test("route53: reports a record holding two instances' values as a split", async () => {
+    await assert.rejects(route53({ recordName: "split.db.internal" }).current(), {
+        name: "VipSplitError",
+        message: `Route53 A record split.db.internal in zone ${zoneId} points at mysql-a and mysql-b at once, so DM's connections may reach different servers; leave exactly one enabled (dm-switch will not guess which).`,
+    });
 });
 
 const badRoute53: { name: string; over: () => Partial<Route53BackendInputs>; message: () => string }[] = [
@@ -234,7 +234,7 @@ test("eni: reads the holder, moves the IP both ways, and EC2 shows it on the tar
     assert.ok(vip instanceof EniVip);
     await vip.preflight();
     assert.equal(await vip.current(), "mysql-a");
-    assert.deepEqual(await holders("10.0.1.100"), ["a"]);
+    assert.deepEqual(await holders(VIP), ["a"]);
     for (const [to, on] of [
         ["mysql-b", "b"],
         ["mysql-a", "a"],
@@ -242,7 +242,7 @@ test("eni: reads the holder, moves the IP both ways, and EC2 shows it on the tar
         const t = Date.now();
         await vip.moveTo(to);
         console.log(`eni move to ${to}: ${Date.now() - t} ms (${JSON.stringify(vip.lastMove)})`);
-        assert.deepEqual(await holders("10.0.1.100"), [on]);
+        assert.deepEqual(await holders(VIP), [on]);
         assert.equal(await vip.current(), to);
     }
     const again = eniVip();
@@ -255,7 +255,7 @@ const badEni: { name: string; over: () => Partial<EniBackendInputs>; message: ()
         name: "an ENI in another subnet",
         over: () => ({ enis: { "mysql-a": eni.a, "mysql-c": eni.other } }),
         message: () =>
-            `backend.enis: mysql-a (${eni.a}) is in ${subnetOf(eni.a)} but mysql-c (${eni.other}) is in ${subnetOf(eni.other)}; a secondary private IP moves only between ENIs of one subnet: choose ENIs in one subnet.`,
+            `backend.enis: mysql-a (${eni.a}) is in ${subnet.a} but mysql-c (${eni.other}) is in ${subnet.other}; a secondary private IP moves only between ENIs of one subnet: choose ENIs in one subnet.`,
     },
     {
         name: "an ENI that does not exist",
@@ -267,7 +267,13 @@ const badEni: { name: string; over: () => Partial<EniBackendInputs>; message: ()
         name: "an IP outside the ENIs' subnet",
         over: () => ({ privateIp: "10.0.2.100" }),
         message: () =>
-            `backend.privateIp: 10.0.2.100 is outside ${subnetOf(eni.a)} (10.0.1.0/24) of the ENIs; choose a free address in 10.0.1.0/24.`,
+            `backend.privateIp: 10.0.2.100 is outside ${subnet.a} (10.0.1.0/24) of the ENIs; choose a free address in 10.0.1.0/24.`,
+    },
+    {
+        name: "an IP held by an ENI that is not listed",
+        over: () => ({ privateIp: FOREIGN, enis: { "mysql-a": eni.a } }),
+        message: () =>
+            `ENI secondary IP ${FOREIGN} is held by ${eni.b}, which is not in backend.enis (${eni.a}); unassign it there, or add that host's instance to backend.enis.`,
     },
     {
         name: "an ENI's primary address",
@@ -277,86 +283,111 @@ const badEni: { name: string; over: () => Partial<EniBackendInputs>; message: ()
     },
 ];
 
-const subnets = new Map<string, string>();
-function subnetOf(id: string): string {
-    return subnets.get(id)!;
-}
-
 for (const c of badEni) {
     test(`eni: preflight rejects ${c.name} and changes nothing`, async () => {
-        if (subnets.size === 0) {
-            const out = await ec2.send(
-                new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni.a, eni.b, eni.other] }),
-            );
-            out.NetworkInterfaces!.forEach((n) => subnets.set(n.NetworkInterfaceId!, n.SubnetId!));
-        }
         await assert.rejects(eniVip(c.over()).preflight(), { message: c.message() });
-        assert.deepEqual(await holders("10.0.1.100"), ["a"]);
+        assert.deepEqual(await holders(VIP), ["a"]);
     });
 }
 
-/** Runs `fn` with these environment variables set (undefined: unset), then restores them. */
-async function withEnv(env: Record<string, string | undefined>, fn: () => Promise<void>): Promise<void> {
-    const old: Record<string, string | undefined> = {};
-    const set = (k: string, v: string | undefined) => (v === undefined ? delete process.env[k] : (process.env[k] = v));
-    for (const [k, v] of Object.entries(env)) {
-        old[k] = process.env[k];
-        set(k, v);
-    }
-    try {
-        await fn();
-    } finally {
-        Object.entries(old).forEach(([k, v]) => set(k, v));
-    }
-}
-
 /** No credentials and no region anywhere the SDK's standard chain looks (nor the instance metadata service). */
-function nothingConfigured(dir: string): Record<string, string | undefined> {
-    return {
-        AWS_ACCESS_KEY_ID: undefined,
-        AWS_SECRET_ACCESS_KEY: undefined,
-        AWS_SESSION_TOKEN: undefined,
-        AWS_PROFILE: undefined,
-        AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
-        AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
-        AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
-        AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "credentials"),
-        AWS_CONFIG_FILE: path.join(dir, "config"),
-        AWS_EC2_METADATA_DISABLED: "true",
-    };
-}
+const absent = path.join(os.tmpdir(), `dm-switch-absent-${process.pid}`);
+const UNSET =
+    "ACCESS_KEY_ID SECRET_ACCESS_KEY SESSION_TOKEN PROFILE REGION WEB_IDENTITY_TOKEN_FILE CONTAINER_CREDENTIALS_RELATIVE_URI CONTAINER_CREDENTIALS_FULL_URI";
+const NOTHING_CONFIGURED = {
+    ...Object.fromEntries(UNSET.split(" ").map((k) => [`AWS_${k}`, undefined])),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(absent, "credentials"),
+    AWS_CONFIG_FILE: path.join(absent, "config"),
+    AWS_EC2_METADATA_DISABLED: "true",
+};
 
 test("missing credentials fail before anything changes, naming the backend and the remedy", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-switch-nocreds-"));
-    try {
-        await withEnv(nothingConfigured(dir), async () => {
-            const reason =
-                "no AWS credentials for the %s backend (CredentialsProviderError: Could not load credentials from any providers); " +
-                "set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance or task role provides them.";
-            const r53Message = `${route53().description}: ${reason.replace("%s", "route53")}`;
-            const eniMessage = `${eniVip().description}: ${reason.replace("%s", "eni")}`;
-            await assert.rejects(route53().preflight(), { message: r53Message });
-            await assert.rejects(route53().moveTo("mysql-b"), { message: r53Message });
-            await assert.rejects(eniVip().preflight(), { message: eniMessage });
-            await assert.rejects(eniVip().moveTo("mysql-b"), { message: eniMessage });
-        });
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    await withEnv({ ...NOTHING_CONFIGURED, AWS_REGION: REGION }, async () => {
+        const reason = (kind: string) =>
+            `no AWS credentials for the ${kind} backend (CredentialsProviderError: Could not load credentials from any providers); ` +
+            "set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance or task role provides them.";
+        const r53Message = `${route53().description}: ${reason("route53")}`;
+        const eniMessage = `${eniVip().description}: ${reason("eni")}`;
+        await assert.rejects(route53().preflight(), { message: r53Message });
+        await assert.rejects(route53().moveTo("mysql-b"), { message: r53Message });
+        await assert.rejects(eniVip().preflight(), { message: eniMessage });
+        await assert.rejects(eniVip().moveTo("mysql-b"), { message: eniMessage });
+    });
     assert.equal(await record("mysql.db.internal", "A"), "A 1 10.0.1.10");
-    assert.deepEqual(await holders("10.0.1.100"), ["a"]);
+    assert.deepEqual(await holders(VIP), ["a"]);
 });
 
 test("an ENI backend without any region names backend.region", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-switch-noregion-"));
-    try {
-        await withEnv({ ...nothingConfigured(dir), ...FAKE_CREDENTIALS, AWS_REGION: undefined }, async () => {
-            await assert.rejects(eniVip().preflight(), {
-                message:
-                    "backend.region: no AWS region for the eni backend (Error: Region is missing); set backend.region, AWS_REGION or the profile's region.",
-            });
+    await withEnv({ ...NOTHING_CONFIGURED, ...FAKE_CREDENTIALS, AWS_REGION: undefined }, async () => {
+        await assert.rejects(eniVip().preflight(), {
+            message:
+                "backend.region: no AWS region for the eni backend (Error: Region is missing); set backend.region, AWS_REGION or the profile's region.",
         });
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
 });
+
+/** The IAM policies of docs/aws.md: the actions each statement allows, by backend. */
+function documentedActions(): Record<string, string[]> {
+    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "aws.md"), "utf8");
+    const out: Record<string, string[]> = {};
+    for (const m of doc.matchAll(/<!-- iam-policy: (\w+) -->\s*```json\n([\s\S]*?)```/g)) {
+        const policy = JSON.parse(m[2]) as { Statement: { Effect: string; Action: string | string[] }[] };
+        out[m[1]] = policy.Statement.filter((st) => st.Effect === "Allow").flatMap((st) => st.Action);
+    }
+    return out;
+}
+
+/** Preflight, read, a move away and back: every call a switch makes. */
+async function roundTrip(vip: Route53Vip | EniVip): Promise<void> {
+    await vip.preflight();
+    const from = (await vip.current()) ?? "mysql-a";
+    await vip.moveTo(from === "mysql-a" ? "mysql-b" : "mysql-a");
+    await vip.moveTo(from);
+}
+
+/** Puts the VIP back on ENI a alone (moto ignores an unassign or assign that is already so). */
+async function vipOnA(): Promise<void> {
+    for (const id of [eni.b, eni.other]) {
+        await ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: id, PrivateIpAddresses: [VIP] }));
+    }
+    await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.a, PrivateIpAddresses: [VIP] }));
+}
+
+const iamCases = {
+    route53: {
+        vip: () => route53({ recordName: "iam.db.internal", ttl: 0 }),
+        state: () => record("iam.db.internal", "A"),
+        end: "A 0 10.0.1.10",
+    },
+    eni: { vip: () => eniVip(), state: async () => (await holders(VIP)).join(), end: "a" },
+};
+
+for (const [kind, c] of Object.entries(iamCases)) {
+    test(`iam: the documented ${kind} policy allows a switch, and it fails without any one of its actions`, async () => {
+        const actions = documentedActions()[kind];
+        assert.ok(actions?.length, `docs/aws.md has an iam-policy block for ${kind}`);
+        console.log(`${kind} policy actions: ${actions.join(", ")}`);
+        for (const [i, drop] of [undefined, ...actions].entries()) {
+            // moto evaluates actions only: the documented Resource and Condition scoping is not exercised.
+            const statement = { Effect: "Allow", Action: actions.filter((a) => a !== drop), Resource: "*" };
+            const key = await moto.iamUser(`${kind}-${i}`, { Version: "2012-10-17", Statement: [statement] });
+            const creds = { AWS_ACCESS_KEY_ID: key.accessKeyId, AWS_SECRET_ACCESS_KEY: key.secretAccessKey };
+            await moto.enforceIam(true);
+            try {
+                const run = withEnv(creds, () => roundTrip(c.vip()));
+                if (drop === undefined) {
+                    await run;
+                } else {
+                    const op = drop.split(":")[1];
+                    await assert.rejects(run, { message: new RegExp(`: ${op}( (to|from) eni-[0-9a-f]+)? failed: `) });
+                }
+            } finally {
+                await moto.enforceIam(false);
+            }
+            if (drop === undefined) {
+                assert.equal(await c.state(), c.end, "the round trip ends where it started");
+            }
+            await vipOnA();
+        }
+    });
+}

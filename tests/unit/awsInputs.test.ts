@@ -1,6 +1,7 @@
 /** Pure validation of the Route53 and ENI VIP backends' inputs. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { awsVipBackend } from "../../components/vipBackends/aws";
 import {
     checkEniInputs,
     checkRoute53Inputs,
@@ -216,4 +217,47 @@ test("tells names inside a zone from names outside it", () => {
     assert.equal(isInZone("DB.internal.", "db.internal"), true);
     assert.equal(isInZone("mysql.otherdb.internal", "db.internal"), false);
     assert.equal(isInZone("db.internal.example", "db.internal"), false);
+});
+
+test("awsVipBackend refuses a kind that is not an AWS backend", () => {
+    assert.throws(() => awsVipBackend({ kind: "haproxy" } as unknown as EniBackendInputs), {
+        name: "TypeError",
+        message: 'backend.kind must be "route53" or "eni" for an AWS VIP, got "haproxy"',
+    });
+});
+
+test("a backend built from inputs its check rejects throws every reason at once", () => {
+    assert.throws(() => awsVipBackend({ ...eni, privateIp: "vip", enis: { "mysql-a": "eni-1" } }), {
+        name: "TypeError",
+        message:
+            'backend.privateIp must be the VIP\'s private IPv4 address, such as "10.0.1.100", got "vip"; ' +
+            'backend.enis.mysql-a must be an ENI id such as "eni-0123456789abcdef0", got "eni-1"',
+    });
+});
+
+test("a bounded AWS wait gives up with an AwsWaitTimeoutError naming what it awaited and what it last saw", async () => {
+    const { AwsWaitTimeoutError, pollUntil } = await import("../../components/vipBackends/aws");
+    let reads = 0;
+    const what = { description: "Route53 A record x.db.internal", awaited: "change C1 INSYNC", show: (s: string) => s };
+    const read = async () => (++reads < 3 ? "PENDING" : "INSYNC");
+    assert.equal(await pollUntil(what, read, (s) => s === "INSYNC", { intervalMs: 1, timeoutMs: 1000 }), "INSYNC");
+    assert.equal(reads, 3);
+    await assert.rejects(
+        pollUntil(
+            what,
+            async () => "PENDING",
+            (s) => s === "INSYNC",
+            { intervalMs: 5, timeoutMs: 20 },
+        ),
+        (err: unknown) => {
+            assert.ok(err instanceof AwsWaitTimeoutError);
+            assert.equal(err.awaited, "change C1 INSYNC");
+            assert.equal(
+                err.message,
+                "Route53 A record x.db.internal: change C1 INSYNC: not within 20 ms; last seen: PENDING. " +
+                    "Check the AWS console or CLI, raise backend.timeoutMs if AWS is slow, then retry.",
+            );
+            return true;
+        },
+    );
 });
