@@ -62,12 +62,12 @@ function runPulumi(
         let stderr = "";
         let output = "";
         const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-        child.stdout.on("data", (d: Buffer) => {
+        child.stdout!.on("data", (d: Buffer) => {
             stdout += d;
             output += d;
             onOutput?.(String(d));
         });
-        child.stderr.on("data", (d: Buffer) => {
+        child.stderr!.on("data", (d: Buffer) => {
             stderr += d;
             output += d;
             onOutput?.(String(d));

@@ -50,6 +50,11 @@ export interface SwitchPorts {
 }
 
 export interface SwitchOptions {
+    /**
+     * Continue a switch whose VIP was moved by someone else (a resource hooked with `vipHooks`): the
+     * steps before the move have run and the rule was verified. @default undefined (a whole switch)
+     */
+    continueAfterMove?: boolean;
     /** @default 10 */
     pollIntervalMs?: number;
     /** How long a task may take to reach Paused or Running. @default 30000 */
@@ -139,16 +144,16 @@ async function checkRule(ports: SwitchPorts, tasks: string[], target: string, op
 
 /** Runs the plan. Returns a report, or throws SwitchError / RuleViolationError with the world made safe. */
 export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, options: SwitchOptions = {}): Promise<SwitchReport> {
-    const opts: Required<SwitchOptions> = { pollIntervalMs: 10, stageTimeoutMs: 30_000, catchUpTimeoutMs: 10_000, ...options };
+    const opts: Required<SwitchOptions> = { continueAfterMove: false, pollIntervalMs: 10, stageTimeoutMs: 30_000, catchUpTimeoutMs: 10_000, ...options };
     const gtidS = new Map<string, string>();
     const report: SwitchReport = { plan, gtidS: {}, steps: [] };
     // What has happened so far, for the failure path.
     const paused = new Set(plan.switched.filter((t) => !plan.steps.some((s) => s.kind === "pause" && s.tasks.includes(t))));
     let pauseStart: number | undefined;
-    let moved = false;
+    let moved = opts.continueAfterMove;
     let stopped = false;
-    let ruleOk = false;
-    let now: string | undefined = plan.from;
+    let ruleOk = opts.continueAfterMove;
+    let now: string | undefined = opts.continueAfterMove ? plan.to : plan.from;
 
     const run = async (step: Step) => {
         switch (step.kind) {

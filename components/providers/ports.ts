@@ -1,0 +1,94 @@
+/**
+ * Wires the switch executor's ports to the real clients: DM (OpenAPI or dmctl), the MySQL/MariaDB
+ * probe, the GTID rule and a VIP backend. Shared by the Vip and SourceBinding providers and the hooks.
+ */
+import { createDmClient, DmClient } from "../dm";
+import { checkSwitch } from "../gtid";
+import { MysqlEndpoint, probe, waitForCatchUp } from "../mysql";
+import { SwitchPorts, TaskStatus } from "../switch/execute";
+import { HaproxyVip } from "../vipBackends/haproxy";
+import { VipBackend } from "../vipBackends/types";
+import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs } from "./inputs";
+
+export function dmClient(dm: DmEndpointInputs): DmClient {
+    return createDmClient({ transport: dm.transport ?? "openapi", address: dm.address, tls: dm.tls, dmctlPath: dm.dmctlPath });
+}
+
+export function vipBackend(b: VipBackendInputs): VipBackend {
+    switch (b.kind) {
+        case "haproxy":
+            return new HaproxyVip({ socket: b.socket, backend: b.backend, servers: b.servers });
+        case "route53":
+        case "eni":
+            // Loaded on demand: the AWS SDK is large and only AWS stacks need it.
+            return require("../vipBackends/aws").awsVipBackend(b);
+    }
+}
+
+export interface PortsInput {
+    dm: DmClient;
+    sourceId: string;
+    flavor: Flavor;
+    instances: Record<string, AddressInputs>;
+    user: string;
+    password: string;
+    log: (line: string) => void;
+    /** VIP mode: the backend and the VIP's address. */
+    vip?: { backend: VipBackend; address: AddressInputs };
+}
+
+export function endpointOf(a: AddressInputs, user: string, password: string): MysqlEndpoint {
+    return { host: a.host, port: a.port, user, password, connectTimeoutMs: 5000 };
+}
+
+/** Ports for one source's switch. Task calls run in parallel: the pause is as short as the slowest task. */
+export function switchPorts(p: PortsInput): SwitchPorts {
+    const instance = (name: string): MysqlEndpoint => {
+        const a = p.instances[name];
+        if (!a) {
+            throw new Error(`instance ${name} is not one of the replication set's instances (${Object.keys(p.instances).join(", ")})`);
+        }
+        return endpointOf(a, p.user, p.password);
+    };
+    const each = async (tasks: string[], fn: (t: string) => Promise<unknown>) => {
+        await Promise.all(tasks.map(fn));
+    };
+    return {
+        async status(tasks) {
+            const entries = await Promise.all(
+                tasks.map(async (t): Promise<[string, TaskStatus]> => {
+                    const sub = (await p.dm.taskStatus(t, p.sourceId)).find((s) => s.source === p.sourceId);
+                    return [t, { stage: sub?.stage ?? "", unit: sub?.unit, syncerGtid: sub?.syncerBinlogGtid ?? "", errors: sub?.errors ?? [] }];
+                }),
+            );
+            return new Map(entries);
+        },
+        pause: (tasks) => each(tasks, (t) => p.dm.pauseTask(t, [p.sourceId])),
+        resume: (tasks) => each(tasks, (t) => p.dm.resumeTask(t, [p.sourceId])),
+        stopTasks: () => Promise.reject(new Error("stopping tasks is the address procedure's, not the VIP's")),
+        startTasks: () => Promise.reject(new Error("starting tasks is the address procedure's, not the VIP's")),
+        stopSource: () => p.dm.stopSource(p.sourceId),
+        createSource: () => Promise.reject(new Error("creating the source is the address procedure's")),
+        async targetGtids(target) {
+            const facts = await probe(instance(target));
+            return { purged: facts.gtidPurged, executed: facts.gtidExecuted };
+        },
+        async waitForCatchUp(target, gtid, timeoutMs) {
+            return (await waitForCatchUp(instance(target), p.flavor, gtid, timeoutMs)).caughtUp;
+        },
+        rule: (syncer, purged, executed) => checkSwitch({ flavor: p.flavor, syncer, purged, executed }),
+        vip: p.vip && {
+            current: () => p.vip!.backend.current(),
+            moveTo: (to) => p.vip!.backend.moveTo(to),
+            async verify(to) {
+                const [through, direct] = await Promise.all([probe(endpointOf(p.vip!.address, p.user, p.password)), probe(instance(to))]);
+                if (through.serverId !== direct.serverId || through.serverUuid !== direct.serverUuid) {
+                    throw new Error(
+                        `the VIP ${p.vip!.address.host}:${p.vip!.address.port} is answered by server_id ${through.serverId}, not by ${to} (server_id ${direct.serverId})`,
+                    );
+                }
+            },
+        },
+        log: p.log,
+    };
+}

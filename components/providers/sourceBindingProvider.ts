@@ -1,0 +1,229 @@
+/**
+ * The SourceBinding resource's provider: DM's source registration, and DM's address procedure when
+ * the source must read from another host:port. Loaded by the dynamic provider host through ./load.ts.
+ *
+ * A failed address switch that got as far as stop-task records the stopped tasks (DM's config of each
+ * and gtid-S) in the resource's state; the next `pulumi up` finishes the switch from there: it
+ * re-checks the rule, makes sure the source exists at the new address and starts the tasks from their
+ * checkpoints. Tasks are never started against a target that fails the rule.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { DmClient, SourceConfig, SourceInfo, waitForStage } from "../dm";
+import { executeSwitch, RuleViolationError, SwitchError, SwitchPorts } from "../switch/execute";
+import { Address, formatPlan, planAddressSwitch } from "../switch/plan";
+import { AddressInputs, checkSourceBindingInputs, SourceBindingInputs, SourceBindingOutputs } from "./inputs";
+import { PartialStateError } from "./load";
+import { dmClient, switchPorts } from "./ports";
+
+type StoppedTask = NonNullable<SourceBindingOutputs["stoppedTasks"]>[number];
+
+const NOT_DESIRED_STATE = new Set(["plan", "pausedByUs", "stoppedTasks", "lastSwitch", "__provider", "password", "downstreamPassword"]);
+/** Settings DM cannot change on a live source without re-creating it: changing them replaces the binding. */
+const REPLACING = ["sourceId", "user", "flavor", "enableRelay"] as const;
+
+const sameAddress = (a: AddressInputs | undefined, b: AddressInputs | undefined) => !!a && !!b && a.host === b.host && a.port === b.port;
+
+/** The instance name of an address: from `instances`, else `host:port`. */
+function nameOf(inputs: SourceBindingInputs, a: AddressInputs): string {
+    if (sameAddress(a, inputs) && inputs.instance) {
+        return inputs.instance;
+    }
+    const named = Object.entries(inputs.instances ?? {}).find(([, i]) => sameAddress(i, a));
+    return named ? named[0] : `${a.host}:${a.port}`;
+}
+
+function sourceConfig(inputs: SourceBindingInputs, at: Address): SourceConfig {
+    return {
+        id: inputs.sourceId,
+        host: at.host,
+        port: at.port,
+        user: inputs.user,
+        password: inputs.password,
+        flavor: inputs.flavor,
+        enableGtid: true,
+        enableRelay: inputs.enableRelay ?? false,
+    };
+}
+
+function outputsOf(inputs: SourceBindingInputs, extra: Pick<SourceBindingOutputs, "pausedByUs" | "stoppedTasks" | "lastSwitch">): SourceBindingOutputs {
+    const { password: _p, downstreamPassword: _d, ...rest } = inputs;
+    return { ...rest, ...extra };
+}
+
+/** The address procedure's ports: the VIP procedure's, plus stop/start of tasks and source re-creation. */
+function addressPorts(dm: DmClient, inputs: SourceBindingInputs, instances: Record<string, Address>, stopped: StoppedTask[], log: (l: string) => void): SwitchPorts {
+    const base = switchPorts({ dm, sourceId: inputs.sourceId, flavor: inputs.flavor, instances, user: inputs.user, password: inputs.password, log });
+    return {
+        ...base,
+        async stopTasks(tasks) {
+            // The tasks are paused: their status holds gtid-S, which is what the checkpoint keeps after stop-task.
+            const [status, configs] = await Promise.all([base.status(tasks), Promise.all(tasks.map((t) => dm.getTaskConfig(t)))]);
+            tasks.forEach((name, i) => stopped.push({ name, config: configs[i], gtidS: status.get(name)?.syncerGtid ?? "" }));
+            await Promise.all(tasks.map((t) => dm.stopTask(t)));
+        },
+        async startTasks(tasks) {
+            await startStopped(dm, inputs, stopped.filter((s) => tasks.includes(s.name)), stopped);
+        },
+        createSource: (at) => dm.createSource(sourceConfig(inputs, at)),
+    };
+}
+
+/** start-task for each stopped task from its checkpoint (meta = gtid-S); removes started ones from `stopped`. */
+async function startStopped(dm: DmClient, inputs: SourceBindingInputs, tasks: StoppedTask[], stopped: StoppedTask[]) {
+    await Promise.all(
+        tasks.map(async (t) => {
+            await dm.startTask(t.config, { binlogGtid: t.gtidS ? { [inputs.sourceId]: t.gtidS } : undefined, targetPassword: inputs.downstreamPassword });
+            stopped.splice(stopped.indexOf(t), 1);
+        }),
+    );
+}
+
+/** A previous run stopped the tasks and failed: finish the switch forward, never starting against a bad target. */
+async function finishStopped(dm: DmClient, inputs: SourceBindingInputs, live: SourceInfo | undefined, stopped: StoppedTask[], log: (l: string) => void) {
+    const want: Address = { host: inputs.host, port: inputs.port };
+    const to = nameOf(inputs, want);
+    const ports = addressPorts(dm, inputs, { [to]: want }, stopped, log);
+    log(`finishing an address switch to ${to}: tasks ${stopped.map((s) => s.name).join(", ")} are stopped with their checkpoints kept`);
+    const sets = await ports.targetGtids(to);
+    for (const t of stopped) {
+        let v = ports.rule(t.gtidS, sets.purged, sets.executed);
+        if (!v.ok && v.purgedNotInSyncer === "" && (await ports.waitForCatchUp(to, t.gtidS, inputs.catchUpTimeoutMs ?? 10_000))) {
+            const again = await ports.targetGtids(to);
+            v = ports.rule(t.gtidS, again.purged, again.executed);
+        }
+        if (!v.ok) {
+            throw new RuleViolationError(`task ${t.name} cannot start on ${to}: ${v.reasons.join(" ")} The tasks stay stopped with their checkpoints kept.`);
+        }
+    }
+    if (live && !sameAddress(live, want)) {
+        log(`operate-source stop ${inputs.sourceId} (still at ${live.host}:${live.port})`);
+        await dm.stopSource(inputs.sourceId);
+        live = undefined;
+    }
+    if (!live) {
+        log(`operate-source create ${inputs.sourceId} at ${want.host}:${want.port}`);
+        await dm.createSource(sourceConfig(inputs, want));
+    }
+    const names = stopped.map((s) => s.name);
+    await startStopped(dm, inputs, [...stopped], stopped);
+    await waitForStage(dm, names, inputs.sourceId, ["Running"], { timeoutMs: inputs.stageTimeoutMs ?? 30_000 });
+    log(`started ${names.join(", ")} from their checkpoints on ${to}`);
+}
+
+/** Makes DM's source read from inputs.host:port, switching safely when it reads elsewhere. */
+async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBindingOutputs): Promise<SourceBindingOutputs> {
+    const dm = dmClient(inputs.dm);
+    const log = (line: string) => pulumi.log.info(`dm-switch ${inputs.sourceId}: ${line}`);
+    const want: Address = { host: inputs.host, port: inputs.port };
+    const stopped: StoppedTask[] = (olds?.stoppedTasks ?? []).map((s) => ({ ...s }));
+    const live = await dm.getSource(inputs.sourceId);
+    const partial = (err: Error, pausedByUs: string[]) =>
+        new PartialStateError(err.message, id, { ...outputsOf(inputs, { pausedByUs, stoppedTasks: stopped, lastSwitch: olds?.lastSwitch }), host: live?.host ?? inputs.host, port: live?.port ?? inputs.port });
+    if (stopped.length > 0) {
+        try {
+            await finishStopped(dm, inputs, live, stopped, log);
+        } catch (err) {
+            throw partial(err instanceof Error ? err : new Error(String(err)), []);
+        }
+        return outputsOf(inputs, { pausedByUs: [], lastSwitch: { to: nameOf(inputs, want), gtidS: {}, at: new Date().toISOString() } });
+    }
+    if (!live) {
+        log(`operate-source create ${inputs.sourceId} at ${want.host}:${want.port}`);
+        await dm.createSource(sourceConfig(inputs, want));
+        return outputsOf(inputs, { pausedByUs: [], lastSwitch: olds?.lastSwitch });
+    }
+    const from = nameOf(inputs, live);
+    const to = nameOf(inputs, want);
+    const ports = addressPorts(dm, inputs, { [from]: { host: live.host, port: live.port }, [to]: want }, stopped, log);
+    const names = inputs.tasks ?? live.taskNames;
+    const status = names.length > 0 ? await ports.status(names) : new Map();
+    const tasks = names.map((name) => ({ name, stage: status.get(name)?.stage ?? "" }));
+    const plan = planAddressSwitch({ sourceId: inputs.sourceId, dmAddress: inputs.dm.address, tasks, from, to, toAddress: want, pausedByUs: olds?.pausedByUs });
+    if (plan.steps.length === 0) {
+        return outputsOf(inputs, { pausedByUs: [], lastSwitch: olds?.lastSwitch });
+    }
+    if (plan.from !== plan.to && names.length > 0 && inputs.downstreamPassword === undefined) {
+        throw new Error(`downstreamPassword is required to move source ${inputs.sourceId} while tasks use it (${names.join(", ")}): DM returns task configurations with the password masked`);
+    }
+    formatPlan(plan).forEach(log);
+    try {
+        const report = await executeSwitch(plan, ports, { stageTimeoutMs: inputs.stageTimeoutMs, catchUpTimeoutMs: inputs.catchUpTimeoutMs });
+        if (report.pausedMs !== undefined) {
+            log(`replication was stopped for ${report.pausedMs} ms`);
+        }
+        const lastSwitch = from === to ? olds?.lastSwitch : { from, to, gtidS: report.gtidS, pausedMs: report.pausedMs, at: new Date().toISOString() };
+        return outputsOf(inputs, { pausedByUs: [], lastSwitch });
+    } catch (err) {
+        if (err instanceof SwitchError || err instanceof RuleViolationError) {
+            throw partial(err, err instanceof SwitchError ? err.pausedTasks.filter((t) => !stopped.some((s) => s.name === t)) : []);
+        }
+        throw err;
+    }
+}
+
+function previewPlan(olds: Partial<SourceBindingInputs> | undefined, news: SourceBindingInputs): string[] {
+    if (!olds?.host || sameAddress(olds as AddressInputs, news)) {
+        return [];
+    }
+    const tasks = (news.tasks ?? [`<every task of ${news.sourceId}>`]).map((name) => ({ name, stage: "Running" }));
+    const from = nameOf({ ...news, instance: olds.instance, host: olds.host, port: olds.port! }, olds as AddressInputs);
+    return formatPlan(planAddressSwitch({ sourceId: news.sourceId, dmAddress: news.dm.address, tasks, from, to: nameOf(news, news), toAddress: news }));
+}
+
+export const provider = {
+    async check(olds: Partial<SourceBindingInputs> | undefined, news: SourceBindingInputs) {
+        const failures = checkSourceBindingInputs(news);
+        const moving = olds?.host !== undefined && !sameAddress(olds as AddressInputs, news);
+        if (moving && news.downstreamPassword === undefined) {
+            failures.push({
+                property: "downstreamPassword",
+                reason: "downstreamPassword is required to change host/port: start-task needs the downstream password, which DM returns masked; set it (as a secret)",
+            });
+        }
+        return { inputs: { ...news, plan: failures.length === 0 ? previewPlan(olds, news) : [] }, failures };
+    },
+
+    async diff(_id: string, olds: SourceBindingOutputs, news: SourceBindingInputs): Promise<pulumi.dynamic.DiffResult> {
+        const o = olds as unknown as Record<string, unknown>;
+        const n = news as unknown as Record<string, unknown>;
+        const keys = new Set([...Object.keys(o), ...Object.keys(n)].filter((k) => !NOT_DESIRED_STATE.has(k)));
+        const changed = [...keys].filter((k) => JSON.stringify(o[k]) !== JSON.stringify(n[k]));
+        if ((olds.pausedByUs ?? []).length > 0 || (olds.stoppedTasks ?? []).length > 0) {
+            changed.push("pausedByUs");
+        }
+        (news.plan ?? []).forEach((line) => pulumi.log.info(line));
+        return { changes: changed.length > 0, replaces: REPLACING.filter((k) => o[k] !== undefined && JSON.stringify(o[k]) !== JSON.stringify(n[k])), deleteBeforeReplace: true };
+    },
+
+    async create(inputs: SourceBindingInputs) {
+        return { id: inputs.sourceId, outs: await converge(inputs.sourceId, inputs) };
+    },
+
+    async read(id: string, props?: SourceBindingOutputs) {
+        if (!props) {
+            throw new Error(`importing a SourceBinding is not supported: declare it with its host and port instead (${id})`);
+        }
+        const live = await dmClient(props.dm).getSource(props.sourceId);
+        // DM's view: an address changed by hand shows as drift; a source removed by hand as gone.
+        return live ? { id, props: { ...props, host: live.host, port: live.port } } : {};
+    },
+
+    async update(id: string, olds: SourceBindingOutputs, news: SourceBindingInputs) {
+        return { outs: await converge(id, news, olds) };
+    },
+
+    async delete(_id: string, props: SourceBindingOutputs) {
+        const dm = dmClient(props.dm);
+        const tasks = await dm.tasksOfSource(props.sourceId);
+        if (tasks.length > 0 && !props.deleteWithTasks) {
+            throw new Error(
+                `DM source ${props.sourceId} is used by tasks ${tasks.join(", ")}: stop them first ('dmctl --master-addr ${props.dm.address} stop-task <task>'), ` +
+                    `or set deleteWithTasks: true to stop them with the source (their checkpoints are kept)`,
+            );
+        }
+        await Promise.all(tasks.map((t) => dm.stopTask(t)));
+        if (await dm.getSource(props.sourceId)) {
+            await dm.stopSource(props.sourceId);
+        }
+    },
+} satisfies pulumi.dynamic.ResourceProvider<SourceBindingInputs, SourceBindingOutputs>;

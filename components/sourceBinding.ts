@@ -1,0 +1,69 @@
+/**
+ * `pulumi-nodejs:dynamic/dm-switch:SourceBinding`: a DM source registration (operate-source create).
+ * Changing `host`/`port` performs DM's address procedure: check the rule against the new instance →
+ * stop-task → operate-source stop → operate-source create at the new address → start-task from the
+ * checkpoint (meta = gtid-S, never removing it).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { DmEndpointInputs, Flavor, SourceBindingOutputs } from "./providers/inputs";
+import { loadProvider } from "./providers/load";
+
+export interface SourceBindingArgs {
+    dm: pulumi.Input<DmEndpointInputs>;
+    /** The DM source name (`source-id`); changing it replaces the binding. */
+    sourceId: pulumi.Input<string>;
+    /** The instance name of host:port, for messages and plans. */
+    instance?: pulumi.Input<string>;
+    host: pulumi.Input<string>;
+    port: pulumi.Input<number>;
+    /** The MySQL user DM replicates with. */
+    user: pulumi.Input<string>;
+    /** Its password; kept secret end to end. */
+    password: pulumi.Input<string>;
+    flavor: pulumi.Input<Flavor>;
+    /** Must be true: DM switches instances only in GTID mode. @default true */
+    enableGtid?: pulumi.Input<boolean>;
+    /** @default false */
+    enableRelay?: pulumi.Input<boolean>;
+    /** Tasks to stop and start around an address change. @default every task of the source */
+    tasks?: pulumi.Input<pulumi.Input<string>[]>;
+    /** The tasks' downstream password, required to change host/port while tasks use the source (DM masks it). */
+    downstreamPassword?: pulumi.Input<string | undefined>;
+    /** Instances of the replication set by name, to name host:port in plans. */
+    instances?: pulumi.Input<Record<string, pulumi.Input<{ host: string; port: number }>>>;
+    /** Delete the source even while tasks use it. @default false */
+    deleteWithTasks?: pulumi.Input<boolean>;
+    /** @default 30000 */
+    stageTimeoutMs?: pulumi.Input<number>;
+    /** @default 10000 */
+    catchUpTimeoutMs?: pulumi.Input<number>;
+}
+
+export class SourceBinding extends pulumi.dynamic.Resource {
+    declare readonly host: pulumi.Output<string>;
+    declare readonly port: pulumi.Output<number>;
+    /** Tasks a failed switch left paused or stopped; the next `pulumi up` starts them. */
+    declare readonly pausedByUs: pulumi.Output<string[]>;
+    declare readonly lastSwitch: pulumi.Output<SourceBindingOutputs["lastSwitch"]>;
+    declare readonly plan: pulumi.Output<string[]>;
+
+    constructor(name: string, args: SourceBindingArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            loadProvider(require.resolve("./providers/sourceBindingProvider")),
+            name,
+            {
+                enableGtid: true,
+                ...args,
+                password: pulumi.secret(args.password),
+                downstreamPassword: args.downstreamPassword === undefined ? undefined : pulumi.secret(args.downstreamPassword),
+                plan: undefined,
+                pausedByUs: undefined,
+                stoppedTasks: undefined,
+                lastSwitch: undefined,
+            },
+            { ...opts, additionalSecretOutputs: ["dm", "stoppedTasks", ...(opts?.additionalSecretOutputs ?? [])] },
+            "dm-switch",
+            "SourceBinding",
+        );
+    }
+}

@@ -1,0 +1,54 @@
+/**
+ * `pulumi-nodejs:dynamic/dm-switch:Vip`: where a VIP points (HAProxy, a Route53 record or an ENI
+ * secondary IP) and which DM source reads through it. Changing `target` performs DM's VIP procedure:
+ * pause every task of the source → check the rule against the target → move the VIP → verify → resume.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipOutputs } from "./providers/inputs";
+import { loadProvider } from "./providers/load";
+
+export interface VipArgs {
+    /** dm-master's address and transport. */
+    dm: pulumi.Input<DmEndpointInputs>;
+    /** The DM source that reads through this VIP. */
+    sourceId: pulumi.Input<string>;
+    flavor: pulumi.Input<Flavor>;
+    /** Every instance of the replication set by name, at its own address (not the VIP's). */
+    instances: pulumi.Input<Record<string, pulumi.Input<AddressInputs>>>;
+    /** The instance the VIP must point at: change it to switch. */
+    target: pulumi.Input<string>;
+    /** The VIP's address as DM reaches it. */
+    address: pulumi.Input<AddressInputs>;
+    /** A user that can read the GTID variables on every instance (usually the source's user). */
+    user: pulumi.Input<string>;
+    /** That user's password; kept secret end to end. */
+    password: pulumi.Input<string>;
+    backend: pulumi.Input<VipBackendInputs>;
+    /** Tasks to pause around a switch. @default every task of the source */
+    tasks?: pulumi.Input<pulumi.Input<string>[]>;
+    /** @default 30000 */
+    stageTimeoutMs?: pulumi.Input<number>;
+    /** @default 10000 */
+    catchUpTimeoutMs?: pulumi.Input<number>;
+}
+
+export class Vip extends pulumi.dynamic.Resource {
+    /** The instance the VIP points at (after a refresh: where it really points). */
+    declare readonly target: pulumi.Output<string>;
+    /** Tasks a failed switch left paused; the next `pulumi up` resumes them. */
+    declare readonly pausedByUs: pulumi.Output<string[]>;
+    declare readonly lastSwitch: pulumi.Output<VipOutputs["lastSwitch"]>;
+    /** The steps the next switch will run, in dmctl words. */
+    declare readonly plan: pulumi.Output<string[]>;
+
+    constructor(name: string, args: VipArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            loadProvider(require.resolve("./providers/vipProvider")),
+            name,
+            { ...args, password: pulumi.secret(args.password), plan: undefined, pausedByUs: undefined, lastSwitch: undefined },
+            { ...opts, additionalSecretOutputs: ["dm", ...(opts?.additionalSecretOutputs ?? [])] },
+            "dm-switch",
+            "Vip",
+        );
+    }
+}

@@ -1,0 +1,43 @@
+/**
+ * The dm-switch stack: DM sources and the instances they read from, from stack configuration.
+ * Switching a source = changing its `reads` in Pulumi.<stack>.yaml and running `pulumi up`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Source, StackConfig, validateStackConfig, vipOf } from "./components";
+
+const config = new pulumi.Config("dm-switch");
+const raw = { dm: config.getObject("dm"), instances: config.getObject("instances"), sources: config.getObject("sources") };
+const errors = validateStackConfig(raw);
+if (errors.length > 0) {
+    throw new pulumi.RunError(`the stack configuration is not usable:\n- ${errors.join("\n- ")}`);
+}
+const stack = raw as StackConfig;
+const passwords = config.requireSecretObject<Record<string, string>>("passwords");
+/** The tasks' downstream password: address-mode switches start tasks again with it (DM masks it). */
+const downstreamPassword = config.getSecret("downstreamPassword")?.apply((p) => (p === "" ? undefined : p));
+
+export const sources: Record<string, pulumi.Output<string>> = {};
+for (const s of stack.sources) {
+    const password = passwords.apply((p) => {
+        if (typeof p?.[s.id] !== "string") {
+            throw new pulumi.RunError(`dm-switch:passwords has no entry for source ${s.id}: run 'pulumi config set --secret --path "dm-switch:passwords.${s.id}" <password>'`);
+        }
+        return p[s.id];
+    });
+    const source = new Source(s.id, {
+        dm: stack.dm,
+        sourceId: s.id,
+        flavor: s.flavor,
+        user: s.user,
+        password,
+        downstreamPassword,
+        instances: stack.instances,
+        reads: s.reads,
+        tasks: s.tasks,
+        enableRelay: s.enableRelay,
+        vip: vipOf(s),
+        stageTimeoutMs: s.stageTimeoutMs,
+        catchUpTimeoutMs: s.catchUpTimeoutMs,
+    });
+    sources[s.id] = source.reads;
+}
