@@ -1,0 +1,229 @@
+/**
+ * The real proof of the policy pack: `pulumi preview --policy-pack policies` (Pulumi CLI 3.259, offline,
+ * file backend) of a stack declaring one Vip (components/vip.ts) against the sandbox (real DM, MariaDB,
+ * HAProxy). It passes for the healthy replica; it fails, naming the policy and the missing GTIDs, when
+ * the replica lags with replication stopped, when the replica purged binlogs DM still needs, and when
+ * the target cannot be reached; and `pulumi up --policy-pack policies` with a violation changes nothing.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import { after, before, test } from "node:test";
+import { createDmClient, DmClient, waitForStage } from "../../components/dm";
+import { Sandbox, startSandbox } from "../../sandbox";
+import { createTempStack, PulumiResult, TempStack } from "../../tools/pulumiCli";
+
+const projectDir = path.join(__dirname, "..", "fixtures", "policy-stack");
+const pack = path.join(__dirname, "..", "..", "policies");
+const NS = "dm-switch-policy-stack";
+
+let sb: Sandbox;
+let dm: DmClient;
+let stack: TempStack;
+let packConfig: string;
+const outputs: string[] = [];
+
+before(async () => {
+    sb = await startSandbox({ tasks: 2 });
+    dm = createDmClient({ transport: "openapi", address: sb.dm.masterAddr });
+    stack = await createTempStack({ projectDir });
+    // A short catch-up wait through the pack's config: a lagging replica is reported after 500 ms.
+    packConfig = path.join(stack.stateDir, "policy-config.json");
+    fs.writeFileSync(packConfig, JSON.stringify({ "dm-gtid-containment": { catchUpTimeoutMs: 500 } }));
+    configure(sb.replica.port);
+    // The sandbox's source user lacks SLAVE MONITOR (SHOW ALL SLAVES STATUS): the admin reads the instances.
+    await stack.setConfig(`${NS}:password`, sb.admin.password, { secret: true });
+});
+
+after(async () => {
+    try {
+        await stack?.dispose();
+    } finally {
+        await sb?.stop();
+    }
+    for (const o of outputs) {
+        assert.doesNotMatch(o, new RegExp(sb.admin.password), "the password never appears in Pulumi's output");
+    }
+});
+
+function configure(replicaPort: number): void {
+    stack.writeConfig({
+        [`${NS}:dm`]: { address: sb.dm.masterAddr, transport: "openapi" },
+        [`${NS}:sourceId`]: sb.source.id,
+        [`${NS}:flavor`]: "mariadb",
+        [`${NS}:instances`]: {
+            primary: { host: "127.0.0.1", port: sb.primary.port },
+            replica: { host: "127.0.0.1", port: replicaPort },
+        },
+        [`${NS}:target`]: "replica",
+        [`${NS}:address`]: { host: sb.vip.host, port: sb.vip.port },
+        [`${NS}:user`]: sb.admin.user,
+        [`${NS}:backend`]: {
+            kind: "haproxy",
+            socket: sb.vip.haproxySocket,
+            backend: sb.vip.backend,
+            servers: sb.vip.servers,
+        },
+    });
+}
+
+async function pulumi(args: string[]): Promise<PulumiResult> {
+    const r = await stack.run([...args, "--policy-pack", pack, "--policy-pack-config", packConfig]);
+    outputs.push(r.output);
+    console.log(`pulumi ${args[0]}: exit ${r.code} in ${r.ms} ms`);
+    return r;
+}
+
+const seqOf = async (i: Sandbox["primary"]) =>
+    Number(String((await i.query("SELECT @@GLOBAL.gtid_binlog_pos AS g"))[0].g).split("-")[2]);
+
+let nextId = 1;
+async function writeRows(): Promise<number[]> {
+    const out: number[] = [];
+    for (const t of sb.tasks) {
+        const id = nextId++;
+        await sb.primary.query(`INSERT INTO \`${t.schema}\`.t (id, seq, payload) VALUES (?, ?, 'policy')`, [id, id]);
+        out.push(await seqOf(sb.primary));
+    }
+    return out;
+}
+
+/** DM flushes its checkpoint (gtid-S) only while processing events: write until it is past `seqs`. */
+async function syncerReaches(seqs: number[], timeoutMs = 20_000): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const got = await Promise.all(
+            sb.tasks.map(async (t) => (await dm.taskStatus(t.name, sb.source.id))[0]?.syncerBinlogGtid ?? ""),
+        );
+        if (got.every((g, i) => Number(g.split("-")[2] ?? 0) >= seqs[i])) {
+            return got;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(
+                `DM's syncer did not reach ${seqs.join(", ")} within ${timeoutMs} ms (at ${got.join(", ")})`,
+            );
+        }
+        await new Promise((r) => setTimeout(r, 300));
+        await writeRows();
+    }
+}
+
+async function assertUnchanged(): Promise<void> {
+    assert.equal(await sb.vipTarget(), "primary", "the VIP still points at the primary");
+    for (const t of sb.tasks) {
+        assert.equal((await dm.taskStatus(t.name, sb.source.id))[0].stage, "Running", `${t.name} still Running`);
+    }
+}
+
+const VIOLATION = /\[mandatory\] {2}dm-gtid-containment {2}\(pulumi-nodejs:dynamic\/dm-switch:Vip: vip\)/;
+
+test("a preview of the switch to the healthy replica passes the pack and changes nothing", async () => {
+    const r = await pulumi(["preview"]);
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /dm-switch@v0\.1\.0/);
+    assert.doesNotMatch(r.output, /\[mandatory\]/);
+    await assertUnchanged();
+});
+
+test("a preview fails when the replica lags with replication stopped, naming the policy and the missing GTIDs; so does pulumi up, changing nothing", async () => {
+    await sb.replica.query("STOP SLAVE");
+    try {
+        const dmAt = await syncerReaches(await writeRows());
+        const replicaSeq = await seqOf(sb.replica);
+        const r = await pulumi(["preview"]);
+        assert.notEqual(r.code, 0, r.output);
+        assert.match(r.output, VIOLATION);
+        for (const [i, t] of sb.tasks.entries()) {
+            const at = Number(dmAt[i].split("-")[2]);
+            const re = new RegExp(
+                `DM source ${sb.source.id} must not read from replica \\(Vip vip\\): task ${t.name} \\(after waiting \\d+ ms for replica to catch up\\): ` +
+                    `the target lacks transactions DM has already replicated \\(gtid-E ⊉ gtid-S\\): in domain 0 DM is at 0-1-(\\d+) while the target's binlog reaches only 0-1-${replicaSeq};`,
+            );
+            const m = re.exec(r.output);
+            assert.ok(m, `the violation for ${t.name} is in the output:\n${r.output}`);
+            assert.ok(Number(m[1]) >= at, "gtid-S as DM reported it at preview time");
+        }
+        await assertUnchanged();
+
+        const up = await pulumi(["up", "--yes"]);
+        assert.notEqual(up.code, 0, up.output);
+        assert.match(up.output, VIOLATION);
+        await assertUnchanged();
+        const state = await stack.exportState();
+        assert.equal(
+            state.deployment.resources?.find((x) => x.type === "pulumi-nodejs:dynamic/dm-switch:Vip"),
+            undefined,
+            "no Vip was created",
+        );
+    } finally {
+        await sb.replica.query("START SLAVE");
+    }
+});
+
+test("a preview fails when the replica purged binlogs DM still needs", async () => {
+    const names = sb.tasks.map((t) => t.name);
+    for (const t of names) {
+        await dm.pauseTask(t, [sb.source.id]);
+    }
+    await waitForStage(dm, names, sb.source.id, ["Paused"], { intervalMs: 50, timeoutMs: 20_000 });
+    try {
+        await writeRows();
+        const pos = String((await sb.primary.query("SELECT @@GLOBAL.gtid_binlog_pos AS g"))[0].g);
+        assert.equal(Number((await sb.replica.query("SELECT MASTER_GTID_WAIT(?, 20) AS w", [pos]))[0].w), 0);
+        await sb.replica.query("FLUSH BINARY LOGS");
+        const current = String((await sb.replica.query("SHOW MASTER STATUS"))[0].File);
+        const deadline = Date.now() + 10_000;
+        // MariaDB keeps a binary log until its binlog checkpoint has moved on: retry the purge.
+        while (
+            (await sb.replica.query(`PURGE BINARY LOGS TO '${current}'`), await sb.replica.query("SHOW BINARY LOGS"))
+                .length > 1
+        ) {
+            assert.ok(Date.now() < deadline, "the replica purged its old binary logs within 10 s");
+            await new Promise((r) => setTimeout(r, 100));
+        }
+        const r = await pulumi(["preview"]);
+        assert.notEqual(r.code, 0, r.output);
+        assert.match(r.output, VIOLATION);
+        assert.match(
+            r.output,
+            new RegExp(
+                `task ${names[0]}: the target has purged binlogs DM still needs \\(gtid-S ⊉ gtid-P\\): in domain 0 its oldest binlog starts after 0-1-\\d+ while DM is only at 0-1-\\d+`,
+            ),
+        );
+        assert.equal(await sb.vipTarget(), "primary");
+    } finally {
+        for (const t of names) {
+            await dm.resumeTask(t, [sb.source.id]);
+        }
+        await waitForStage(dm, names, sb.source.id, ["Running"], { intervalMs: 50, timeoutMs: 20_000 });
+    }
+});
+
+test("a preview fails when the target cannot be reached: its safety cannot be proven", async () => {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const port = (srv.address() as net.AddressInfo).port;
+    await new Promise((r) => srv.close(r));
+    configure(port);
+    try {
+        const r = await pulumi(["preview"]);
+        assert.notEqual(r.code, 0, r.output);
+        for (const policy of ["dm-gtid-containment", "dm-enable-gtid", "dm-target-prerequisites"]) {
+            assert.match(
+                r.output,
+                new RegExp(`\\[mandatory\\] {2}${policy} {2}\\(pulumi-nodejs:dynamic/dm-switch:Vip: vip\\)`),
+            );
+        }
+        assert.match(
+            r.output,
+            new RegExp(
+                `The safety of DM source ${sb.source.id} reading from replica \\(Vip vip\\) cannot be proven: target replica \\(127\\.0\\.0\\.1:${port}\\): probe of 127\\.0\\.0\\.1:${port} failed`,
+            ),
+        );
+        assert.match(r.output, /Make DM and replica reachable from where the preview runs, then preview again\./);
+        await assertUnchanged();
+    } finally {
+        configure(sb.replica.port);
+    }
+});
