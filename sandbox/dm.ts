@@ -1,0 +1,171 @@
+/**
+ * DM in the sandbox: one dm-master (embedded etcd, OpenAPI on) and one dm-worker, each in its own
+ * folder of the sandbox directory with its TOML configuration, its own log (`log-file`) and its
+ * stdout/stderr; readiness is read from dm-master's OpenAPI (`/api/v1/cluster/masters|workers`).
+ */
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import { daemon, DaemonSpec, portOpen, Proc } from "./proc";
+
+/** The three DM binaries in `binDir`; throws naming the missing one and the remedy. */
+export function dmBinaries(binDir: string): { master: string; worker: string; dmctl: string } {
+    const bins = {
+        master: path.join(binDir, "dm-master"),
+        worker: path.join(binDir, "dm-worker"),
+        dmctl: path.join(binDir, "dmctl"),
+    };
+    for (const f of Object.values(bins)) {
+        if (!fs.existsSync(f)) {
+            throw new Error(
+                `DM binary ${f} is missing; run npm run setup, or set DM_BIN_DIR to a folder holding dm-master, dm-worker and dmctl.`,
+            );
+        }
+    }
+    return bins;
+}
+
+/** GET on dm-master's OpenAPI: status and parsed JSON (undefined when not JSON). Never logged raw. */
+export function dmGet(
+    masterAddr: string,
+    urlPath: string,
+    timeoutMs = 2000,
+): Promise<{ status: number; body: unknown }> {
+    return new Promise((resolve, reject) => {
+        const req = http.get(`http://${masterAddr}${urlPath}`, { timeout: timeoutMs }, (res) => {
+            let text = "";
+            res.setEncoding("utf8").on("data", (d: string) => (text += d));
+            res.on("end", () => {
+                let body: unknown;
+                try {
+                    body = JSON.parse(text);
+                } catch {
+                    body = undefined;
+                }
+                resolve({ status: res.statusCode ?? 0, body });
+            });
+        });
+        req.on("timeout", () =>
+            req.destroy(new Error(`no answer from dm-master at ${masterAddr} within ${timeoutMs} ms`)),
+        );
+        req.on("error", reject);
+    });
+}
+
+/** A worker as `GET /api/v1/cluster/workers` lists it. */
+export interface ClusterWorker {
+    name: string;
+    addr: string;
+    /** "free", "bound", "offline", "relay". */
+    bound_stage: string;
+    bound_source_name: string;
+}
+
+/** The workers dm-master knows. */
+export async function clusterWorkers(masterAddr: string): Promise<ClusterWorker[]> {
+    const r = await dmGet(masterAddr, "/api/v1/cluster/workers");
+    return r.status === 200 ? ((r.body as { data?: ClusterWorker[] })?.data ?? []) : [];
+}
+
+/** True when dm-master answers its OpenAPI and is the (only) leader. */
+export async function masterReady(masterAddr: string): Promise<boolean> {
+    const r = await dmGet(masterAddr, "/api/v1/cluster/masters");
+    const masters = (r.body as { data?: { alive?: boolean; leader?: boolean }[] })?.data ?? [];
+    return r.status === 200 && masters.some((m) => m.alive && m.leader);
+}
+
+/** Where dm-master listens and keeps its data. */
+export interface DmMasterOptions {
+    dir: string;
+    binDir: string;
+    /** master-addr (gRPC and OpenAPI). */
+    port: number;
+    /** Embedded etcd's peer URL port. */
+    peerPort: number;
+    killOnExit?: boolean;
+    log?(line: string): void;
+}
+
+/** Where dm-worker listens and which dm-master it joins. */
+export interface DmWorkerOptions {
+    dir: string;
+    binDir: string;
+    port: number;
+    masterAddr: string;
+    /** @default "worker1" */
+    name?: string;
+    killOnExit?: boolean;
+    log?(line: string): void;
+}
+
+const q = JSON.stringify;
+
+/** dm-master's daemon; `pid` attaches to a running one. */
+export function dmMasterDaemon(o: DmMasterOptions, pid?: number): Proc {
+    const home = path.join(o.dir, "dm-master");
+    fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+    const addr = `127.0.0.1:${o.port}`;
+    const peer = `http://127.0.0.1:${o.peerPort}`;
+    const cfg = [
+        `name = "master1"`,
+        `master-addr = ${q(addr)}`,
+        `advertise-addr = ${q(addr)}`,
+        `peer-urls = ${q(peer)}`,
+        `advertise-peer-urls = ${q(peer)}`,
+        `initial-cluster = ${q(`master1=${peer}`)}`,
+        `data-dir = ${q(path.join(home, "data"))}`,
+        `log-file = ${q(path.join(home, "dm-master.log"))}`,
+        "openapi = true",
+        "",
+    ].join("\n");
+    fs.writeFileSync(path.join(home, "dm-master.toml"), cfg, { mode: 0o600 });
+    const spec: DaemonSpec = {
+        name: "dm-master",
+        command: dmBinaries(o.binDir).master,
+        args: [`--config=${path.join(home, "dm-master.toml")}`],
+        identity: path.join(home, "dm-master.toml"),
+        cwd: home,
+        logFile: path.join(home, "stdout.log"),
+        extraLogs: [path.join(home, "dm-master.log")],
+        readyTimeoutMs: 30_000,
+        killOnExit: o.killOnExit,
+        log: o.log,
+        ready: () => masterReady(addr),
+    };
+    return daemon(spec, pid);
+}
+
+/** dm-worker's daemon; `pid` attaches to a running one. Ready = it listens and dm-master sees it online. */
+export function dmWorkerDaemon(o: DmWorkerOptions, pid?: number): Proc {
+    const name = o.name ?? "worker1";
+    const home = path.join(o.dir, "dm-worker");
+    fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+    const addr = `127.0.0.1:${o.port}`;
+    const cfg = [
+        `name = ${q(name)}`,
+        `worker-addr = ${q(addr)}`,
+        `advertise-addr = ${q(addr)}`,
+        `join = ${q(o.masterAddr)}`,
+        `log-file = ${q(path.join(home, "dm-worker.log"))}`,
+        `relay-dir = ${q(path.join(home, "relay"))}`,
+        "",
+    ].join("\n");
+    fs.writeFileSync(path.join(home, "dm-worker.toml"), cfg, { mode: 0o600 });
+    const spec: DaemonSpec = {
+        name: "dm-worker",
+        command: dmBinaries(o.binDir).worker,
+        args: [`--config=${path.join(home, "dm-worker.toml")}`],
+        identity: path.join(home, "dm-worker.toml"),
+        cwd: home,
+        logFile: path.join(home, "stdout.log"),
+        extraLogs: [path.join(home, "dm-worker.log")],
+        readyTimeoutMs: 30_000,
+        killOnExit: o.killOnExit,
+        log: o.log,
+        // A killed worker stays listed (its keepalive lease runs out later): also require its port.
+        ready: async () =>
+            (await portOpen(o.port)) &&
+            (await clusterWorkers(o.masterAddr)).some((w) => w.name === name && w.bound_stage !== "offline"),
+    };
+    return daemon(spec, pid);
+}

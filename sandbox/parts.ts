@@ -1,0 +1,137 @@
+/**
+ * The Sandbox object over running parts, and stopping them with proof that nothing is left: shared by
+ * startSandbox (parts it started) and openSandbox (parts another process started).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { VIP_BACKEND, VIP_SERVERS } from "./haproxy";
+import { ADMIN, MariadbInstance } from "./mariadb";
+import { alive, commandLine, portFree, Proc } from "./proc";
+import { Sandbox, SandboxPorts, SOURCE_ID, SOURCE_USER, WORKER_NAME } from "./types";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The MariaDB process of an instance, from its pid file (sandbox/mariadb.ts: `<dir>/<name>/mysqld.pid`), when it still runs with its own my.cnf. */
+export function instancePid(dataDir: string): number | undefined {
+    const home = path.dirname(dataDir);
+    try {
+        const pid = Number(fs.readFileSync(path.join(home, "mysqld.pid"), "utf8").trim());
+        return pid > 0 && alive(pid) && commandLine(pid).includes(path.join(home, "my.cnf")) ? pid : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** Stops every part, then checks that no process and no port is left; throws naming what remains. */
+export async function stopParts(parts: {
+    procs: Proc[];
+    instances: MariadbInstance[];
+    ports: number[];
+}): Promise<void> {
+    const pids = [...parts.procs.map((p) => p.pid), ...parts.instances.map((i) => instancePid(i.dataDir))].filter(
+        (p): p is number => p !== undefined,
+    );
+    // DM first (the worker, then the master), so it does not log errors about a vanishing upstream.
+    for (const p of parts.procs.filter((x) => x.name.startsWith("dm-"))) {
+        await p.stop();
+    }
+    const rest = [
+        ...parts.procs.filter((x) => !x.name.startsWith("dm-")).map((p) => p.stop()),
+        ...parts.instances.map((i) => i.stop()),
+    ];
+    const failures = (await Promise.allSettled(rest))
+        .filter((r): r is PromiseRejectedResult => r.status === "rejected")
+        .map((r) => String(r.reason));
+    const deadline = Date.now() + 10_000;
+    let left: string[] = [];
+    do {
+        const procsLeft = pids.filter(alive).map((p) => `process ${p}`);
+        const portsLeft: string[] = [];
+        for (const port of parts.ports) {
+            if (!(await portFree(port))) {
+                portsLeft.push(`port ${port}`);
+            }
+        }
+        left = [...procsLeft, ...portsLeft];
+        if (left.length === 0) {
+            break;
+        }
+        await sleep(100);
+    } while (Date.now() < deadline);
+    if (left.length > 0 || failures.length > 0) {
+        throw new Error(
+            `sandbox stop left ${[...left, ...failures].join(", ")} behind; kill the processes by id and retry.`,
+        );
+    }
+}
+
+/** The Sandbox object over running parts (also used by openSandbox for a sandbox of another process). */
+export function assemble(p: {
+    dir: string;
+    ownsDir: boolean;
+    primary: MariadbInstance;
+    replica: MariadbInstance;
+    downstream: MariadbInstance;
+    admin?: { user: string; password: string };
+    ports: Required<SandboxPorts>;
+    binDir: string;
+    master: Proc;
+    worker: Proc;
+    haproxy: Proc;
+    haproxySocket: string;
+    sourcePassword: string;
+    tasks: { name: string; schema: string; taskFile: string }[];
+    startupMs: number;
+}): Sandbox {
+    const masterAddr = `127.0.0.1:${p.ports.dmMaster}`;
+    let stopped = false;
+    const sb: Sandbox = {
+        dir: p.dir,
+        primary: p.primary,
+        replica: p.replica,
+        downstream: p.downstream,
+        admin: p.admin ?? { ...ADMIN },
+        vip: {
+            host: "127.0.0.1",
+            port: p.ports.vip,
+            haproxySocket: p.haproxySocket,
+            haproxyAdminAddr: `127.0.0.1:${p.ports.haproxyStats}`,
+            backend: VIP_BACKEND,
+            servers: { ...VIP_SERVERS },
+        },
+        dm: {
+            masterAddr,
+            openapiUrl: `http://${masterAddr}/api/v1`,
+            binDir: p.binDir,
+            workerName: WORKER_NAME,
+            dmctlPath: path.join(p.binDir, "dmctl"),
+            master: p.master,
+            worker: p.worker,
+        },
+        haproxy: p.haproxy,
+        source: { id: SOURCE_ID, user: SOURCE_USER, password: p.sourcePassword, flavor: "mariadb" },
+        tasks: p.tasks,
+        ports: p.ports,
+        startupMs: p.startupMs,
+        async vipTarget() {
+            const { HaproxyVip } = await import("../components/vipBackends/haproxy");
+            const vip = new HaproxyVip({ socket: p.haproxySocket, backend: VIP_BACKEND, servers: { ...VIP_SERVERS } });
+            return (await vip.current()) as "primary" | "replica" | undefined;
+        },
+        async stop() {
+            if (stopped) {
+                return;
+            }
+            await stopParts({
+                procs: [p.worker, p.master, p.haproxy],
+                instances: [p.primary, p.replica, p.downstream],
+                ports: Object.values(p.ports),
+            });
+            stopped = true;
+            if (p.ownsDir) {
+                fs.rmSync(p.dir, { recursive: true, force: true });
+            }
+        },
+    };
+    return sb;
+}

@@ -1,0 +1,121 @@
+/** The sandbox's shapes: options, ports and the running Sandbox (sandbox/index.ts starts one). */
+import type { MariadbInstance } from "./mariadb";
+import type { Proc } from "./proc";
+
+/** Ports of a sandbox; each one not given is a free port. */
+export interface SandboxPorts {
+    /** dm-master's `master-addr` (gRPC for dmctl and the OpenAPI). */
+    dmMaster?: number;
+    /** dm-master's embedded etcd peer URL. */
+    dmMasterPeer?: number;
+    /** dm-worker's `worker-addr`. */
+    dmWorker?: number;
+    /** The HAProxy frontend DM reads through. */
+    vip?: number;
+    /** HAProxy's runtime API over TCP (it also listens on a Unix socket in the sandbox dir). */
+    haproxyStats?: number;
+    /** MariaDB ports; a free one is retried by sandbox/mariadb.ts when another process takes it first. */
+    primary?: number;
+    replica?: number;
+    downstream?: number;
+}
+
+/** The fixed ports of `npm run sandbox:up`, so a stack file can point at a long-lived sandbox. */
+export const DEFAULT_PORTS: Required<SandboxPorts> = {
+    dmMaster: 18261,
+    dmMasterPeer: 18291,
+    dmWorker: 18262,
+    vip: 13306,
+    haproxyStats: 13380,
+    primary: 13307,
+    replica: 13308,
+    downstream: 13309,
+};
+
+/** How startSandbox builds the sandbox; every field is optional. */
+export interface SandboxOptions {
+    /** Incremental tasks on the source, each replicating its own schema `sbtest_<i>`. @default 2 */
+    tasks?: number;
+    /** Enable relay log on the source. @default false */
+    relay?: boolean;
+    /** Where everything lives; kept by stop(). @default a new temporary folder, removed by stop() */
+    dir?: string;
+    /** Create the DM source (bound through the VIP). @default true */
+    createSource?: boolean;
+    /** Start the tasks (needs the source); their files are written either way. @default true */
+    createTasks?: boolean;
+    /** The syncers' `checkpoint-flush-interval` in seconds (DM's default is 30). @default 1 */
+    checkpointFlushIntervalSec?: number;
+    /** The tasks' `ignore-checking-items`; see sandbox/taskFile.ts for why each is there. @default IGNORED_CHECKS */
+    ignoreChecks?: string[];
+    /**
+     * The replica's `gtid_domain_id`. With 0 (one domain, as most MariaDB replication sets run), writes on
+     * the replica after a switch put a second server into domain 0 of DM's GTID set ("0-1-654,0-2-717"),
+     * which MariaDB refuses when DM reconnects (ERROR 1943, fixed in go-mysql#1122, not in this DM);
+     * another domain keeps one server per domain. @default 0
+     */
+    replicaGtidDomainId?: number;
+    /** Leave every process running when this Node process exits (sandbox:up). @default false */
+    persistent?: boolean;
+    /** Progress lines with timings. @default no output */
+    log?: (line: string) => void;
+    /** Fixed ports for a long-lived sandbox. @default free ports */
+    ports?: SandboxPorts;
+}
+
+/** A running sandbox. */
+export interface Sandbox {
+    /** Logs, data, configuration, the 0600 task files and `sandbox.json`. */
+    dir: string;
+    /** server_id 1: binlog ROW, GTID, log_slave_updates, gtid_strict_mode; the VIP points here at start. */
+    primary: MariadbInstance;
+    /** server_id 2, replicating from the primary with MASTER_USE_GTID=slave_pos; declared in HAProxy, disabled. */
+    replica: MariadbInstance;
+    /** server_id 3: DM's target, written only by DM. */
+    downstream: MariadbInstance;
+    /** The all-privileges account on every instance (also the downstream user in the task files). */
+    admin: { user: string; password: string };
+    /** The HAProxy frontend DM's source reads through, and how to move it (components/vipBackends/haproxy.ts). */
+    vip: {
+        host: string;
+        port: number;
+        /** HAProxy's runtime API, Unix socket. */
+        haproxySocket: string;
+        /** HAProxy's runtime API over TCP, `127.0.0.1:<port>`. */
+        haproxyAdminAddr: string;
+        backend: string;
+        /** Instance name → HAProxy server name. */
+        servers: { primary: string; replica: string };
+    };
+    /** dm-master (OpenAPI on) and the one dm-worker; `master`/`worker` stop, kill and restart them. */
+    dm: {
+        masterAddr: string;
+        openapiUrl: string;
+        binDir: string;
+        workerName: string;
+        dmctlPath: string;
+        master: Proc;
+        worker: Proc;
+    };
+    /** The HAProxy process (graceful stop keeps the VIP's target; kill returns it to the primary). */
+    haproxy: Proc;
+    /** The DM source (bound through the VIP) and its account (on primary and replica). */
+    source: { id: string; user: string; password: string; flavor: "mariadb" };
+    /** Incremental tasks `sandbox_task_<i>`, each replicating schema `sbtest_<i>`; taskFile is a 0600 YAML file. */
+    tasks: { name: string; schema: string; taskFile: string }[];
+    /** Every port the sandbox listens on. */
+    ports: Required<SandboxPorts>;
+    /** How long startSandbox took. */
+    startupMs: number;
+    /** Which instance the VIP points at now, read from HAProxy. */
+    vipTarget(): Promise<"primary" | "replica" | undefined>;
+    /** Everything down, no process or port left; dir removed unless options.dir was given. Idempotent. */
+    stop(): Promise<void>;
+}
+
+/** The DM source id (bound through the VIP). */
+export const SOURCE_ID = "sandbox-source";
+/** The source account on primary and replica (grants: sandbox/taskFile.ts SOURCE_GRANTS). */
+export const SOURCE_USER = "dm_source";
+/** The one dm-worker's name. */
+export const WORKER_NAME = "worker1";
