@@ -40,6 +40,8 @@ export function loadProvider(modulePath: string): pulumi.dynamic.ResourceProvide
     };
     // The engine keeps an update's or create's partial state only when the error carries the id, the
     // properties and the serialized provider (pulumi's dynamic provider host reads `id`/`properties`).
+    // The engine's wire format (protobuf Struct) rejects `undefined`: results travel as plain JSON data.
+    const plain = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
     const withPartialState = async <T>(news: Record<string, unknown>, call: () => Promise<T>): Promise<T> => {
         try {
             return await call();
@@ -48,7 +50,7 @@ export function loadProvider(modulePath: string): pulumi.dynamic.ResourceProvide
                 const e = err as PartialStateError;
                 throw Object.assign(new Error(e.message), {
                     id: e.id,
-                    properties: { ...e.properties, [PROVIDER_KEY]: news[PROVIDER_KEY] },
+                    properties: plain({ ...e.properties, [PROVIDER_KEY]: news[PROVIDER_KEY] }),
                     reasons: [e.message],
                 });
             }
@@ -58,21 +60,21 @@ export function loadProvider(modulePath: string): pulumi.dynamic.ResourceProvide
     return {
         check: async (olds, news) => {
             const p = impl();
-            return p.check ? p.check(olds, news) : { inputs: news };
+            return p.check ? plain(await p.check(olds, news)) : { inputs: news };
         },
         diff: async (id, olds, news) => {
             const p = impl();
             return p.diff ? p.diff(id, olds, news) : {};
         },
-        create: (inputs) => withPartialState(inputs, () => impl().create(inputs)),
+        create: (inputs) => withPartialState(inputs, async () => plain(await impl().create(inputs))),
         read: async (id, props) => {
             const p = impl();
-            return p.read ? p.read(id, props) : { id, props };
+            return p.read ? plain(await p.read(id, props)) : { id, props };
         },
         update: (id, olds, news) =>
             withPartialState(news, async () => {
                 const p = impl();
-                return p.update ? p.update(id, olds, news) : { outs: news };
+                return p.update ? plain(await p.update(id, olds, news)) : { outs: news };
             }),
         delete: async (id, props) => {
             const p = impl();

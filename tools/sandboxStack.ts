@@ -1,0 +1,64 @@
+/**
+ * A real Pulumi stack of this project (index.ts) pointed at a sandbox: the configuration a user would
+ * write in Pulumi.<stack>.yaml, with the passwords set as secrets through stdin. Used by the
+ * integration tests, the demo and the benchmarks.
+ */
+import * as path from "node:path";
+import type { Sandbox } from "../sandbox";
+import { createTempStack, TempStack } from "./pulumiCli";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+export interface SandboxSourceOptions {
+    /** "vip": HAProxy moves; "address": the DM source is re-created at the instance's address. */
+    mode: "vip" | "address";
+    reads: "primary" | "replica";
+    /** @default the tasks of the source as DM reports them */
+    tasks?: string[];
+    catchUpTimeoutMs?: number;
+    stageTimeoutMs?: number;
+    transport?: "openapi" | "dmctl";
+}
+
+/** The stack configuration (plain part) for the sandbox's source. */
+export function sandboxConfig(sb: Sandbox, o: SandboxSourceOptions): Record<string, unknown> {
+    const at = (i: { host: string; port: number }) => ({ host: i.host, port: i.port });
+    return {
+        "dm-switch:dm": { address: sb.dm.masterAddr, transport: o.transport ?? "openapi", dmctlPath: sb.dm.dmctlPath },
+        "dm-switch:instances": { primary: at(sb.primary), replica: at(sb.replica) },
+        "dm-switch:sources": [
+            {
+                id: sb.source.id,
+                flavor: sb.source.flavor,
+                user: sb.source.user,
+                mode: o.mode,
+                reads: o.reads,
+                ...(o.tasks ? { tasks: o.tasks } : {}),
+                ...(o.catchUpTimeoutMs !== undefined ? { catchUpTimeoutMs: o.catchUpTimeoutMs } : {}),
+                ...(o.stageTimeoutMs !== undefined ? { stageTimeoutMs: o.stageTimeoutMs } : {}),
+                ...(o.mode === "vip"
+                    ? { vip: { address: { host: sb.vip.host, port: sb.vip.port }, haproxy: { socket: sb.vip.haproxySocket, backend: sb.vip.backend, servers: sb.vip.servers } } }
+                    : {}),
+            },
+        ],
+    };
+}
+
+export interface SandboxStack extends TempStack {
+    /** Rewrites the source's configuration (e.g. `reads`), as a user edits the stack file. */
+    configure(o: SandboxSourceOptions): void;
+}
+
+/** A temp stack of this project on the sandbox, its secrets set. */
+export async function createSandboxStack(sb: Sandbox, o: SandboxSourceOptions, opts: { onOutput?: (chunk: string) => void } = {}): Promise<SandboxStack> {
+    const stack = await createTempStack({ projectDir: PROJECT_DIR, onOutput: opts.onOutput });
+    try {
+        stack.writeConfig(sandboxConfig(sb, o));
+        await stack.setConfig(`dm-switch:passwords.${sb.source.id}`, sb.source.password, { secret: true, path: true });
+        await stack.setConfig("dm-switch:downstreamPassword", sb.admin.password, { secret: true });
+    } catch (err) {
+        await stack.dispose();
+        throw err;
+    }
+    return { ...stack, configure: (next) => stack.writeConfig(sandboxConfig(sb, next)) };
+}
