@@ -36,6 +36,10 @@ export const commands: Record<string, Command> = {
         summary: "check DM's switch rule gtid-S ⊇ gtid-P and gtid-E ⊇ gtid-S on GTID sets given as text",
         run: async (argv, io) => (require("./gtidCheck") as typeof import("./gtidCheck")).gtidCheckCommand(argv, io),
     },
+    preflight: {
+        summary: "may a DM source switch to a target instance now, and why (reads DM and the target, changes nothing)",
+        run: async (argv, io) => (require("./preflight") as typeof import("./preflight")).preflightCommand(argv, io),
+    },
 };
 
 /** The standard streams and environment of this process. */

@@ -14,19 +14,13 @@ import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { preflight, PreflightError, PreflightResult } from "../preflight";
 import type { DmEndpointInputs, Flavor } from "../providers/inputs";
+import { CommandIo, processIo } from "./main";
 
 /** The environment variable holding the target user's password. */
 export const PASSWORD_ENV = "DM_SWITCH_TARGET_PASSWORD";
 
 /** Exit codes of `dm-switch preflight`. */
 export const EXIT = { ok: 0, badInput: 2, notAllowed: 3, unreachable: 4 } as const;
-
-/** Where the command writes; the process's streams by default. */
-export interface CommandIo {
-    out: (text: string) => void;
-    err: (text: string) => void;
-    env: NodeJS.ProcessEnv;
-}
 
 /** One-line usage, printed with every bad-input error. */
 export const PREFLIGHT_USAGE =
@@ -196,7 +190,11 @@ export function formatReport(r: PreflightResult): string[] {
 }
 
 /** Runs `dm-switch preflight` with `argv` (the arguments after "preflight"); resolves to the exit code. */
-export async function preflightCommand(argv: string[], io: CommandIo = defaultIo()): Promise<number> {
+export async function preflightCommand(argv: string[], io: CommandIo = processIo()): Promise<number> {
+    if (argv.includes("--help") || argv.includes("-h")) {
+        io.out(`${PREFLIGHT_USAGE}\n`);
+        return EXIT.ok;
+    }
     let parsed: ReturnType<typeof parse>;
     try {
         parsed = parse(argv, io.env);
@@ -239,8 +237,4 @@ export async function preflightCommand(argv: string[], io: CommandIo = defaultIo
     }
     io.out(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report).join("\n")}\n`);
     return report.ok ? EXIT.ok : EXIT.notAllowed;
-}
-
-function defaultIo(): CommandIo {
-    return { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env: process.env };
 }
