@@ -83,6 +83,13 @@ test("reads a SourceBinding: its host and port as the target, DM's registered ad
     assert.equal(s.args.catchUpTimeoutMs, 777, "the resource's own wait when the config sets none");
 });
 
+test("reads a VipIntent (the hooked Route53 or command VIPs declare one) like a Vip", () => {
+    const { backend: _b, ...intent } = vipProps();
+    const s = subjectFor(DM_SWITCH_TYPES.VipIntent, { ...intent, vipResource: "aws.route53.Record orders" });
+    assert.equal(s.resource, "VipIntent v");
+    assert.deepEqual([s.args.target.port, s.args.current?.port, s.args.currentFromDm], [3307, 6033, false]);
+});
+
 test("ignores resources that are not dm-switch's", () => {
     assert.equal(subjectOf("aws:route53/record:Record", "r", vipProps()), undefined);
 });
