@@ -120,7 +120,7 @@ function checkMariadb(syncer: MariadbGtidSet, purged: MariadbGtidSet, executed: 
     if (executedLag.domains.size > 0) {
         const where = domainList(executedLag, (d) => {
             const has =
-                domainPosition(executed, d) > 0n
+                domainPosition(executed, d) > 0
                     ? `the target's binlog reaches only ${top(executed, d)}`
                     : "the target has no transaction of that domain";
             return `in domain ${d} DM is at ${top(syncer, d)} while ${has}`;

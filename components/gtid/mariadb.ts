@@ -25,6 +25,11 @@
  * same server, i.e. it diverged or skipped transactions — {@link serverRegressions} finds, and
  * `checkSwitch` refuses it (MariaDB would answer DM with error 1236). That check is separate because it
  * is not transitive, while containment must be.
+ * Caveat, outside what GTID text can tell: when a replica connects, MariaDB looks for the exact (domain,
+ * server) of each position GTID in its binlog state (`check_slave_start_position`). A target promoted
+ * with `log_slave_updates=OFF` has no server-1 entry, and serves `0-1-42` only if that is exactly its own
+ * `gtid_slave_pos`; per domain, `0-2-50` ⊇ `0-1-42` still holds. The probe gathering gtid-P/gtid-E should
+ * require `log_slave_updates=ON` and `gtid_strict_mode=ON` on the target.
  *
  * Text rules (MariaDB's): numbers are decimal, domain and server ids < 2^32, sequence numbers < 2^64;
  * whitespace around elements is allowed; an empty element is an error. `d-s-0` (DM's "from scratch"
@@ -33,20 +38,27 @@
  * contain each other without being equal (`0-1-42,0-2-50` and `0-2-50`).
  */
 import { GtidParseError } from "./errors";
+import { Seq, seq as toSeq } from "./runs";
 
 /** A parsed MariaDB GTID state: domain id → server id → highest sequence number (never 0). */
 export class MariadbGtidSet {
     /** Always "mariadb". */
     readonly flavor = "mariadb" as const;
-    /** @param domains domain id → server id → highest sequence number; no empty inner map, no 0. */
-    constructor(readonly domains: ReadonlyMap<number, ReadonlyMap<number, bigint>>) {}
+    /**
+     * @param domains domain id → server id → highest sequence number (a number up to 2^53, a bigint above);
+     *   no empty inner map, no 0.
+     */
+    constructor(readonly domains: ReadonlyMap<number, ReadonlyMap<number, Seq>>) {}
 }
 
 /** One `domain-server-seq` triple. */
 export interface MariadbGtid {
+    /** gtid_domain_id, < 2^32. */
     domain: number;
+    /** server_id, < 2^32. */
     server: number;
-    seq: bigint;
+    /** Sequence number, ≥ 1: a number up to 2^53, a bigint above. */
+    seq: Seq;
 }
 
 const MAX_ID = 2 ** 32 - 1;
@@ -54,56 +66,123 @@ const MAX_SEQ = 2n ** 64n - 1n;
 const TRIPLE = /^(\d+)-(\d+)-(\d+)$/;
 const MYSQL_LIKE = /[0-9a-f]{8}-[0-9a-f]{4}|:/i;
 
+function isSpace(c: number): boolean {
+    return c === 32 || (c >= 9 && c <= 13);
+}
+
 /**
  * Parses MariaDB GTID text (`""` and whitespace-only are the empty set).
  * @throws GtidParseError naming the offending element and its offset.
  */
 export function parseMariadb(text: string): MariadbGtidSet {
-    const domains = new Map<number, Map<number, bigint>>();
-    if (text.trim() === "") {
+    const domains = new Map<number, Map<number, Seq>>();
+    const n = text.length;
+    let i = 0;
+    while (i < n && isSpace(text.charCodeAt(i))) {
+        i++;
+    }
+    if (i === n) {
         return new MariadbGtidSet(domains);
     }
-    let start = 0;
-    for (let index = 1; start <= text.length; index++) {
-        let end = text.indexOf(",", start);
-        end = end < 0 ? text.length : end;
-        const raw = text.slice(start, end);
-        const element = raw.trim();
-        const position = start + (raw.length - raw.trimStart().length);
-        const fail = (reason: string) => new GtidParseError({ flavor: "mariadb", element, index, position, reason });
-        const m = TRIPLE.exec(element);
-        if (m === null) {
-            if (element === "") {
-                throw fail(`empty element (two commas in a row, or a comma at an end): remove the extra ","`);
+    // Fast path: `digits-digits-digits` elements read with charCodeAt; anything else goes to slowElement,
+    // which names the problem.
+    for (let index = 1, start = 0; ; index++) {
+        while (i < n && isSpace(text.charCodeAt(i))) {
+            i++;
+        }
+        const from = i;
+        let domain = 0;
+        let server = 0;
+        let seq = 0;
+        let c = 0;
+        while (i < n && (c = text.charCodeAt(i) - 48) >= 0 && c <= 9) {
+            domain = domain * 10 + c;
+            i++;
+        }
+        const d1 = i;
+        if (i < n && text.charCodeAt(i) === 45) {
+            i++;
+        }
+        const s0 = i;
+        while (i < n && (c = text.charCodeAt(i) - 48) >= 0 && c <= 9) {
+            server = server * 10 + c;
+            i++;
+        }
+        const s1 = i;
+        if (i < n && text.charCodeAt(i) === 45) {
+            i++;
+        }
+        const q0 = i;
+        while (i < n && (c = text.charCodeAt(i) - 48) >= 0 && c <= 9) {
+            seq = seq * 10 + c;
+            i++;
+        }
+        const q1 = i;
+        while (i < n && isSpace(text.charCodeAt(i))) {
+            i++;
+        }
+        const plain =
+            d1 > from &&
+            d1 - from <= 10 &&
+            s0 === d1 + 1 &&
+            s1 > s0 &&
+            s1 - s0 <= 10 &&
+            q0 === s1 + 1 &&
+            q1 > q0 &&
+            q1 - q0 <= 15;
+        if (!plain || domain > MAX_ID || server > MAX_ID || (i < n && text.charCodeAt(i) !== 44)) {
+            const end = text.indexOf(",", start);
+            const g = slowElement(text, start, end < 0 ? n : end, index);
+            if (g.seq !== 0) {
+                put(domains, g.domain, g.server, g.seq);
             }
-            throw fail(
-                MYSQL_LIKE.test(element)
-                    ? "this is a MySQL GTID set (uuid:interval), not a MariaDB one: give the source's flavor as mysql"
-                    : "expected domain-server-seq, three decimal numbers joined by '-' (e.g. 0-1-42)",
-            );
-        }
-        const domain = Number(m[1]);
-        const server = Number(m[2]);
-        if (domain > MAX_ID) {
-            throw fail(`domain id ${m[1]} is larger than ${MAX_ID}`);
-        }
-        if (server > MAX_ID) {
-            throw fail(`server id ${m[2]} is larger than ${MAX_ID}`);
-        }
-        const seq = BigInt(m[3]);
-        if (seq > MAX_SEQ) {
-            throw fail(`sequence number ${m[3]} is larger than ${MAX_SEQ}`);
-        }
-        if (seq > 0n) {
+            i = end < 0 ? n : end;
+        } else if (seq !== 0) {
             put(domains, domain, server, seq);
         }
-        start = end + 1;
+        if (i >= n) {
+            break;
+        }
+        i++;
+        start = i;
     }
     return new MariadbGtidSet(domains);
 }
 
+/** Parses one element the careful way (long numbers), or throws the error that names its problem. */
+function slowElement(text: string, start: number, end: number, index: number): MariadbGtid {
+    const raw = text.slice(start, end);
+    const element = raw.trim();
+    const position = start + (raw.length - raw.trimStart().length);
+    const fail = (reason: string) => new GtidParseError({ flavor: "mariadb", element, index, position, reason });
+    const m = TRIPLE.exec(element);
+    if (m === null) {
+        if (element === "") {
+            throw fail(`empty element (two commas in a row, or a comma at an end): remove the extra ","`);
+        }
+        throw fail(
+            MYSQL_LIKE.test(element)
+                ? "this is a MySQL GTID set (uuid:interval), not a MariaDB one: give the source's flavor as mysql"
+                : "expected domain-server-seq, three decimal numbers joined by '-' (e.g. 0-1-42)",
+        );
+    }
+    const domain = Number(m[1]);
+    const server = Number(m[2]);
+    if (domain > MAX_ID) {
+        throw fail(`domain id ${m[1]} is larger than ${MAX_ID}`);
+    }
+    if (server > MAX_ID) {
+        throw fail(`server id ${m[2]} is larger than ${MAX_ID}`);
+    }
+    const seq = BigInt(m[3]);
+    if (seq > MAX_SEQ) {
+        throw fail(`sequence number ${m[3]} is larger than ${MAX_SEQ}`);
+    }
+    return { domain, server, seq: toSeq(seq) };
+}
+
 /** Records (domain, server, seq), keeping the highest seq of a pair. */
-function put(domains: Map<number, Map<number, bigint>>, domain: number, server: number, seq: bigint): void {
+function put(domains: Map<number, Map<number, Seq>>, domain: number, server: number, seq: Seq): void {
     let servers = domains.get(domain);
     if (servers === undefined) {
         servers = new Map();
@@ -134,9 +213,9 @@ export function formatMariadb(set: MariadbGtidSet): string {
         .join(",");
 }
 
-/** The highest sequence number of a domain, or 0n when the set has no transaction in it. */
-export function domainPosition(set: MariadbGtidSet, domain: number): bigint {
-    let max = 0n;
+/** The highest sequence number of a domain, or 0 when the set has no transaction in it. */
+export function domainPosition(set: MariadbGtidSet, domain: number): Seq {
+    let max: Seq = 0;
     for (const seq of set.domains.get(domain)?.values() ?? []) {
         if (seq > max) {
             max = seq;
@@ -157,7 +236,7 @@ export function containsMariadb(a: MariadbGtidSet, b: MariadbGtidSet): boolean {
 
 /** a \ b per domain: the entries of a beyond b's highest sequence number in their domain. */
 export function subtractMariadb(a: MariadbGtidSet, b: MariadbGtidSet): MariadbGtidSet {
-    const domains = new Map<number, Map<number, bigint>>();
+    const domains = new Map<number, Map<number, Seq>>();
     for (const [domain, servers] of a.domains) {
         const reached = domainPosition(b, domain);
         for (const [server, seq] of servers) {
@@ -171,7 +250,7 @@ export function subtractMariadb(a: MariadbGtidSet, b: MariadbGtidSet): MariadbGt
 
 /** a ∪ b: every (domain, server) of either, with the higher sequence number. */
 export function unionMariadb(a: MariadbGtidSet, b: MariadbGtidSet): MariadbGtidSet {
-    const domains = new Map<number, Map<number, bigint>>();
+    const domains = new Map<number, Map<number, Seq>>();
     for (const set of [a, b]) {
         for (const [domain, servers] of set.domains) {
             for (const [server, seq] of servers) {
@@ -194,7 +273,7 @@ export function equalsMariadb(a: MariadbGtidSet, b: MariadbGtidSet): boolean {
  * diverged"); the per-domain containment cannot see it.
  */
 export function serverRegressions(a: MariadbGtidSet, b: MariadbGtidSet): MariadbGtidSet {
-    const domains = new Map<number, Map<number, bigint>>();
+    const domains = new Map<number, Map<number, Seq>>();
     for (const [domain, servers] of b.domains) {
         const mine = a.domains.get(domain);
         for (const [server, seq] of servers) {

@@ -234,7 +234,8 @@ function parseMysqlText(t: string): MysqlGtidSet {
             if (builder === undefined) {
                 builder = builders.get(key);
                 if (builder === undefined) {
-                    builder = new RunsBuilder();
+                    const comma = t.indexOf(",", i);
+                    builder = new RunsBuilder(((comma < 0 ? n : comma) - i) >> 3);
                     builders.set(key, builder);
                 }
             }

@@ -15,8 +15,11 @@
 /** A run boundary: a `number` when ≤ 2^53, a `bigint` above (canonical: never a bigint ≤ 2^53). */
 export type Seq = number | bigint;
 
-/** Flat, sorted, disjoint, non-adjacent half-open intervals `[s0, e0, s1, e1, …]`; never mutated once built. */
-export type Runs = readonly Seq[];
+/**
+ * Flat, sorted, disjoint, non-adjacent half-open intervals `[s0, e0, s1, e1, …]`: a Float64Array when every
+ * boundary is a number (what parsing produces), an array otherwise. Never mutated once built.
+ */
+export type Runs = ArrayLike<Seq>;
 
 /** 2^53: the largest integer up to which every integer is an exact `number`. */
 const EXACT = 2 ** 53;
@@ -42,16 +45,42 @@ export function minusOne(v: Seq): Seq {
 
 /**
  * Accumulates intervals in parse order and notices whether they came sorted, disjoint and non-adjacent
- * (what servers print), so that {@link RunsBuilder.finish} only sorts when it has to. A plain array:
- * V8 keeps small integers in it unboxed at 4 bytes each, which measured faster than a growing Float64Array.
+ * (what servers print), so that {@link RunsBuilder.finish} only sorts when it has to. Boundaries go to a
+ * Float64Array sized from a hint (the parser's estimate from the element's length), so a million intervals
+ * cost no per-element allocation and little garbage; a bigint boundary moves the list to a plain array.
  */
 export class RunsBuilder {
-    private readonly r: Seq[] = [];
+    private f: Float64Array;
+    private n = 0;
+    private big: Seq[] | undefined;
     private canonical = true;
+
+    /** @param hint how many intervals to make room for; it grows beyond as needed. @default 8 */
+    constructor(hint = 8) {
+        this.f = new Float64Array(Math.max(4, hint * 2));
+    }
 
     /** Adds `[start, end)`; `start < end` is the caller's to check. */
     add(start: Seq, end: Seq): void {
-        const r = this.r;
+        if (this.big === undefined && typeof end === "number") {
+            const n = this.n;
+            if (n > 0 && (start as number) <= this.f[n - 1]) {
+                this.canonical = false;
+            }
+            if (n === this.f.length) {
+                const grown = new Float64Array(n * 2);
+                grown.set(this.f);
+                this.f = grown;
+            }
+            this.f[n] = start as number;
+            this.f[n + 1] = end;
+            this.n = n + 2;
+            return;
+        }
+        if (this.big === undefined) {
+            this.big = Array.from(this.f.subarray(0, this.n));
+        }
+        const r = this.big;
         if (r.length > 0 && start <= r[r.length - 1]) {
             this.canonical = false;
         }
@@ -60,7 +89,8 @@ export class RunsBuilder {
 
     /** The canonical run list: sorted, overlapping and adjacent intervals merged. */
     finish(): Runs {
-        return this.canonical ? this.r : normalize(this.r);
+        const r: Runs = this.big ?? (this.n * 2 < this.f.length ? this.f.slice(0, this.n) : this.f.subarray(0, this.n));
+        return this.canonical ? r : normalize(r);
     }
 }
 
