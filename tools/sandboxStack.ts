@@ -18,6 +18,17 @@ export interface SandboxSourceOptions {
     catchUpTimeoutMs?: number;
     stageTimeoutMs?: number;
     transport?: "openapi" | "dmctl";
+    /** VIP mode: dm-switch's Vip resource moves HAProxy, or a command.local.Command hooked by dm-switch. @default "vip" */
+    mover?: "vip" | "command";
+}
+
+/** The site script of the "command" mover: points HAProxy at server $DM_SWITCH_VALUE through its runtime API. */
+export function haproxyScript(sb: Sandbox): string {
+    const b = sb.vip.backend;
+    const others = Object.values(sb.vip.servers)
+        .map((s) => `[ "${s}" = "$DM_SWITCH_VALUE" ] || cmds="$cmds; disable server ${b}/${s}; shutdown sessions server ${b}/${s}"`)
+        .join("\n");
+    return [`cmds="enable server ${b}/$DM_SWITCH_VALUE"`, others, `echo "$cmds" | socat -t 2 stdio UNIX-CONNECT:${sb.vip.haproxySocket}`].join("\n");
 }
 
 /** The stack configuration (plain part) for the sandbox's source. */
@@ -37,7 +48,14 @@ export function sandboxConfig(sb: Sandbox, o: SandboxSourceOptions): Record<stri
                 ...(o.catchUpTimeoutMs !== undefined ? { catchUpTimeoutMs: o.catchUpTimeoutMs } : {}),
                 ...(o.stageTimeoutMs !== undefined ? { stageTimeoutMs: o.stageTimeoutMs } : {}),
                 ...(o.mode === "vip"
-                    ? { vip: { address: { host: sb.vip.host, port: sb.vip.port }, haproxy: { socket: sb.vip.haproxySocket, backend: sb.vip.backend, servers: sb.vip.servers } } }
+                    ? {
+                          vip: {
+                              address: { host: sb.vip.host, port: sb.vip.port },
+                              ...(o.mover === "command"
+                                  ? { command: { script: haproxyScript(sb), values: { ...sb.vip.servers } } }
+                                  : { haproxy: { socket: sb.vip.haproxySocket, backend: sb.vip.backend, servers: sb.vip.servers } }),
+                          },
+                      }
                     : {}),
             },
         ],
