@@ -110,6 +110,27 @@ async function status(d: SandboxDescription): Promise<PartStatus[]> {
         up: alive(d.pids.dmWorker) && w !== undefined && w.bound_stage !== "offline",
         detail: `127.0.0.1:${d.ports.dmWorker} ${w ? `${w.bound_stage} ${w.bound_source_name}` : "not registered"}`,
     });
+    const src = masterUp
+        ? await dmGet(d.dm.masterAddr, `/api/v1/sources/${encodeURIComponent(d.source.id)}?with_status=true`).catch(
+              () => undefined,
+          )
+        : undefined;
+    // Only fields without secrets are read from the answer (GET never returns the password in clear anyway).
+    const s = (src?.status === 200 ? src.body : undefined) as
+        | {
+              host?: string;
+              port?: number;
+              status_list?: { worker_name?: string; relay_status?: { stage?: string } | null }[];
+          }
+        | undefined;
+    const bound = s?.status_list?.[0];
+    out.push({
+        part: `source ${d.source.id}`,
+        up: bound?.worker_name === d.dm.workerName,
+        detail: s
+            ? `from ${s.host}:${s.port} on ${bound?.worker_name || "no worker"}, relay ${bound?.relay_status?.stage ?? "off"}`
+            : "not created",
+    });
     for (const t of d.tasks) {
         const r = masterUp
             ? await dmGet(d.dm.masterAddr, `/api/v1/tasks/${encodeURIComponent(t.name)}/status`).catch(() => undefined)

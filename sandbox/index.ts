@@ -203,10 +203,14 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
             return { ...t, taskFile };
         });
         const dm = createDmClient({ transport: "openapi", address: masterAddr, dmctlPath: bins.dmctl });
+        // With relay on, POST /api/v1/sources creates the source and then fails starting relay a second
+        // time (error 46030, dm/master/openapi_controller.go createSource → enableRelay): dmctl's
+        // operate-source create starts relay once, from the source configuration.
+        const dmctl = createDmClient({ transport: "dmctl", address: masterAddr, dmctlPath: bins.dmctl });
         const dmLogs = [path.join(dir, "dm-master", "dm-master.log"), path.join(dir, "dm-worker", "dm-worker.log")];
         if (o.createSource ?? true) {
             const t = performance.now();
-            await dm.createSource({
+            await (o.relay ? dmctl : dm).createSource({
                 id: SOURCE_ID,
                 host: "127.0.0.1",
                 port: ports.vip,

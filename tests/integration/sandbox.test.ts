@@ -318,7 +318,8 @@ test("npm run sandbox:up brings everything up from nothing; sandbox:status repor
         console.log(`${script}: exit ${r.status} in ${(performance.now() - t0).toFixed(0)} ms`);
         return r;
     };
-    const upRun = npm("sandbox:up", "--free-ports");
+    // With relay on, so that the relay path of the sandbox is exercised too.
+    const upRun = npm("sandbox:up", "--free-ports", "--relay");
     assert.equal(upRun.status, 0, upRun.stdout + upRun.stderr);
     assert.match(upRun.stdout, /sandbox: up in [\d.]+ s/);
     const d = JSON.parse(fs.readFileSync(path.join(dir, "sandbox.json"), "utf8")) as { ports: Record<string, number> };
@@ -336,11 +337,16 @@ test("npm run sandbox:up brings everything up from nothing; sandbox:status repor
             "up haproxy VIP",
             "up dm-master 127.0.0.1:" + d.ports.dmMaster,
             "up dm-worker 127.0.0.1:" + d.ports.dmWorker,
+            "up source sandbox-source",
             "up task sandbox_task_0",
             "up task sandbox_task_1",
         ],
     );
     assert.match(st.stdout, /points at primary/);
+    assert.match(
+        st.stdout,
+        new RegExp(`source sandbox-source +from 127\\.0\\.0\\.1:${d.ports.vip} on worker1, relay Running`),
+    );
     const downRun = npm("sandbox:down");
     assert.equal(downRun.status, 0, downRun.stdout + downRun.stderr);
     assert.deepEqual(pids.filter(alive), []);
