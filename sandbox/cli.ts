@@ -136,7 +136,8 @@ async function status(d: SandboxDescription): Promise<PartStatus[]> {
             ? await dmGet(d.dm.masterAddr, `/api/v1/tasks/${encodeURIComponent(t.name)}/status`).catch(() => undefined)
             : undefined;
         const subs = ((r?.body as { data?: { stage?: string; error_msg?: string }[] })?.data ?? []).map(
-            (s) => `${s.stage || "Offline"}${s.error_msg ? ` (${s.error_msg.replace(/\s+/g, " ").slice(0, 160)})` : ""}`,
+            (s) =>
+                `${s.stage || "Offline"}${s.error_msg ? ` (${s.error_msg.replace(/\s+/g, " ").slice(0, 160)})` : ""}`,
         );
         out.push({
             part: `task ${t.name}`,
