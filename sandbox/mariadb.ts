@@ -94,12 +94,7 @@ export function freePort(): Promise<number> {
 
 /** Finds a MariaDB program: `MARIADB_BIN_DIR`, then PATH, then the Debian locations. */
 function program(name: string): string {
-    const dirs = [
-        process.env.MARIADB_BIN_DIR,
-        ...(process.env.PATH ?? "").split(path.delimiter),
-        "/usr/sbin",
-        "/usr/bin",
-    ];
+    const dirs = [process.env.MARIADB_BIN_DIR, ...`${process.env.PATH ?? ""}:/usr/sbin:/usr/bin`.split(":")];
     const found = dirs.find((d) => d && fs.existsSync(path.join(d, name)));
     if (found) return path.join(found, name);
     throw new Error(
@@ -133,12 +128,8 @@ function templateDataDir(): Promise<string> {
             "DELETE FROM mysql.global_priv WHERE User <> 'mariadb.sys' AND NOT (User = 'root' AND Host = 'localhost');\n" +
                 "DELETE FROM mysql.proxies_priv WHERE NOT (User = 'root' AND Host = 'localhost');\n",
         );
-        const args = [
-            ...installArgs,
-            `--datadir=${path.join(tmp, "data")}`,
-            `--extra-file=${sql}`,
-            ...(asRoot ? ["--user=root"] : []),
-        ];
+        const args = [...installArgs, `--datadir=${path.join(tmp, "data")}`, `--extra-file=${sql}`];
+        if (asRoot) args.push("--user=root");
         const r = await run(program("mariadb-install-db"), args);
         if (r.code !== 0) {
             fs.rmSync(tmp, { recursive: true, force: true });
@@ -204,15 +195,12 @@ function config(
         `socket=${inst.socket}`,
         `pid-file=${inst.pidFile}`,
         `log-error=${inst.logFile}`,
-        `report-port=${inst.port}`,
-        `server-id=${o.serverId}`,
-        `gtid-domain-id=${o.gtidDomainId ?? 0}`,
         ...INNODB.map((a) => a.slice(2)),
         // A test server: durability traded for speed (a SIGKILL of mariadbd still loses nothing committed).
-        ...`skip-name-resolve report-host=127.0.0.1 log-bin=binlog relay-log=relay-bin binlog-format=ROW
-            binlog-row-image=FULL log-slave-updates=ON gtid-strict-mode=ON character-set-server=utf8mb4
-            collation-server=utf8mb4_general_ci innodb-flush-log-at-trx-commit=2 sync-binlog=0
-            max-connections=300`.split(/\s+/),
+        ...`report-host=127.0.0.1 report-port=${inst.port} server-id=${o.serverId} gtid-domain-id=${o.gtidDomainId ?? 0}
+            skip-name-resolve log-bin=binlog relay-log=relay-bin binlog-format=ROW binlog-row-image=FULL
+            log-slave-updates=ON gtid-strict-mode=ON character-set-server=utf8mb4 collation-server=utf8mb4_general_ci
+            innodb-flush-log-at-trx-commit=2 sync-binlog=0 max-connections=300`.split(/\s+/),
         ...(o.extraConfig ?? []),
         "",
     ].join("\n");
@@ -243,9 +231,7 @@ export async function startMariadb(o: StartMariadbOptions): Promise<MariadbInsta
     let socket = path.join(home, "mysqld.sock");
     if (Buffer.byteLength(socket) > 100)
         socket = path.join(os.tmpdir(), `mariadb-${o.name}-${crypto.randomBytes(4).toString("hex")}.sock`);
-    const logFile = path.join(home, "error.log");
-    const pidFile = path.join(home, "mysqld.pid");
-    const cnf = path.join(home, "my.cnf");
+    const [logFile, pidFile, cnf] = ["error.log", "mysqld.pid", "my.cnf"].map((f) => path.join(home, f));
     let port = o.port ?? (await freePort());
     let child: ChildProcess | undefined;
     let exited: Promise<void> = Promise.resolve();
@@ -313,17 +299,11 @@ export async function startMariadb(o: StartMariadbOptions): Promise<MariadbInsta
             const t = Date.now();
             const c = child;
             c.kill("SIGTERM");
-            let timer: NodeJS.Timeout | undefined;
-            const done = await Promise.race([
-                exited.then(() => true),
-                new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 60000))),
-            ]);
+            const timer = setTimeout(() => c.kill("SIGKILL"), 60000); // a hung shutdown is killed, and reported
+            await exited;
             clearTimeout(timer);
-            if (!done) {
-                c.kill("SIGKILL");
-                await exited;
+            if (c.signalCode === "SIGKILL")
                 throw new Error(`MariaDB ${o.name} did not shut down within 60 s and was killed; see ${logFile}.`);
-            }
             log(`mariadb ${o.name}: stopped in ${Date.now() - t} ms`);
         },
         async kill() {
@@ -390,4 +370,24 @@ export async function replicate(replica: MariadbInstance, primary: MariadbInstan
     throw new Error(
         `replication ${primary.name} → ${replica.name} did not start (IO ${String(status?.Slave_IO_Running)}, SQL ${String(status?.Slave_SQL_Running)}: ${why}); see ${replica.logFile}.`,
     );
+}
+
+/**
+ * `FLUSH BINARY LOGS`, then `PURGE BINARY LOGS TO` the new log until only it is left, and returns its
+ * name. The retry is needed: MariaDB quietly keeps a log until its binlog checkpoint is written
+ * (InnoDB has flushed its commits, up to a second with `innodb_flush_log_at_trx_commit=2`) and while a
+ * replica's dump thread still reads it. Throws naming the logs left after `timeoutMs`.
+ */
+export async function purgeBinaryLogs(inst: MariadbInstance, timeoutMs = 10000): Promise<string> {
+    await inst.query("FLUSH BINARY LOGS");
+    const newest = String((await inst.query("SHOW BINARY LOGS")).at(-1)?.Log_name);
+    for (const deadline = Date.now() + timeoutMs; ; await sleep(50)) {
+        await inst.query("PURGE BINARY LOGS TO ?", [newest]);
+        const left = (await inst.query("SHOW BINARY LOGS")).map((r) => String(r.Log_name));
+        if (left.length === 1) return newest;
+        if (Date.now() > deadline)
+            throw new Error(
+                `${inst.name}: binary logs ${left.join(", ")} still there ${timeoutMs} ms after PURGE BINARY LOGS TO '${newest}'.`,
+            );
+    }
 }

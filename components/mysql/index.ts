@@ -1,0 +1,30 @@
+/**
+ * The MySQL/MariaDB probe dm-switch's preflight and switch use: read a server's facts (flavour, ids,
+ * gtid-E, gtid-P, the settings DM needs, replica status), judge them, and wait for catch-up.
+ * mysql2 only; no @pulumi/* import. The pure half (`factsFromRows`, `targetPrerequisites`,
+ * `sameReplicationSet`, the MariaDB GTID helpers) does no I/O.
+ */
+export * from "./types";
+export {
+    factsFromRows,
+    targetPrerequisites,
+    sameReplicationSet,
+    detectFlavor,
+    replicaStatusSql,
+    replicationFromRows,
+    purgedFromOldestBinlog,
+    PROBE_VARIABLES,
+} from "./facts";
+export {
+    probe,
+    readProbeRows,
+    withConnection,
+    VARIABLES_SQL,
+    MYSQL_GTID_SQL,
+    MARIADB_GTID_SQL,
+    ER_SPECIFIC_ACCESS_DENIED_ERROR,
+} from "./probe";
+export { waitForCatchUp, waitForCatchUpWith } from "./wait";
+export type { CatchUpOptions, CatchUpResult } from "./wait";
+export { parseMariadbGtids, mariadbPosition, mariadbMissing, formatMariadbGtids } from "./mariadbGtid";
+export type { MariadbGtid } from "./mariadbGtid";

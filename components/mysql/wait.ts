@@ -1,0 +1,115 @@
+/**
+ * Waiting until a server has executed a GTID set — "the target has caught up" before a switch.
+ *
+ * MySQL: `WAIT_FOR_EXECUTED_GTID_SET(set, seconds)` waits on `gtid_executed` on any server, replica or
+ * not. MariaDB has no equivalent for the binary log: `MASTER_GTID_WAIT(pos, seconds)` waits on
+ * `gtid_slave_pos`, which only a replica's SQL thread moves, so on a server that is not a replica it
+ * would wait for ever; and what DM reads is the binary log. So for MariaDB the question asked is
+ * "does `@@gtid_binlog_state` reach the position", checked first and after every wait: a replica
+ * waits server-side with `MASTER_GTID_WAIT` in slices of at most a second, any other server is polled.
+ */
+import { formatMariadbGtids, mariadbMissing, mariadbPosition, parseMariadbGtids } from "./mariadbGtid";
+import { ER_SPECIFIC_ACCESS_DENIED_ERROR, MARIADB_GTID_SQL, withConnection } from "./probe";
+import { Flavor, MysqlEndpoint, Query } from "./types";
+
+/** Options of {@link waitForCatchUp}. */
+export interface CatchUpOptions {
+    /** Pause between two reads of `gtid_binlog_state` on a MariaDB server that is not a replica. @default 100 */
+    intervalMs?: number;
+    /** Stops the wait (between two statements) with the signal's reason. */
+    signal?: AbortSignal;
+}
+
+/** The outcome of a catch-up wait: a timeout is an answer, not an error. */
+export interface CatchUpResult {
+    caughtUp: boolean;
+    /** Time spent, for the caller's report. */
+    waitedMs: number;
+}
+
+/**
+ * Waits up to `timeoutMs` until the server at `ep` has executed `gtid` (a MySQL GTID set, or a
+ * MariaDB GTID list), then says whether it had. `timeoutMs ≤ 0` only checks. MySQL rounds the timeout
+ * up to whole seconds (5.7 takes no fraction). Throws {@link ProbeError} when the server cannot be asked
+ * (a malformed MySQL set is the server's error), a TypeError naming the argument for a malformed MariaDB list.
+ */
+export async function waitForCatchUp(
+    ep: MysqlEndpoint,
+    flavor: Flavor,
+    gtid: string,
+    timeoutMs: number,
+    opts: CatchUpOptions = {},
+): Promise<CatchUpResult> {
+    if (flavor === "mariadb") mariadbPositionOf(gtid);
+    return withConnection(ep, "catch-up wait", (q) => waitForCatchUpWith(q, flavor, gtid, timeoutMs, opts));
+}
+
+/** The MariaDB position `MASTER_GTID_WAIT` takes (one GTID per domain); a TypeError naming the argument when malformed. */
+function mariadbPositionOf(gtid: string): string {
+    try {
+        return formatMariadbGtids(mariadbPosition(parseMariadbGtids(gtid)));
+    } catch (e) {
+        throw new TypeError(`waitForCatchUp argument gtid: ${(e as Error).message}`);
+    }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** {@link waitForCatchUp} over an open connection (`q`): the statements, without the connecting. */
+export async function waitForCatchUpWith(
+    q: Query,
+    flavor: Flavor,
+    gtid: string,
+    timeoutMs: number,
+    opts: CatchUpOptions = {},
+): Promise<CatchUpResult> {
+    const start = Date.now();
+    const done = (caughtUp: boolean): CatchUpResult => ({ caughtUp, waitedMs: Date.now() - start });
+    const want = gtid.replace(/\s+/g, "");
+    if (want === "") return done(true);
+    if (flavor === "mysql") {
+        if (timeoutMs <= 0) {
+            const [row] = await q("SELECT GTID_SUBSET(?, @@GLOBAL.gtid_executed) AS done", [want]);
+            return done(Number(row?.done) === 1);
+        }
+        const [row] = await q("SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS result", [want, Math.ceil(timeoutMs / 1000)]);
+        const result = Number(row?.result);
+        if (result !== 0 && result !== 1)
+            throw new Error(`WAIT_FOR_EXECUTED_GTID_SET returned ${String(row?.result)} (expected 0 or 1)`);
+        return done(result === 0);
+    }
+    const position = mariadbPositionOf(want);
+    const reached = async () => {
+        opts.signal?.throwIfAborted();
+        const [row] = await q(MARIADB_GTID_SQL);
+        return (
+            mariadbMissing(parseMariadbGtids(String(row?.gtid_binlog_state ?? "")), parseMariadbGtids(position))
+                .length === 0
+        );
+    };
+    if (await reached()) return done(true);
+    // Without the privilege to see replica status, poll gtid_binlog_state (works on any server).
+    const isReplica =
+        (
+            await q("SHOW ALL SLAVES STATUS").catch((e: { errno?: number }) => {
+                if (e.errno === ER_SPECIFIC_ACCESS_DENIED_ERROR) return [];
+                throw e;
+            })
+        ).length > 0;
+    const deadline = start + Math.max(0, timeoutMs);
+    for (;;) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) return done(false);
+        let waitedServerSide = false;
+        if (isReplica) {
+            const [row] = await q("SELECT MASTER_GTID_WAIT(?, ?) AS result", [
+                position,
+                Math.min(remaining, 1000) / 1000,
+            ]);
+            waitedServerSide = Number(row?.result) === -1;
+        }
+        if (await reached()) return done(true);
+        // MASTER_GTID_WAIT returns at once when gtid_slave_pos is there but the binlog is not: poll instead.
+        if (!waitedServerSide) await sleep(Math.min(opts.intervalMs ?? 100, Math.max(0, deadline - Date.now())));
+    }
+}

@@ -1,0 +1,213 @@
+/**
+ * Judging probe facts without a server: DM's prerequisites on a target, "same replication set"
+ * evidence, and the MariaDB GTID position arithmetic the catch-up wait uses.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+    mariadbMissing,
+    mariadbPosition,
+    parseMariadbGtids,
+    sameReplicationSet,
+    ServerFacts,
+    targetPrerequisites,
+} from "../../components/mysql";
+
+const A = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+const B = "a2c0f6d4-5b1e-11ee-8c99-0242ac120002";
+const C = "0e3a7c2a-0000-11ee-0000-000000000003";
+
+const mysql = (o: Partial<ServerFacts> = {}): ServerFacts => ({
+    flavor: "mysql",
+    version: "8.0.36",
+    serverId: 101,
+    serverUuid: A,
+    gtidExecuted: `${A}:1-100`,
+    gtidPurged: "",
+    gtidMode: "ON",
+    enforceGtidConsistency: "ON",
+    logReplicaUpdates: true,
+    binlogFormat: "ROW",
+    binlogRowImage: "FULL",
+    logBin: true,
+    readOnly: false,
+    ...o,
+});
+
+const mariadb = (o: Partial<ServerFacts> = {}): ServerFacts => ({
+    flavor: "mariadb",
+    version: "10.11.19-MariaDB-log",
+    serverId: 1,
+    gtidExecuted: "0-1-100",
+    gtidPurged: "",
+    gtidStrictMode: true,
+    gtidDomainId: 0,
+    logReplicaUpdates: true,
+    binlogFormat: "ROW",
+    binlogRowImage: "FULL",
+    logBin: true,
+    readOnly: false,
+    ...o,
+});
+
+const prerequisites: { name: string; facts: ServerFacts; reasons: string[] }[] = [
+    { name: "a healthy MySQL server, read-only or not", facts: mysql({ readOnly: true }), reasons: [] },
+    { name: "a healthy MariaDB server", facts: mariadb(), reasons: [] },
+    {
+        name: "a MySQL 5.7 server with nothing right",
+        facts: mysql({
+            version: "5.7.44",
+            serverId: 0,
+            gtidMode: "OFF_PERMISSIVE",
+            enforceGtidConsistency: "WARN",
+            logReplicaUpdates: false,
+            binlogFormat: "MIXED",
+            binlogRowImage: "MINIMAL",
+            logBin: false,
+        }),
+        reasons: [
+            "binary logging is off (log_bin=OFF): start the server with log-bin so that DM can read its binlog.",
+            "binlog_format is MIXED; DM needs ROW: SET GLOBAL binlog_format=ROW and set it in the server's configuration.",
+            "binlog_row_image is MINIMAL; DM needs FULL: SET GLOBAL binlog_row_image=FULL and set it in the server's configuration.",
+            "log_replica_updates (log_slave_updates before MySQL 8.0.26) is OFF: the server does not log the transactions it replicates, so DM would miss them after a switch; enable it and restart.",
+            "gtid_mode is OFF_PERMISSIVE; DM with enable-gtid needs ON: enable GTIDs on the server.",
+            "enforce_gtid_consistency is WARN; GTID replication needs ON: SET GLOBAL enforce_gtid_consistency=ON.",
+            "server_id is 0: replication and DM need a unique non-zero server_id; set server_id in the configuration.",
+        ],
+    },
+    {
+        name: "a MySQL 8.4 server with tagged GTIDs",
+        facts: mysql({ version: "8.4.3", gtidExecuted: `${A}:1-100:orders:1-5` }),
+        reasons: [
+            "gtid_executed holds tagged GTIDs (uuid:tag:n, MySQL 8.4), which DM cannot parse (tiflow#12629): stop writing tagged transactions.",
+        ],
+    },
+    {
+        name: "a MariaDB replica that does not log what it replicates, without strict mode",
+        facts: mariadb({ logReplicaUpdates: false, gtidStrictMode: false }),
+        reasons: [
+            "log_slave_updates is OFF: the server does not log the transactions it replicates, so DM would miss them after a switch; enable it and restart.",
+            "gtid_strict_mode is OFF: GTID sequence numbers may go backwards, so a catch-up comparison cannot be trusted; SET GLOBAL gtid_strict_mode=ON.",
+        ],
+    },
+];
+
+for (const c of prerequisites) {
+    test(`targetPrerequisites of ${c.name}`, () => {
+        assert.deepEqual(targetPrerequisites(c.facts), c.reasons);
+    });
+}
+
+const sets: { name: string; a: ServerFacts; b: ServerFacts; ok: boolean; reason: string }[] = [
+    {
+        name: "MySQL primary and its replica share the primary's UUID",
+        a: mysql(),
+        b: mysql({ serverId: 102, serverUuid: B, gtidExecuted: `${A}:1-90` }),
+        ok: true,
+        reason: `both histories hold transactions of server ${A}.`,
+    },
+    {
+        name: "MySQL: a fresh replica's own UUID in the other's history counts",
+        a: mysql({ gtidExecuted: `${A}:1-100,${B}:1-3` }),
+        b: mysql({ serverId: 102, serverUuid: B, gtidExecuted: `${B}:1-3` }),
+        ok: true,
+        reason: `both histories hold transactions of server ${B}.`,
+    },
+    {
+        name: "MySQL: the same server",
+        a: mysql(),
+        b: mysql({ serverUuid: A.toUpperCase(), gtidExecuted: `${A}:1-101` }),
+        ok: true,
+        reason: "the same server (equal server_uuid).",
+    },
+    {
+        name: "MySQL: unrelated servers",
+        a: mysql(),
+        b: mysql({ serverId: 9, serverUuid: C, gtidExecuted: `${C}:1-5` }),
+        ok: false,
+        reason: "gtid_executed of the two servers share no server UUID: they do not belong to one replication set.",
+    },
+    {
+        name: "MySQL: no history yet",
+        a: mysql(),
+        b: mysql({ serverId: 9, serverUuid: C, gtidExecuted: "" }),
+        ok: false,
+        reason: "a server has executed no GTID transaction yet: no evidence that both belong to one replication set.",
+    },
+    {
+        name: "different flavours",
+        a: mysql(),
+        b: mariadb(),
+        ok: false,
+        reason: "one server is mysql and the other mariadb: they cannot replicate from each other.",
+    },
+    {
+        name: "MariaDB primary and replica share (domain 0, server 1)",
+        a: mariadb({ gtidExecuted: "0-1-100,1-1-4" }),
+        b: mariadb({ serverId: 2, gtidExecuted: "0-1-90" }),
+        ok: true,
+        reason: "both binlog states hold domain-server 0-1.",
+    },
+    {
+        name: "MariaDB: same domain, different originating servers",
+        a: mariadb(),
+        b: mariadb({ serverId: 7, gtidExecuted: "0-7-100" }),
+        ok: false,
+        reason: "gtid_binlog_state of the two servers share no (domain, server_id): they do not belong to one replication set.",
+    },
+    {
+        name: "MariaDB: equal server_id, different states",
+        a: mariadb(),
+        b: mariadb({ gtidExecuted: "0-1-5" }),
+        ok: false,
+        reason: "both servers have server_id 1: members of one replication set need distinct server_ids.",
+    },
+    {
+        name: "MariaDB: the same server",
+        a: mariadb(),
+        b: mariadb(),
+        ok: true,
+        reason: "the same server (server_id 1, equal gtid_binlog_state).",
+    },
+    {
+        name: "MariaDB: no GTID logged yet",
+        a: mariadb(),
+        b: mariadb({ serverId: 2, gtidExecuted: "" }),
+        ok: false,
+        reason: "a server has logged no GTID yet: no evidence that both belong to one replication set.",
+    },
+];
+
+for (const c of sets) {
+    test(`sameReplicationSet: ${c.name}`, () => {
+        assert.deepEqual(sameReplicationSet(c.a, c.b), { ok: c.ok, reason: c.reason });
+        assert.equal(sameReplicationSet(c.b, c.a).ok, c.ok, "symmetric");
+    });
+}
+
+test("parseMariadbGtids reads lists, Gtid_list brackets, whitespace and 64-bit sequence numbers", () => {
+    assert.deepEqual(parseMariadbGtids("[0-1-5, 1-2-18446744073709551615]"), [
+        { domain: 0, server: 1, seq: 5n },
+        { domain: 1, server: 2, seq: 18446744073709551615n },
+    ]);
+    assert.deepEqual(parseMariadbGtids(""), []);
+    assert.deepEqual(parseMariadbGtids("[]"), []);
+    assert.throws(() => parseMariadbGtids("0-1-5,3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5"), {
+        name: "TypeError",
+        message:
+            '"3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5" in MariaDB GTID list "0-1-5,3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5" is not domain-server-seq (for example 0-1-42).',
+    });
+});
+
+test("mariadbPosition keeps the highest sequence number per domain; mariadbMissing compares per domain", () => {
+    const state = parseMariadbGtids("0-1-10,0-2-12,1-3-4");
+    assert.deepEqual(mariadbPosition(state), [
+        { domain: 0, server: 2, seq: 12n },
+        { domain: 1, server: 3, seq: 4n },
+    ]);
+    assert.deepEqual(mariadbMissing(state, parseMariadbGtids("0-1-12,1-3-4")), []);
+    assert.deepEqual(mariadbMissing(state, parseMariadbGtids("0-2-13,2-5-1")), [
+        { domain: 0, server: 2, seq: 13n },
+        { domain: 2, server: 5, seq: 1n },
+    ]);
+});
