@@ -1,0 +1,70 @@
+/**
+ * The shared frame of the end-to-end tests: one sandbox and one stack of this project on it for a test
+ * file, the subtasks' stages, and a `pulumi up` under write load followed by the downstream check
+ * (count, checksum, sequence numbers with no gap and no duplicate).
+ */
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
+import { createDmClient, DmClient } from "../../components/dm";
+import { Sandbox, startSandbox } from "../../sandbox";
+import { startLoad } from "../../sandbox/load";
+import { checkSequences, verifyReplicated } from "../../sandbox/verify";
+import { PulumiResult } from "../../tools/pulumiCli";
+import { createSandboxStack, SandboxSourceOptions, SandboxStack } from "../../tools/sandboxStack";
+
+export interface SandboxStackSuite {
+    readonly sb: Sandbox;
+    readonly stack: SandboxStack;
+    readonly dm: DmClient;
+    /** The stage of the source's subtask of every task, in task order. */
+    stages(): Promise<string[]>;
+    /** Configures `next`, runs `pulumi up` while rows are written to the primary, and checks the downstream. */
+    upUnderLoad(next: SandboxSourceOptions): Promise<{ r: PulumiResult; written: number }>;
+}
+
+/** Registers the file's before/after: a sandbox with 2 tasks and a stack configured with `first`. */
+export function sandboxStackSuite(first: SandboxSourceOptions): SandboxStackSuite {
+    let sb: Sandbox | undefined;
+    let stack: SandboxStack | undefined;
+    let dm: DmClient | undefined;
+    before(async () => {
+        sb = await startSandbox({ tasks: 2 });
+        dm = createDmClient({ transport: "openapi", address: sb.dm.masterAddr, dmctlPath: sb.dm.dmctlPath });
+        stack = await createSandboxStack(sb, first);
+    });
+    after(async () => {
+        await stack?.dispose();
+        await sb?.stop();
+    });
+    const suite: SandboxStackSuite = {
+        get sb() {
+            return sb!;
+        },
+        get stack() {
+            return stack!;
+        },
+        get dm() {
+            return dm!;
+        },
+        async stages() {
+            return (await Promise.all(sb!.tasks.map((t) => dm!.taskStatus(t.name, sb!.source.id)))).flat().map((s) => s.stage);
+        },
+        async upUnderLoad(next) {
+            const load = startLoad(sb!, { rowsPerSec: 200, via: "primary" });
+            await new Promise((r) => setTimeout(r, 1000));
+            stack!.configure(next);
+            const r = await stack!.run(["up", "--yes", "--skip-preview"]);
+            const written = await load.stop();
+            assert.equal(r.code, 0, r.output);
+            assert.deepEqual(await suite.stages(), ["Running", "Running"]);
+            const v = await verifyReplicated(sb!, { timeoutMs: 60_000 });
+            assert.ok(v.equal, JSON.stringify(v));
+            const expectedLastSeq = Object.fromEntries(Object.entries(written.schemas).map(([schema, l]) => [schema, l.lastSeq]));
+            const seqs = await checkSequences(sb!, { expectedLastSeq });
+            assert.ok(Object.values(seqs).every((s) => s.ok), `no row lost or duplicated downstream: ${JSON.stringify(seqs)}`);
+            assert.ok(written.written > 0);
+            return { r, written: written.written };
+        },
+    };
+    return suite;
+}
