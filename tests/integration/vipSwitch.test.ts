@@ -71,3 +71,18 @@ test("a target that lags with replication stopped is refused at apply time; the 
     assert.equal(await s.sb.vipTarget(), "replica");
     assert.ok((await verifyReplicated(s.sb, { timeoutMs: 60_000 })).equal);
 });
+
+test("a VIP moved by hand shows as drift in pulumi refresh, and pulumi up switches it back with the procedure", async () => {
+    const { HaproxyVip } = await import("../../components/vipBackends/haproxy");
+    await new HaproxyVip({ socket: s.sb.vip.haproxySocket, backend: s.sb.vip.backend, servers: s.sb.vip.servers }).moveTo("primary");
+    const refresh = await s.stack.run(["refresh", "--yes", "--skip-preview"]);
+    assert.equal(refresh.code, 0, refresh.output);
+    const vip = (await s.stack.exportState()).deployment.resources?.find((x) => x.type === "pulumi-nodejs:dynamic/dm-switch:Vip");
+    assert.equal(vip?.outputs?.target, "primary", "the state records where the VIP really points");
+    const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /vip switch primary → replica/);
+    assert.match(r.output, /replication was paused for \d+ ms/);
+    assert.equal(await s.sb.vipTarget(), "replica");
+    assert.deepEqual(await s.stages(), RUNNING);
+});
