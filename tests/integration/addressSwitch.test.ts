@@ -41,3 +41,11 @@ test("a second pulumi up with nothing changed does nothing", async () => {
     assert.equal(r.code, 0, r.output);
     assert.doesNotMatch(r.output, /stop-task|operate-source/);
 });
+
+test("pulumi destroy refuses to remove a source its tasks still use, and changes nothing", async () => {
+    const r = await s.stack.run(["destroy", "--yes", "--skip-preview"]);
+    assert.notEqual(r.code, 0, r.output);
+    assert.match(r.output, /DM source sandbox-source is used by tasks sandbox_task_0, sandbox_task_1: stop them first .* or set deleteWithTasks: true/);
+    assert.equal((await s.dm.getSource(s.sb.source.id))?.port, s.sb.replica.port);
+    assert.deepEqual(await s.stages(), ["Running", "Running"]);
+});
