@@ -3,7 +3,7 @@
  * the VIP's address and a Vip resource moves the VIP; in address mode the binding itself moves.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs } from "./providers/inputs";
+import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipVerify } from "./providers/inputs";
 import { CommandVipArgs, commandVip, HookedVipArgs, route53RecordVip, Route53RecordVipArgs } from "./hookedVip";
 import { SourceBinding } from "./sourceBinding";
 import { Vip } from "./vip";
@@ -12,6 +12,8 @@ import { Vip } from "./vip";
 export interface SourceVip {
     address: AddressInputs;
     backend?: VipBackendInputs;
+    /** How the Vip verifies a move (with `backend` only). @default "connect" */
+    verify?: VipVerify;
     route53Record?: Omit<Route53RecordVipArgs, keyof HookedVipArgs>;
     command?: Omit<CommandVipArgs, keyof HookedVipArgs>;
 }
@@ -73,7 +75,7 @@ export class Source extends pulumi.ComponentResource {
         const hooked = { ...common, ...timeouts, instances: args.instances, target: args.reads, address: vip?.address ?? reads };
         const child = { parent: this, dependsOn: [this.binding] };
         if (vip?.backend) {
-            this.vip = new Vip(`${name}-vip`, { ...hooked, backend: vip.backend }, child);
+            this.vip = new Vip(`${name}-vip`, { ...hooked, backend: vip.backend, ...(vip.verify ? { verify: vip.verify } : {}) }, child);
         } else if (vip?.route53Record) {
             this.vipMover = route53RecordVip(`${name}-vip`, { ...hooked, ...vip.route53Record }, child).record;
         } else if (vip?.command) {

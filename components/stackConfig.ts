@@ -3,7 +3,7 @@
  * `dm-switch:sources`, secret `dm-switch:passwords`), validated purely so that bad input fails the
  * preview with the key, the problem and the remedy, before anything changes.
  */
-import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs } from "./providers/inputs";
+import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipVerify } from "./providers/inputs";
 import type { SourceVip } from "./source";
 
 export interface SourceConfig {
@@ -28,6 +28,11 @@ export interface SourceConfig {
         route53Record?: { zoneId: string; recordName: string; recordType?: "A" | "CNAME"; ttl?: number; values: Record<string, string> };
         /** A site script run by a `command.local.Command` (@pulumi/command), switched by dm-switch's hooks. */
         command?: { script: string; values?: Record<string, string> };
+        /**
+         * How the Vip (haproxy, route53, eni) verifies a move: "connect" through `address`, or "backend"
+         * (where the backend says the VIP points). @default "connect"
+         */
+        verify?: VipVerify;
     };
     stageTimeoutMs?: number;
     catchUpTimeoutMs?: number;
@@ -94,6 +99,8 @@ export function validateStackConfig(raw: { dm?: unknown; instances?: unknown; so
                 errors.push(`${key}.vip must be {address: {host, port}, and exactly one of ${VIP_KINDS.join(", ")}} in vip mode`);
             } else if (isObject(vip.command) && (typeof vip.command.script !== "string" || vip.command.script.trim() === "")) {
                 errors.push(`${key}.vip.command.script must be the shell script that points the VIP at $DM_SWITCH_TARGET`);
+            } else if (vip.verify !== undefined && (isObject(vip.route53Record) || isObject(vip.command))) {
+                errors.push(`${key}.vip.verify applies to the haproxy, route53 and eni backends; a hooked VIP is verified through vip.address: remove vip.verify`);
             }
         } else if (s.mode !== "address") {
             errors.push(`${key}.mode must be "vip" (dm-switch moves a VIP) or "address" (dm-switch re-creates the source at the instance's address), got ${JSON.stringify(s.mode)}`);
@@ -115,5 +122,5 @@ export function vipOf(s: SourceConfig): SourceVip | undefined {
         return { address: v.address, command: v.command };
     }
     const backend: VipBackendInputs = v.haproxy ? { kind: "haproxy", ...v.haproxy } : v.route53 ? { kind: "route53", ...v.route53 } : { kind: "eni", ...v.eni! };
-    return { address: v.address, backend };
+    return { address: v.address, backend, ...(v.verify !== undefined ? { verify: v.verify } : {}) };
 }

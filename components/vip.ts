@@ -4,7 +4,7 @@
  * pause every task of the source → check the rule against the target → move the VIP → verify → resume.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipOutputs } from "./providers/inputs";
+import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipOutputs, VipVerify } from "./providers/inputs";
 import { loadProvider } from "./providers/load";
 
 export interface VipArgs {
@@ -24,6 +24,12 @@ export interface VipArgs {
     /** That user's password; kept secret end to end. */
     password: pulumi.Input<string>;
     backend: pulumi.Input<VipBackendInputs>;
+    /**
+     * How a move is verified before the tasks resume: "connect" compares server_id through `address`
+     * with the target's; "backend" asks the backend where the VIP points (for a runner that cannot reach
+     * the VIP, or moto, which moves no packets). @default "connect"
+     */
+    verify?: pulumi.Input<VipVerify>;
     /** Tasks to pause around a switch. @default every task of the source */
     tasks?: pulumi.Input<pulumi.Input<string>[]>;
     /** @default 30000 */

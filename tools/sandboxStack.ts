@@ -4,6 +4,7 @@
  * integration tests, the demo and the benchmarks.
  */
 import * as path from "node:path";
+import type { EniBackendInputs, Route53BackendInputs } from "../components/providers/inputs";
 import type { Sandbox } from "../sandbox";
 import { createTempStack, TempStack } from "./pulumiCli";
 
@@ -20,6 +21,13 @@ export interface SandboxSourceOptions {
     transport?: "openapi" | "dmctl";
     /** VIP mode: dm-switch's Vip resource moves HAProxy, or a command.local.Command hooked by dm-switch. @default "vip" */
     mover?: "vip" | "command";
+    /**
+     * VIP mode, mover "vip": the Vip moves this Route53 record or ENI secondary IP (e.g. on moto) instead
+     * of HAProxy; DM still reads through HAProxy's address. @default undefined (HAProxy)
+     */
+    aws?: { route53: Omit<Route53BackendInputs, "kind"> } | { eni: Omit<EniBackendInputs, "kind"> };
+    /** The Vip's `vip.verify`. @default undefined ("connect") */
+    verify?: "connect" | "backend";
 }
 
 /** The site script of the "command" mover: points HAProxy at server $DM_SWITCH_VALUE through its runtime API. */
@@ -53,7 +61,8 @@ export function sandboxConfig(sb: Sandbox, o: SandboxSourceOptions): Record<stri
                               address: { host: sb.vip.host, port: sb.vip.port },
                               ...(o.mover === "command"
                                   ? { command: { script: haproxyScript(sb), values: { ...sb.vip.servers } } }
-                                  : { haproxy: { socket: sb.vip.haproxySocket, backend: sb.vip.backend, servers: sb.vip.servers } }),
+                                  : (o.aws ?? { haproxy: { socket: sb.vip.haproxySocket, backend: sb.vip.backend, servers: sb.vip.servers } })),
+                              ...(o.verify ? { verify: o.verify } : {}),
                           },
                       }
                     : {}),
@@ -67,9 +76,17 @@ export interface SandboxStack extends TempStack {
     configure(o: SandboxSourceOptions): void;
 }
 
+/** Options of `createSandboxStack`. */
+export interface SandboxStackOptions {
+    /** Called with each chunk of pulumi's output as it arrives. @default undefined */
+    onOutput?: (chunk: string) => void;
+    /** Extra environment of every pulumi command, e.g. moto's fake AWS credentials. @default undefined */
+    env?: NodeJS.ProcessEnv;
+}
+
 /** A temp stack of this project on the sandbox, its secrets set. */
-export async function createSandboxStack(sb: Sandbox, o: SandboxSourceOptions, opts: { onOutput?: (chunk: string) => void } = {}): Promise<SandboxStack> {
-    const stack = await createTempStack({ projectDir: PROJECT_DIR, onOutput: opts.onOutput });
+export async function createSandboxStack(sb: Sandbox, o: SandboxSourceOptions, opts: SandboxStackOptions = {}): Promise<SandboxStack> {
+    const stack = await createTempStack({ projectDir: PROJECT_DIR, onOutput: opts.onOutput, env: opts.env });
     try {
         stack.writeConfig(sandboxConfig(sb, o));
         await stack.setConfig(`dm-switch:passwords.${sb.source.id}`, sb.source.password, { secret: true, path: true });

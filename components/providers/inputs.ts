@@ -38,6 +38,13 @@ export type { EniBackendInputs, Route53BackendInputs } from "../vipBackends/awsI
 
 export type VipBackendInputs = HaproxyBackendInputs | Route53BackendInputs | EniBackendInputs;
 
+/**
+ * How a Vip checks a move: "connect" reads server_id through the VIP's address and from the target;
+ * "backend" asks the backend where the VIP points (after the backend's own wait), for a runner that
+ * cannot reach the VIP, or an AWS-compatible API such as moto that moves no packets.
+ */
+export type VipVerify = "connect" | "backend";
+
 export interface SwitchTimeouts {
     /** How long a task may take to reach Paused or Running. @default 30000 */
     stageTimeoutMs?: number;
@@ -60,6 +67,8 @@ export interface VipInputs extends SwitchTimeouts {
     user: string;
     password: string;
     backend: VipBackendInputs;
+    /** How a move is verified before the tasks resume. @default "connect" */
+    verify?: VipVerify;
     /** Tasks to pause around a switch. @default every task of the source, as DM reports it */
     tasks?: string[];
     /** The steps a switch will run, for the preview (set by `check`). */
@@ -147,7 +156,7 @@ function checkCommon(i: { sourceId?: unknown; flavor?: unknown; user?: unknown; 
 }
 
 /** A VIP moved by another resource (see ../hookedVip.ts): the Vip's inputs without a backend. */
-export interface VipIntentInputs extends Omit<VipInputs, "backend" | "plan" | keyof SwitchTimeouts> {
+export interface VipIntentInputs extends Omit<VipInputs, "backend" | "verify" | "plan" | keyof SwitchTimeouts> {
     /** The resource that moves the VIP, for messages: "aws.route53.Record orders-vip". */
     vipResource: string;
 }
@@ -174,6 +183,12 @@ export function checkVipInputs(i: VipInputs): CheckFailure[] {
     }
     if (b?.kind === "eni") {
         out.push(...checkEniInputs(b));
+    }
+    if (i.verify !== undefined && i.verify !== "connect" && i.verify !== "backend") {
+        out.push({
+            property: "verify",
+            reason: `verify must be "connect" (server_id through the VIP's address) or "backend" (where the backend says the VIP points), got ${JSON.stringify(i.verify)}`,
+        });
     }
     return out;
 }

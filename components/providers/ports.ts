@@ -8,7 +8,7 @@ import { MysqlEndpoint, probe, waitForCatchUp } from "../mysql";
 import { SwitchPorts, TaskStatus } from "../switch/execute";
 import { HaproxyVip } from "../vipBackends/haproxy";
 import { VipBackend } from "../vipBackends/types";
-import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs } from "./inputs";
+import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipVerify } from "./inputs";
 
 export function dmClient(dm: DmEndpointInputs): DmClient {
     return createDmClient({ transport: dm.transport ?? "openapi", address: dm.address, tls: dm.tls, dmctlPath: dm.dmctlPath });
@@ -33,8 +33,8 @@ export interface PortsInput {
     user: string;
     password: string;
     log: (line: string) => void;
-    /** VIP mode: the backend and the VIP's address. */
-    vip?: { backend: VipBackend; address: AddressInputs };
+    /** VIP mode: the backend, the VIP's address and how a move is verified (@default "connect"). */
+    vip?: { backend: VipBackend; address: AddressInputs; verify?: VipVerify };
 }
 
 export function endpointOf(a: AddressInputs, user: string, password: string): MysqlEndpoint {
@@ -81,6 +81,16 @@ export function switchPorts(p: PortsInput): SwitchPorts {
             current: () => p.vip!.backend.current(),
             moveTo: (to) => p.vip!.backend.moveTo(to),
             async verify(to) {
+                if (p.vip!.verify === "backend") {
+                    // The backend's moveTo has waited for the change (INSYNC, the IP attached); read it back.
+                    const now = await p.vip!.backend.current();
+                    if (now !== to) {
+                        throw new Error(`${p.vip!.backend.description} points at ${now ?? "no instance"}, not at ${to}, after the move (verify: "backend")`);
+                    }
+                    // The plan's step says "connect through the VIP"; say what was checked instead.
+                    p.log(`verified through the backend, not the VIP's address: ${p.vip!.backend.description} points at ${to}`);
+                    return;
+                }
                 const [through, direct] = await Promise.all([probe(endpointOf(p.vip!.address, p.user, p.password)), probe(instance(to))]);
                 if (through.serverId !== direct.serverId || through.serverUuid !== direct.serverUuid) {
                     throw new Error(

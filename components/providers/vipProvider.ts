@@ -40,12 +40,15 @@ async function converge(id: string, inputs: VipInputs, pausedByUs: string[], pre
         user: inputs.user,
         password: inputs.password,
         log,
-        vip: { backend, address: inputs.address },
+        vip: { backend, address: inputs.address, verify: inputs.verify },
     });
     // 1. The live world: every task of the source and its stage, and where the VIP points now; the
-    //    backend's own checks (zone, record type, subnet, credentials) before any task is paused.
+    //    backend's own checks (zone, record type, subnet, credentials) before any task is paused. The
+    //    preflight runs before current(), so a missing zone or ENI is reported by the check that names
+    //    the argument, not by whichever read failed first.
     const names = inputs.tasks ?? (await dm.tasksOfSource(inputs.sourceId));
-    const [status, from] = await Promise.all([ports.status(names), backend.current(), backend.preflight?.()]);
+    const where = backend.preflight ? backend.preflight().then(() => backend.current()) : backend.current();
+    const [status, from] = await Promise.all([ports.status(names), where]);
     const tasks = names.map((name) => ({ name, stage: status.get(name)?.stage ?? "" }));
     // 2. The plan, logged before anything changes.
     const plan = planVipSwitch({ sourceId: inputs.sourceId, dmAddress: inputs.dm.address, tasks, from, to: inputs.target, pausedByUs });
