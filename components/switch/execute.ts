@@ -194,6 +194,20 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
         }
     };
 
+    // 0. Before the first pause: the target must answer with the source's credentials. A dead target or
+    //    a wrong password is then refused with nothing paused, instead of found by check-rule after the pause.
+    const firstCheck = plan.steps.findIndex((s) => s.kind === "check-rule");
+    const firstPause = plan.steps.findIndex((s) => s.kind === "pause");
+    if (!opts.continueAfterMove && firstPause !== -1 && firstPause < firstCheck) {
+        const start = Date.now();
+        try {
+            await ports.targetGtids(plan.to);
+        } catch (err) {
+            const why = `${err instanceof Error ? err.message : String(err)}`.replace(/[.\s]*$/, "");
+            ports.log(`reading ${plan.to} before the pause failed after ${Date.now() - start} ms: ${why}`);
+            throw await recover(plan, ports, opts, { paused: [...paused], moved, stopped, ruleOk, now, failedStep: plan.steps[firstCheck], why: paused.size === 0 ? `${why}. No task was paused` : why, err });
+        }
+    }
     for (const [i, step] of plan.steps.entries()) {
         const text = describeStep(step, plan);
         const start = Date.now();
@@ -230,7 +244,9 @@ interface FailureState {
 /** After a failure: make the world safe (resume where the upstream is known and good) and build the error. */
 async function recover(plan: SwitchPlan, ports: SwitchPorts, opts: Required<SwitchOptions>, f: FailureState): Promise<Error> {
     const rule = f.err instanceof RuleViolationError;
-    const head = rule ? `switching DM source ${plan.sourceId} to ${plan.to} is not allowed: ${f.why}` : `switching DM source ${plan.sourceId} to ${plan.to} failed: ${f.why}`;
+    // The cause's own closing period would double the one before the next sentence.
+    const why = f.why.replace(/[.\s]*$/, "");
+    const head = rule ? `switching DM source ${plan.sourceId} to ${plan.to} is not allowed: ${why}` : `switching DM source ${plan.sourceId} to ${plan.to} failed: ${why}`;
     let now = f.now;
     if (plan.mode === "vip" && f.moved && ports.vip) {
         // The VIP may or may not have moved: ask it; if the target does not answer properly, move back.
@@ -257,7 +273,7 @@ async function recover(plan: SwitchPlan, ports: SwitchPorts, opts: Required<Swit
         );
     }
     if (f.paused.length === 0) {
-        return rule ? new RuleViolationError(head) : new SwitchError(head, [], now);
+        return rule ? new RuleViolationError(`${head}.`) : new SwitchError(`${head}.`, [], now);
     }
     // Resuming is safe when DM will read from the server it read from before, or from the target once
     // the rule has been verified against it in this run.
