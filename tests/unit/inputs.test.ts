@@ -45,6 +45,7 @@ const vipCases: [string, Partial<VipInputs> | Record<string, unknown>, string, R
     ["backend without an instance", { backend: { kind: "haproxy", socket: "/s", backend: "mysql", servers: { primary: "p" } } }, "backend", /no entry for instance replica: add one per instance/],
     ["unknown backend", { backend: { kind: "f5" } }, "backend", /backend\.kind must be "haproxy", "route53" or "eni", got "f5"/],
     ["empty task name", { tasks: ["t1", ""] }, "tasks", /tasks must be a list of DM task names/],
+    ["unknown verify", { verify: "tcp" }, "verify", /verify must be "connect" .* or "backend" .*got "tcp"/],
 ];
 
 for (const [name, change, property, reason] of vipCases) {
