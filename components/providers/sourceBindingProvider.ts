@@ -105,6 +105,15 @@ async function finishStopped(dm: DmClient, inputs: SourceBindingInputs, live: So
         await dm.createSource(sourceConfig(inputs, want));
     }
     const names = stopped.map((s) => s.name);
+    // A start-task of the failed run may have created its subtask even though it failed: dm-master answers
+    // 38045 ("fail to get expected result") when the worker does not confirm in time, with the subtask
+    // already stored. Starting it again fails (46014, already exists); DM runs it from its checkpoint.
+    const exists = await Promise.all(stopped.map((t) => dm.taskStatus(t.name, inputs.sourceId).then((subs) => subs.some((s) => s.source === inputs.sourceId), () => false)));
+    const created = stopped.filter((_, i) => exists[i]);
+    if (created.length > 0) {
+        log(`${created.map((t) => t.name).join(", ")} exist already on ${inputs.sourceId} (started by the failed run): not started again`);
+        created.forEach((t) => stopped.splice(stopped.indexOf(t), 1));
+    }
     await startStopped(dm, inputs, [...stopped], stopped);
     await waitForStage(dm, names, inputs.sourceId, ["Running"], { timeoutMs: inputs.stageTimeoutMs ?? 30_000 });
     log(`started ${names.join(", ")} from their checkpoints on ${to}`);
