@@ -5,6 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as https from "node:https";
 import * as path from "node:path";
 import { daemon, DaemonSpec, portOpen, Proc } from "./proc";
 
@@ -25,14 +26,45 @@ export function dmBinaries(binDir: string): { master: string; worker: string; dm
     return bins;
 }
 
-/** GET on dm-master's OpenAPI: status and parsed JSON (undefined when not JSON). Never logged raw. */
+/** Paths of DM's `ssl-ca`, `ssl-cert`, `ssl-key` (sandbox/tls.ts makes them). */
+export interface DmTlsFiles {
+    ca: string;
+    cert: string;
+    key: string;
+}
+
+/** PEM contents of DM's TLS files: DM's certificate is also a client certificate, good for probes. */
+const pemsOf = (f: DmTlsFiles | undefined) =>
+    f && {
+        ca: fs.readFileSync(f.ca, "utf8"),
+        cert: fs.readFileSync(f.cert, "utf8"),
+        key: fs.readFileSync(f.key, "utf8"),
+    };
+
+/** `ssl-*` lines of a DM config, none without TLS. */
+const tlsLines = (f: DmTlsFiles | undefined) =>
+    f
+        ? [
+              `ssl-ca = ${JSON.stringify(f.ca)}`,
+              `ssl-cert = ${JSON.stringify(f.cert)}`,
+              `ssl-key = ${JSON.stringify(f.key)}`,
+          ]
+        : [];
+
+/**
+ * GET on dm-master's OpenAPI: status and parsed JSON (undefined when not JSON). Never logged raw.
+ * With `tls` (PEM contents: CA and client certificate) over HTTPS. @default tls undefined (HTTP)
+ */
 export function dmGet(
     masterAddr: string,
     urlPath: string,
     timeoutMs = 2000,
+    tls?: { ca: string; cert: string; key: string },
 ): Promise<{ status: number; body: unknown }> {
     return new Promise((resolve, reject) => {
-        const req = http.get(`http://${masterAddr}${urlPath}`, { timeout: timeoutMs }, (res) => {
+        const get = (url: string, opts: https.RequestOptions, cb: (res: http.IncomingMessage) => void) =>
+            tls ? https.get(url, { ...opts, ...tls, agent: false }, cb) : http.get(url, opts, cb);
+        const req = get(`${tls ? "https" : "http"}://${masterAddr}${urlPath}`, { timeout: timeoutMs }, (res) => {
             let text = "";
             res.setEncoding("utf8").on("data", (d: string) => (text += d));
             res.on("end", () => {
@@ -61,15 +93,21 @@ export interface ClusterWorker {
     bound_source_name: string;
 }
 
-/** The workers dm-master knows. */
-export async function clusterWorkers(masterAddr: string): Promise<ClusterWorker[]> {
-    const r = await dmGet(masterAddr, "/api/v1/cluster/workers");
+/** The workers dm-master knows (`tls`: as dmGet). */
+export async function clusterWorkers(
+    masterAddr: string,
+    tls?: { ca: string; cert: string; key: string },
+): Promise<ClusterWorker[]> {
+    const r = await dmGet(masterAddr, "/api/v1/cluster/workers", 2000, tls);
     return r.status === 200 ? ((r.body as { data?: ClusterWorker[] })?.data ?? []) : [];
 }
 
-/** True when dm-master answers its OpenAPI and is the (only) leader. */
-export async function masterReady(masterAddr: string): Promise<boolean> {
-    const r = await dmGet(masterAddr, "/api/v1/cluster/masters");
+/** True when dm-master answers its OpenAPI and is the (only) leader (`tls`: as dmGet). */
+export async function masterReady(
+    masterAddr: string,
+    tls?: { ca: string; cert: string; key: string },
+): Promise<boolean> {
+    const r = await dmGet(masterAddr, "/api/v1/cluster/masters", 2000, tls);
     const masters = (r.body as { data?: { alive?: boolean; leader?: boolean }[] })?.data ?? [];
     return r.status === 200 && masters.some((m) => m.alive && m.leader);
 }
@@ -82,6 +120,8 @@ export interface DmMasterOptions {
     port: number;
     /** Embedded etcd's peer URL port. */
     peerPort: number;
+    /** Serve gRPC, the OpenAPI and etcd over TLS with these files. @default undefined (no TLS) */
+    tls?: DmTlsFiles;
     killOnExit?: boolean;
     log?(line: string): void;
 }
@@ -94,6 +134,8 @@ export interface DmWorkerOptions {
     masterAddr: string;
     /** @default "worker1" */
     name?: string;
+    /** Talk TLS to dm-master and serve it on worker-addr, with these files. @default undefined (no TLS) */
+    tls?: DmTlsFiles;
     killOnExit?: boolean;
     log?(line: string): void;
 }
@@ -116,6 +158,7 @@ export function dmMasterDaemon(o: DmMasterOptions, pid?: number): Proc {
         `data-dir = ${q(path.join(home, "data"))}`,
         `log-file = ${q(path.join(home, "dm-master.log"))}`,
         "openapi = true",
+        ...tlsLines(o.tls),
         "",
     ].join("\n");
     fs.writeFileSync(path.join(home, "dm-master.toml"), cfg, { mode: 0o600 });
@@ -130,7 +173,7 @@ export function dmMasterDaemon(o: DmMasterOptions, pid?: number): Proc {
         readyTimeoutMs: 30_000,
         killOnExit: o.killOnExit,
         log: o.log,
-        ready: () => masterReady(addr),
+        ready: () => masterReady(addr, pemsOf(o.tls)),
     };
     return daemon(spec, pid);
 }
@@ -148,6 +191,7 @@ export function dmWorkerDaemon(o: DmWorkerOptions, pid?: number): Proc {
         `join = ${q(o.masterAddr)}`,
         `log-file = ${q(path.join(home, "dm-worker.log"))}`,
         `relay-dir = ${q(path.join(home, "relay"))}`,
+        ...tlsLines(o.tls),
         "",
     ].join("\n");
     fs.writeFileSync(path.join(home, "dm-worker.toml"), cfg, { mode: 0o600 });
@@ -165,7 +209,9 @@ export function dmWorkerDaemon(o: DmWorkerOptions, pid?: number): Proc {
         // A killed worker stays listed (its keepalive lease runs out later): also require its port.
         ready: async () =>
             (await portOpen(o.port)) &&
-            (await clusterWorkers(o.masterAddr)).some((w) => w.name === name && w.bound_stage !== "offline"),
+            (await clusterWorkers(o.masterAddr, pemsOf(o.tls))).some(
+                (w) => w.name === name && w.bound_stage !== "offline",
+            ),
     };
     return daemon(spec, pid);
 }

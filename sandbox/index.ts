@@ -23,6 +23,7 @@ import { assemble, stopParts } from "./parts";
 import { DEFAULT_PORTS, Sandbox, SandboxOptions, SandboxPorts, SOURCE_ID, SOURCE_USER, WORKER_NAME } from "./types";
 import { query } from "./sql";
 import { IGNORED_CHECKS, SOURCE_GRANTS, TABLE_DDL, taskFileText, taskNames } from "./taskFile";
+import { generateTls } from "./tls";
 
 export type { MariadbInstance } from "./mariadb";
 export type { Proc } from "./proc";
@@ -71,6 +72,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
         }
     };
     try {
+        const tls = o.tls ? await generateTls(path.join(dir, "tls")) : undefined;
         // 1. MariaDB ×3 and dm-master, in parallel (dm-master's embedded etcd takes the longest).
         // A MariaDB port not fixed by the caller is left to startMariadb, which retries when another process takes it first.
         // Each server's temporary tables go to its own folder: files in a shared /tmp were seen deleted
@@ -99,6 +101,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
             binDir,
             port: ports.dmMaster,
             peerPort: ports.dmMasterPeer,
+            tls: tls?.dmFiles,
             killOnExit,
             log,
         });
@@ -127,6 +130,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
             port: ports.dmWorker,
             masterAddr,
             name: WORKER_NAME,
+            tls: tls?.dmFiles,
             killOnExit,
             log,
         });
@@ -202,11 +206,21 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
             fs.writeFileSync(taskFile, text, { mode: 0o600 });
             return { ...t, taskFile };
         });
-        const dm = createDmClient({ transport: "openapi", address: masterAddr, dmctlPath: bins.dmctl });
+        const dm = createDmClient({
+            transport: "openapi",
+            address: masterAddr,
+            dmctlPath: bins.dmctl,
+            tls: tls?.client,
+        });
         // With relay on, POST /api/v1/sources creates the source and then fails starting relay a second
         // time (error 46030, dm/master/openapi_controller.go createSource → enableRelay): dmctl's
         // operate-source create starts relay once, from the source configuration.
-        const dmctl = createDmClient({ transport: "dmctl", address: masterAddr, dmctlPath: bins.dmctl });
+        const dmctl = createDmClient({
+            transport: "dmctl",
+            address: masterAddr,
+            dmctlPath: bins.dmctl,
+            tls: tls?.client,
+        });
         const dmLogs = [path.join(dir, "dm-master", "dm-master.log"), path.join(dir, "dm-worker", "dm-worker.log")];
         if (o.createSource ?? true) {
             const t = performance.now();
@@ -279,6 +293,10 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
             tasks: taskList,
             startupMs: performance.now() - t0,
         });
+        if (tls) {
+            sb.dm.tls = tls.client;
+            sb.dm.openapiUrl = sb.dm.openapiUrl.replace(/^http:/, "https:");
+        }
         writeDescription(sb);
         log(
             `sandbox: up in ${(sb.startupMs / 1000).toFixed(1)} s in ${dir} (VIP 127.0.0.1:${ports.vip} → primary 127.0.0.1:${primary.port}; dm-master ${masterAddr})`,

@@ -1,6 +1,7 @@
 /** The sandbox's shapes: options, ports and the running Sandbox (sandbox/index.ts starts one). */
 import type { MariadbInstance } from "./mariadb";
 import type { Proc } from "./proc";
+import type { TlsPems } from "./tls";
 
 /** Ports of a sandbox; each one not given is a free port. */
 export interface SandboxPorts {
@@ -61,6 +62,12 @@ export interface SandboxOptions {
     log?: (line: string) => void;
     /** Fixed ports for a long-lived sandbox. @default free ports */
     ports?: SandboxPorts;
+    /**
+     * Run dm-master and dm-worker with TLS (`ssl-ca`, `ssl-cert`, `ssl-key`; certificates from
+     * sandbox/tls.ts in `<dir>/tls`): the OpenAPI is then HTTPS and every client needs `dm.tls`.
+     * Not recorded in sandbox.json (openSandbox does not attach to a TLS sandbox). @default false
+     */
+    tls?: boolean;
 }
 
 /** A running sandbox. */
@@ -96,6 +103,8 @@ export interface Sandbox {
         dmctlPath: string;
         master: Proc;
         worker: Proc;
+        /** With options.tls: the CA and a client certificate and key (PEM contents) DM accepts. @default undefined */
+        tls?: TlsPems;
     };
     /** The HAProxy process (graceful stop keeps the VIP's target; kill returns it to the primary). */
     haproxy: Proc;

@@ -50,11 +50,34 @@ function remedyFor(operation: string, ep: DmEndpoint, text: string): string {
     return `See dm-master's log for ${operation}, fix the cause, and retry.`;
 }
 
+/**
+ * Why `tls` cannot be given to dmctl as it is, or undefined. dmctl (tidb's util.NewTLSConfig) turns on
+ * TLS as soon as any of --ssl-ca/--ssl-cert/--ssl-key is set but checks dm-master's certificate only
+ * against --ssl-ca: a client certificate without a CA would talk to any server, unverified. It also
+ * drops --ssl-cert unless --ssl-key comes with it.
+ */
+export function dmctlTlsProblem(tls: DmEndpoint["tls"]): string | undefined {
+    if (!tls || (!tls.cert && !tls.key)) {
+        return undefined;
+    }
+    if (!tls.cert !== !tls.key) {
+        return `TLS settings incomplete: tls.${tls.cert ? "key" : "cert"} is missing. Set both tls.cert and tls.key (the client certificate and its key), or neither.`;
+    }
+    if (!tls.ca) {
+        return "TLS settings incomplete: tls.ca is missing, and without it dmctl does not verify dm-master's certificate. Set tls.ca to the PEM of the CA that signed dm-master's certificate (its ssl-ca).";
+    }
+    return undefined;
+}
+
 /** Runs dmctl once; returns its JSON answer, or throws a one-line DmError. */
 export async function runDmctl(ep: DmEndpoint, run: DmctlRun): Promise<DmctlReply> {
     const dmctl = ep.dmctlPath;
     if (!dmctl) {
         throw new DmError(`${run.operation} ${run.target}: no dmctl binary configured. Set dmctlPath to DM's dmctl.`, run.operation, run.target);
+    }
+    const tlsProblem = dmctlTlsProblem(ep.tls);
+    if (tlsProblem) {
+        throw new DmError(`${run.operation} ${run.target}: ${tlsProblem}`, run.operation, run.target);
     }
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "dm-switch-dmctl-"));
     try {

@@ -3,6 +3,7 @@
  * (DM's OpenAPI v1 or dmctl), waits on stages and syncer progress, and gtid-S from the downstream
  * checkpoint. No @pulumi/* import.
  */
+import { dmctlTlsProblem } from "./dmctl";
 import { createDmctlClient } from "./dmctlClient";
 import { createOpenApiClient } from "./openapi";
 import { DmClient, DmEndpoint } from "./types";
@@ -23,6 +24,9 @@ export function createDmClient(ep: DmEndpoint): DmClient {
         case "dmctl":
             if (!ep.dmctlPath) {
                 throw new TypeError("the dmctl transport needs dmctlPath: the path of DM's dmctl binary.");
+            }
+            if (dmctlTlsProblem(ep.tls)) {
+                throw new TypeError(`DM endpoint ${ep.address}: ${dmctlTlsProblem(ep.tls)}`);
             }
             return createDmctlClient(ep);
         default:

@@ -138,9 +138,7 @@ export function createOpenApiClient(ep: DmEndpoint): DmClient {
                 },
             );
             req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-            req.on("error", (e: NodeJS.ErrnoException) =>
-                fail(`cannot reach dm-master at ${ep.address} (${e.code ?? e.message}). Check that dm-master runs there with openapi = true and that the address and TLS settings are right.`),
-            );
+            req.on("error", (e: NodeJS.ErrnoException) => fail(tlsFailure(ep.address, secure, e.code) ?? unreachable(ep.address, secure, e.code ?? e.message)));
             req.end(data);
         });
 
@@ -212,6 +210,35 @@ export function createOpenApiClient(ep: DmEndpoint): DmClient {
         stopTask: (task) => dmctlStopTask(ep, task),
         startTask: (taskConfig, opts) => dmctlStartTask(ep, taskConfig, opts),
     };
+}
+
+const unreachable = (address: string, secure: boolean, why: string) =>
+    `cannot reach dm-master at ${address} (${why}). Check that dm-master runs there with openapi = true and that the address and TLS settings are right` +
+    // dm-master with TLS resets a plain HTTP request (no HTTP answer at all).
+    (!secure && why === "ECONNRESET" ? "; a dm-master with TLS (ssl-ca) needs tls: ca, cert and key." : ".");
+
+/** Node's codes for a server certificate it does not trust (see `tls.checkServerIdentity`, OpenSSL's verify errors). */
+const UNTRUSTED = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_\w+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+
+/**
+ * A one-line TLS error with its remedy, or undefined when `code` is not about TLS. dm-master with
+ * `ssl-ca` requires and verifies a client certificate; the OpenAPI transport verifies dm-master's
+ * certificate against `tls.ca` (Node's default CAs without it) and its name against the address.
+ */
+export function tlsFailure(address: string, secure: boolean, code: string | undefined): string | undefined {
+    if (!secure || code === undefined) {
+        return undefined;
+    }
+    if (UNTRUSTED.test(code)) {
+        return `TLS handshake with dm-master at ${address} failed: its certificate is not trusted (${code}). Set tls.ca to the PEM of the CA that signed dm-master's certificate (its ssl-ca), with ${address.replace(/:\d+$/, "")} in its subjectAltName.`;
+    }
+    if (/^ERR_SSL_.*ALERT/.test(code)) {
+        return `TLS handshake with dm-master at ${address} failed (${code}): dm-master refused the client. Set tls.cert and tls.key to a client certificate signed by dm-master's CA (its ssl-ca).`;
+    }
+    if (/^(ERR_SSL_|EPROTO$)/.test(code)) {
+        return `TLS handshake with dm-master at ${address} failed (${code}). Check that dm-master runs with TLS (ssl-ca, ssl-cert, ssl-key) at that address, or remove tls.`;
+    }
+    return undefined;
 }
 
 function remedy(msg: string): string {
