@@ -13,6 +13,9 @@ if (errors.length > 0) {
 }
 const stack = raw as StackConfig;
 const passwords = config.requireSecretObject<Record<string, string>>("passwords");
+/** A TLS client key for dm-master: a secret of its own, merged into the DM endpoint (which then is secret as a whole). */
+const tlsKey = config.getSecret("dmTlsKey");
+const dm = tlsKey ? pulumi.all([stack.dm, tlsKey]).apply(([d, key]) => ({ ...d, tls: { ...d.tls, key } })) : stack.dm;
 /** The tasks' downstream password: address-mode switches start tasks again with it (DM masks it). */
 const downstreamPassword = config.getSecret("downstreamPassword")?.apply((p) => (p === "" ? undefined : p));
 
@@ -25,7 +28,7 @@ for (const s of stack.sources) {
         return p[s.id];
     });
     const source = new Source(s.id, {
-        dm: stack.dm,
+        dm,
         sourceId: s.id,
         flavor: s.flavor,
         user: s.user,

@@ -11,11 +11,11 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { vipHooks } from "./hooks";
 import { AddressInputs, DmEndpointInputs, Flavor } from "./providers/inputs";
-import { loadProvider } from "./providers/load";
+import { loadProvider, secretWhenKeyed } from "./providers/load";
 
 /** What the hooks and the policy pack need to know of a hooked VIP. */
 export interface HookedVipArgs {
-    dm: DmEndpointInputs;
+    dm: pulumi.Input<DmEndpointInputs>;
     sourceId: string;
     flavor: Flavor;
     /** Every instance of the replication set by name, at its own address. */
@@ -39,7 +39,7 @@ export class VipIntent extends pulumi.dynamic.Resource {
     declare readonly target: pulumi.Output<string>;
 
     constructor(name: string, args: Omit<HookedVipArgs, "stageTimeoutMs" | "catchUpTimeoutMs"> & { vipResource: string }, opts?: pulumi.CustomResourceOptions) {
-        super(loadProvider(require.resolve("./providers/vipIntentProvider")), name, { ...args, password: pulumi.secret(args.password) }, opts, "dm-switch", "VipIntent");
+        super(loadProvider(require.resolve("./providers/vipIntentProvider")), name, { ...args, dm: secretWhenKeyed(args.dm), password: pulumi.secret(args.password) }, opts, "dm-switch", "VipIntent");
     }
 }
 

@@ -20,7 +20,8 @@ import { AddressInputs, DmEndpointInputs, Flavor } from "./providers/inputs";
 export interface VipHooksArgs {
     /** Prefix of the hooks' names (unique in the stack). */
     name: string;
-    dm: DmEndpointInputs;
+    /** dm-master; resolved when the hooks run (it may hold a TLS key, a secret). */
+    dm: pulumi.Input<DmEndpointInputs>;
     sourceId: string;
     flavor: Flavor;
     instances: Record<string, AddressInputs>;
@@ -54,13 +55,14 @@ export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
         const { dmClient, switchPorts } = await import("./providers/ports");
         const { planVipSwitch, formatPlan } = await import("./switch/plan");
         const { executeSwitch } = await import("./switch/execute");
-        const dm = dmClient(args.dm);
+        const dmEndpoint = await valueOf(args.dm);
+        const dm = dmClient(dmEndpoint);
         const log = (line: string) => pulumi.log.info(`dm-switch ${args.sourceId}: ${line}`);
         const password = await valueOf(args.password);
         const ports = switchPorts({ dm, sourceId: args.sourceId, flavor: args.flavor, instances: args.instances, user: args.user, password, log });
         const names = args.tasks ?? (await dm.tasksOfSource(args.sourceId));
         const status = await ports.status(names);
-        const plan = planVipSwitch({ sourceId: args.sourceId, dmAddress: args.dm.address, tasks: names.map((name) => ({ name, stage: status.get(name)?.stage ?? "" })), from, to });
+        const plan = planVipSwitch({ sourceId: args.sourceId, dmAddress: dmEndpoint.address, tasks: names.map((name) => ({ name, stage: status.get(name)?.stage ?? "" })), from, to });
         formatPlan(plan).forEach(log);
         const moveAt = plan.steps.findIndex((s) => s.kind === "move-vip");
         await executeSwitch({ ...plan, steps: plan.steps.slice(0, moveAt) }, ports, timeouts);

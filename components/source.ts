@@ -19,7 +19,7 @@ export interface SourceVip {
 }
 
 export interface SourceArgs {
-    dm: DmEndpointInputs;
+    dm: pulumi.Input<DmEndpointInputs>;
     sourceId: string;
     flavor: Flavor;
     user: string;

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DmEndpointInputs, Flavor, SourceBindingOutputs } from "./providers/inputs";
-import { loadProvider } from "./providers/load";
+import { loadProvider, secretWhenKeyed } from "./providers/load";
 
 export interface SourceBindingArgs {
     dm: pulumi.Input<DmEndpointInputs>;
@@ -54,6 +54,7 @@ export class SourceBinding extends pulumi.dynamic.Resource {
             {
                 enableGtid: true,
                 ...args,
+                dm: secretWhenKeyed(args.dm),
                 password: pulumi.secret(args.password),
                 downstreamPassword: args.downstreamPassword === undefined ? undefined : pulumi.secret(args.downstreamPassword),
                 plan: undefined,

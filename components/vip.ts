@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipOutputs, VipVerify } from "./providers/inputs";
-import { loadProvider } from "./providers/load";
+import { loadProvider, secretWhenKeyed } from "./providers/load";
 
 export interface VipArgs {
     /** dm-master's address and transport. */
@@ -51,7 +51,7 @@ export class Vip extends pulumi.dynamic.Resource {
         super(
             loadProvider(require.resolve("./providers/vipProvider")),
             name,
-            { ...args, password: pulumi.secret(args.password), plan: undefined, pausedByUs: undefined, lastSwitch: undefined },
+            { ...args, dm: secretWhenKeyed(args.dm), password: pulumi.secret(args.password), plan: undefined, pausedByUs: undefined, lastSwitch: undefined },
             { ...opts, additionalSecretOutputs: ["dm", ...(opts?.additionalSecretOutputs ?? [])] },
             "dm-switch",
             "Vip",

@@ -84,3 +84,11 @@ export function loadProvider(modulePath: string): pulumi.dynamic.ResourceProvide
         },
     };
 }
+
+/**
+ * dm-master's endpoint as a resource input: secret as a whole when it holds a TLS client key, so that
+ * the key is encrypted in the state (`additionalSecretOutputs` covers outputs only, not inputs).
+ */
+export function secretWhenKeyed<T extends { tls?: { key?: string } }>(dm: pulumi.Input<T>): pulumi.Output<T> {
+    return pulumi.output(dm).apply((d) => (d.tls?.key ? pulumi.secret(d) : pulumi.output(d))) as pulumi.Output<T>;
+}
