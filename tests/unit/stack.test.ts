@@ -52,6 +52,9 @@ before(async () => {
             secretKeys.push(key);
         }
     }
+    // A TLS client key, set as a secret of its own (Pulumi.prod.yaml has none: the test adds one).
+    config["dm-switch:dmTlsKey"] = "pw-tls-key";
+    secretKeys.push("dm-switch:dmTlsKey");
     // Capture what the engine would receive, hooks included.
     const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
     const original = MockMonitor.prototype.registerResource;
@@ -114,7 +117,10 @@ test("mysql-billing: the dynamic Vip with the ENI backend, no hooks", () => {
     assert.equal(vip.inputs.target, "mysql-a");
     assert.deepEqual(vip.inputs.instances, { "mysql-a": { host: "10.20.1.11", port: 3306 }, "mysql-b": { host: "10.20.1.12", port: 3306 } });
     assert.deepEqual(vip.hooks, { beforeUpdate: [], afterUpdate: [] });
-    assert.match(String((vip.inputs.dm as { tls: { ca: string } }).tls.ca), /BEGIN CERTIFICATE/);
+    // The mocks hand a secret input over still wrapped: {<sig>: <secret sig>, value}.
+    const dm = (vip.inputs.dm as { value: { tls: { ca: string; key: string } } }).value;
+    assert.match(dm.tls.ca, /BEGIN CERTIFICATE/);
+    assert.equal(dm.tls.key, "pw-tls-key", "dm-switch:dmTlsKey joins the DM endpoint");
 });
 
 test("mysql-ledger: a command.local.Command running the site script with the target in its environment, hooked", () => {
@@ -146,8 +152,12 @@ test("passwords reach the engine only as secrets", () => {
     }
     const audit = byName("mysql-audit-binding").wire as Record<string, { [k: string]: unknown }>;
     assert.equal(audit.downstreamPassword?.["4dabf18193072939515e22adb298388d"], SECRET_SIG);
-    const plainTexts = registered.map((r) => JSON.stringify({ ...r.wire, password: undefined, downstreamPassword: undefined }));
-    for (const pw of ["pw-orders", "pw-billing", "pw-ledger", "pw-audit", "pw-downstream"]) {
+    for (const name of ["mysql-orders-binding", "mysql-billing-vip", "mysql-ledger-vip-intent"]) {
+        const wire = byName(name).wire as Record<string, { [k: string]: unknown }>;
+        assert.equal(wire.dm?.["4dabf18193072939515e22adb298388d"], SECRET_SIG, `${name}.dm holds the TLS key: it must be a secret on the wire`);
+    }
+    const plainTexts = registered.map((r) => JSON.stringify({ ...r.wire, password: undefined, downstreamPassword: undefined, dm: undefined }));
+    for (const pw of ["pw-orders", "pw-billing", "pw-ledger", "pw-audit", "pw-downstream", "pw-tls-key"]) {
         assert.ok(!plainTexts.some((t) => t.includes(pw)), `${pw} appears outside a secret`);
     }
 });
