@@ -118,6 +118,13 @@ async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opt
 async function checkRule(ports: SwitchPorts, tasks: string[], target: string, opts: Required<SwitchOptions>, gtidS: Map<string, string>) {
     if (tasks.length > 0) {
         const status = await ports.status(tasks);
+        // A subtask whose worker is offline reports no gtid-S: checking "" would pass vacuously and let the
+        // task resume later, unchecked, from a checkpoint the target may not have (seen: ERROR 1236).
+        const offline = tasks.filter((t) => ["", "Offline"].includes(status.get(t)?.stage ?? ""));
+        if (offline.length > 0) {
+            const why = offline.map((t) => `${t} is Offline${status.get(t)?.errors.length ? ` (${status.get(t)!.errors.join("; ")})` : ""}`);
+            throw new Error(`gtid-S cannot be read: ${why.join(", ")}. Bring the source's dm-worker online, then run 'pulumi up' again`);
+        }
         for (const t of tasks) {
             gtidS.set(t, status.get(t)?.syncerGtid ?? "");
         }
