@@ -19,6 +19,8 @@ const DEBIAN_PACKAGES: { pkg: string; provides: string }[] = [
     { pkg: "haproxy", provides: "/usr/sbin/haproxy" },
     { pkg: "socat", provides: "/usr/bin/socat" },
     { pkg: "xz-utils", provides: "/usr/bin/xz" },
+    // The DM-over-TLS tests make their CA and certificates with it.
+    { pkg: "openssl", provides: "/usr/bin/openssl" },
     { pkg: "python3-venv", provides: "" },
 ];
 
@@ -44,13 +46,13 @@ async function step(name: string, fn: () => string | Promise<string>): Promise<v
     console.log(`setup: ${name}: ${detail} (${((Date.now() - start) / 1000).toFixed(1)} s)`);
 }
 
-/** MariaDB, HAProxy, socat, xz from Debian; installed with apt-get when missing and running as root. */
+/** MariaDB, HAProxy, socat, xz, openssl from Debian; installed with apt-get when missing and running as root. */
 function debianPackages(): string {
     const missing = DEBIAN_PACKAGES.filter(
         (p) => (p.provides && !fs.existsSync(p.provides)) || (p.pkg === "python3-venv" && !pythonHasVenv()),
     );
     if (missing.length === 0) {
-        return "mariadb, haproxy, socat, xz present";
+        return "mariadb, haproxy, socat, xz, openssl present";
     }
     const names = missing.map((p) => p.pkg);
     if (process.getuid?.() !== 0) {
