@@ -1,0 +1,300 @@
+/**
+ * `npm run bench:preview`: what the policy pack costs. `pulumi preview --policy-pack policies` of this
+ * project's stack declaring 1, 10 and 50 DM sources, next to the same stack previewed without the pack
+ * and to an empty program, in one run against one sandbox.
+ *
+ * The setup makes every check do its real work: each source is bound to its own dm-worker and has a
+ * Running incremental task (a source without a worker has no task, and the pack then checks no GTID
+ * rule for it: printed at start), all reading through the sandbox's HAProxy VIP from its MariaDB primary.
+ * Each source is a SourceBinding and a Vip; the pack checks both: DM's source and task status, a probe of
+ * the target and of the VIP. The previewed change switches every source to the replica (healthy, so the
+ * pack passes). Rounds rotate the four previews; after them a preview with the replica stopped and lagging
+ * must report every source, which shows each check read live state.
+ *
+ * Settings (environment): BENCH_SOURCES (default "1,10,50"), BENCH_ROUNDS (default 3). Prints figures
+ * and one summary block; asserts nothing about times.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { preflight } from "../../components/preflight";
+import { startSandbox, type Sandbox } from "../../sandbox";
+import { createDmClient } from "../../components/dm";
+import { createTempStack, PulumiResult, TempStack } from "../pulumiCli";
+import { PROJECT_DIR } from "../sandboxStack";
+import {
+    addSources,
+    createSourcesStack,
+    discardStack,
+    dmVersion,
+    emptyProject,
+    environmentLine,
+    ExtraSources,
+    figures,
+    intListSetting,
+    intSetting,
+    lastLines,
+    ms,
+    sleep,
+    table,
+} from "./common";
+
+/** Ascending: the one stack grows from size to size (shrinking it would ask DM to drop sources with tasks). */
+const SIZES = intListSetting("BENCH_SOURCES", [1, 10, 50]).sort((a, b) => a - b);
+const ROUNDS = intSetting("BENCH_ROUNDS", 3);
+const PACK = path.join(PROJECT_DIR, "policies");
+const log = (line: string) => console.log(line);
+/** "1 source", "10 sources". */
+const sourcesLabel = (n: number) => `${n} source${n === 1 ? "" : "s"}`;
+
+/** Preview times by label ("empty, pack", "50 sources, no pack", …). */
+const times = new Map<string, number[]>();
+
+function preview(stack: TempStack, withPack: boolean): Promise<PulumiResult> {
+    return stack.run(["preview", ...(withPack ? ["--policy-pack", PACK] : [])]);
+}
+
+async function timed(stack: TempStack, label: string, withPack: boolean): Promise<void> {
+    const r = await preview(stack, withPack);
+    if (r.code !== 0 || /\[mandatory\]/.test(r.output)) {
+        throw new Error(`pulumi preview (${label}) failed (exit ${r.code}):\n${lastLines(r.output)}`);
+    }
+    times.set(label, [...(times.get(label) ?? []), r.ms]);
+    log(`preview ${label.padEnd(24)} ${String(r.ms).padStart(6)} ms`);
+}
+
+/** What the pack's check does for a source DM knows but cannot bind (no free dm-worker): printed, one line. */
+async function unboundSource(sb: Sandbox): Promise<string> {
+    const dm = createDmClient({ transport: "openapi", address: sb.dm.masterAddr, dmctlPath: sb.dm.dmctlPath });
+    const id = "bench-unbound";
+    const endpoint = { user: sb.source.user, password: sb.source.password };
+    await dm.createSource({
+        id,
+        host: sb.vip.host,
+        port: sb.vip.port,
+        ...endpoint,
+        flavor: "mariadb",
+        enableGtid: true,
+    });
+    try {
+        const info = await dm.getSource(id);
+        const report = await preflight({
+            dm: { address: sb.dm.masterAddr, transport: "openapi" },
+            sourceId: id,
+            flavor: "mariadb",
+            target: { name: "replica", host: "127.0.0.1", port: sb.replica.port, ...endpoint },
+            current: { name: "the VIP", host: sb.vip.host, port: sb.vip.port, ...endpoint },
+        });
+        return (
+            `a source with no dm-worker (${id}): DM lists worker ${info?.worker ?? "none"} and ${info?.taskNames.length ?? 0} tasks; ` +
+            `the check probes the target and the VIP, applies the GTID rule to ${report.tasks.length} tasks and says ok=${report.ok}`
+        );
+    } finally {
+        await dm.stopSource(id);
+    }
+}
+
+/**
+ * The checks the pack runs for `ids` (a Vip and a SourceBinding per source, as policies/subject.ts builds
+ * them), run directly and all at once in this process, without Pulumi: what the checks themselves cost.
+ */
+async function directChecks(sb: Sandbox, ids: string[]): Promise<number> {
+    const user = { user: sb.source.user, password: sb.source.password };
+    const dm = { address: sb.dm.masterAddr, transport: "openapi" as const, dmctlPath: sb.dm.dmctlPath };
+    const vip = { host: sb.vip.host, port: sb.vip.port, ...user };
+    const t0 = performance.now();
+    const reports = await Promise.all(
+        ids.flatMap((sourceId) => [
+            preflight({
+                dm,
+                sourceId,
+                flavor: "mariadb",
+                target: { name: "replica", host: "127.0.0.1", port: sb.replica.port, ...user },
+                current: { name: "the VIP", ...vip },
+            }),
+            preflight({ dm, sourceId, flavor: "mariadb", target: { name: "vip", ...vip }, currentFromDm: true }),
+        ]),
+    );
+    const took = performance.now() - t0;
+    const bad = reports.filter((r) => !r.ok || r.tasks.length === 0);
+    if (bad.length > 0) {
+        throw new Error(
+            `${bad.length} direct checks did not pass with one task each: ${bad.map((r) => `${r.sourceId}→${r.target}: ${r.reasons.join(" ") || "no task"}`).join("; ")}`,
+        );
+    }
+    return took;
+}
+
+/** The replica stopped and behind DM: a preview with the pack must name every source. Returns a summary line. */
+async function laggingReplica(
+    sb: Sandbox,
+    stack: TempStack,
+    schemas: string[],
+    tasks: { task: string; source: string }[],
+): Promise<string> {
+    const dm = createDmClient({ transport: "openapi", address: sb.dm.masterAddr });
+    const seqOf = async (q: Sandbox["primary"]) =>
+        Number(String((await q.query("SELECT @@GLOBAL.gtid_binlog_pos AS g"))[0].g).split("-")[2]);
+    const packConfig = path.join(stack.stateDir, "policy-config.json");
+    fs.writeFileSync(packConfig, JSON.stringify({ "dm-gtid-containment": { catchUpTimeoutMs: 0 } }));
+    await sb.replica.query("STOP SLAVE");
+    try {
+        // DM flushes a task's checkpoint (gtid-S) only while it processes events: write to every schema until all passed the replica.
+        const replicaSeq = await seqOf(sb.replica);
+        const deadline = Date.now() + 60_000;
+        let id = 900_000_000;
+        for (;;) {
+            for (const s of schemas) {
+                await sb.primary.query(`INSERT INTO \`${s}\`.t (id, seq, payload) VALUES (?, ?, 'bench lag')`, [
+                    ++id,
+                    id,
+                ]);
+            }
+            await sleep(1500);
+            const seqs = await Promise.all(
+                tasks.map(async (t) =>
+                    Number(((await dm.taskStatus(t.task, t.source))[0]?.syncerBinlogGtid ?? "").split("-")[2] ?? 0),
+                ),
+            );
+            const behind = seqs.filter((s) => s <= replicaSeq).length;
+            if (behind === 0) {
+                break;
+            }
+            if (Date.now() > deadline) {
+                throw new Error(
+                    `${behind} of ${tasks.length} tasks did not get past the stopped replica's 0-1-${replicaSeq} within 60 s`,
+                );
+            }
+        }
+        const r = await stack.run(["preview", "--policy-pack", PACK, "--policy-pack-config", packConfig]);
+        const named = new Set(
+            [
+                ...r.output.matchAll(
+                    /DM source (\S+) must not read from replica \(Vip [^)]+\): task \S+: the target lacks/g,
+                ),
+            ].map((m) => m[1]),
+        );
+        return (
+            `replica stopped and behind DM: preview with the pack exit ${r.code} in ${r.ms} ms, ` +
+            `dm-gtid-containment names ${named.size} of ${tasks.length} sources (missing GTIDs each)`
+        );
+    } finally {
+        await sb.replica.query("START SLAVE");
+        const pos = String((await sb.primary.query("SELECT @@GLOBAL.gtid_binlog_pos AS g"))[0].g);
+        await sb.replica.query("SELECT MASTER_GTID_WAIT(?, 30) AS w", [pos]);
+    }
+}
+
+async function main(): Promise<void> {
+    const max = Math.max(...SIZES);
+    log(`bench:preview: stacks of ${SIZES.join(", ")} sources, ${ROUNDS} rounds`);
+    const sb = await startSandbox({ tasks: 1 });
+    let extra: ExtraSources | undefined;
+    let stack: Awaited<ReturnType<typeof createSourcesStack>> | undefined;
+    let empty: TempStack | undefined;
+    const emptyDir = emptyProject();
+    const notes: string[] = [];
+    try {
+        log(`sandbox up in ${(sb.startupMs / 1000).toFixed(1)} s`);
+        extra = await addSources(sb, max - 1, { log });
+        const ids = [sb.source.id, ...extra.sources.map((s) => s.id)];
+        const workerRss = (extra.workersRssMb() / Math.max(1, extra.sources.length)).toFixed(0);
+        notes.push(
+            `DM ${dmVersion(sb.dm.dmctlPath)}: ${ids.length} sources, each bound to its own dm-worker (${ids.length} dm-workers, ≈ ${workerRss} MB RSS each) ` +
+                `with one Running incremental task on its own schema, all reading through one HAProxy VIP from one MariaDB primary.`,
+        );
+        notes.push(await unboundSource(sb));
+        log(notes[notes.length - 1]);
+
+        empty = await createTempStack({ projectDir: emptyDir.dir });
+        stack = await createSourcesStack(sb, ids, "primary");
+        // One preview first, not counted: the first run of a session reads everything from disk.
+        await preview(empty, true);
+        for (const n of SIZES) {
+            stack.configure(ids.slice(0, n), "primary");
+            const up = await stack.run(["up", "--yes", "--skip-preview"]);
+            if (up.code !== 0) {
+                throw new Error(`pulumi up adopting ${n} sources failed:\n${lastLines(up.output)}`);
+            }
+            const src = sourcesLabel(n);
+            log(
+                `\n${src}: pulumi up (adopting them, nothing switched) ${up.ms} ms; previews switch every one to the replica`,
+            );
+            stack.configure(ids.slice(0, n), "replica");
+            const runs: [TempStack, string, boolean][] = [
+                [empty, "empty, pack", true],
+                [stack, `${src}, pack`, true],
+                [empty, "empty, no pack", false],
+                [stack, `${src}, no pack`, false],
+            ];
+            for (let round = 0; round < ROUNDS; round++) {
+                for (let k = 0; k < runs.length; k++) {
+                    const [st, label, withPack] = runs[(k + round) % runs.length];
+                    await timed(st, label, withPack);
+                }
+            }
+            for (let round = 0; round < ROUNDS; round++) {
+                const took = await directChecks(sb, ids.slice(0, n));
+                times.set(`${src}, checks only`, [...(times.get(`${src}, checks only`) ?? []), took]);
+                log(`the pack's ${2 * n} checks for ${src}, run directly in parallel (no Pulumi): ${ms(took)} ms`);
+            }
+        }
+        const schemas = ["sbtest_0", ...extra.sources.map((s) => s.schema)].slice(0, max);
+        const tasks = [
+            { task: sb.tasks[0].name, source: sb.source.id },
+            ...extra.sources.map((s) => ({ task: s.task, source: s.id })),
+        ].slice(0, max);
+        stack.configure(ids.slice(0, max), "replica");
+        notes.push(await laggingReplica(sb, stack, schemas, tasks));
+        log(notes[notes.length - 1]);
+    } finally {
+        if (stack) discardStack(stack);
+        if (empty) discardStack(empty);
+        emptyDir.remove();
+        await extra?.stop();
+        await sb.stop();
+    }
+    console.log(`\n${summary(notes).join("\n")}`);
+}
+
+function summary(notes: string[]): string[] {
+    const rows: (string | number)[][] = [["preview", "n", "min", "median", "max"]];
+    const labels = [
+        "empty, no pack",
+        "empty, pack",
+        ...SIZES.flatMap((n) => [
+            `${sourcesLabel(n)}, no pack`,
+            `${sourcesLabel(n)}, pack`,
+            `${sourcesLabel(n)}, checks only`,
+        ]),
+    ];
+    for (const l of labels) {
+        const f = figures(times.get(l) ?? []);
+        rows.push([l, f.n, ms(f.min), ms(f.median), ms(f.max)]);
+    }
+    const med = (l: string) => figures(times.get(l) ?? []).median;
+    const max = Math.max(...SIZES);
+    const big = med(`${sourcesLabel(max)}, pack`);
+    const ratio = big / med("empty, pack");
+    const lines = SIZES.map((n) => {
+        const s = sourcesLabel(n);
+        return `${s}: the pack adds ${ms(med(`${s}, pack`) - med(`${s}, no pack`))} ms to the stack's preview (median); the empty program's pack costs ${ms(med("empty, pack") - med("empty, no pack"))} ms`;
+    });
+    return [
+        "==== bench:preview summary ====",
+        environmentLine(),
+        ...notes.slice(0, 2),
+        "wall time of `pulumi preview` (ms); each stack previews a switch of every source to the healthy replica; the pack passes.",
+        '"checks only": the same checks (a Vip and a SourceBinding per source) run directly, all at once, in one Node process without Pulumi:',
+        ...table(rows),
+        ...lines,
+        `ratio ${sourcesLabel(max)} with the pack / empty with the pack (medians): ${ratio.toFixed(2)}× (issue: ≤ 3×: ${ratio <= 3 ? "met" : "not met"}); ` +
+            `/ empty without the pack: ${(big / med("empty, no pack")).toFixed(2)}×`,
+        ...notes.slice(2),
+        "==== end ====",
+    ];
+}
+
+main().catch((err: Error) => {
+    console.error(`bench:preview failed: ${err.message}`);
+    process.exitCode = 1;
+});
