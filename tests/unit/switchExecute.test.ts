@@ -223,3 +223,39 @@ test("an address switch failing after stop-task tells the next pulumi up to fini
     const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }] });
     await assert.rejects(executeSwitch(p, w, opts), /worker refused the source\. The tasks t1 of DM source src are stopped with their checkpoints kept; fix the cause and run 'pulumi up' again to finish the switch to b\./);
 });
+
+test("a target that cannot be read is refused before any task is paused", async () => {
+    const w = new World({ t1: "Running" });
+    w.targetGtids = async () => {
+        throw new Error("connect ECONNREFUSED 127.0.0.1:3307");
+    };
+    await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
+        assert.ok(err instanceof SwitchError);
+        assert.match(err.message, /^switching DM source src to b failed: connect ECONNREFUSED 127\.0\.0\.1:3307\. No task was paused/);
+        assert.deepEqual(err.pausedTasks, []);
+        return true;
+    });
+    assert.deepEqual(w.calls, [], "nothing was paused, moved or resumed");
+    assert.equal(w.vipAt, "a");
+});
+
+test("a task whose subtask is Offline cannot prove gtid-S: the switch is refused and the VIP stays", async () => {
+    const w = new World({ t1: "Running", t2: "Running" });
+    // The worker goes away once the tasks are Paused: DM then reports no stage and no gtid-S for t2.
+    const paused = new Map<string, TaskStatus>([
+        ["t1", { stage: "Paused", syncerGtid: "90", errors: [] }],
+        ["t2", { stage: "Paused", syncerGtid: "90", errors: [] }],
+    ]);
+    w.pause = async (tasks: string[]) => {
+        w.calls.push(`pause ${tasks}`);
+        let reads = 0;
+        w.status = async () => (++reads === 1 ? paused : new Map([...paused, ["t2", { stage: "Offline", syncerGtid: "", errors: ["worker offline"] }]]));
+    };
+    await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
+        assert.ok(err instanceof Error);
+        assert.match(err.message, /gtid-S cannot be read: t2 is Offline \(worker offline\)/);
+        return true;
+    });
+    assert.ok(!w.calls.some((c) => c.startsWith("move")), `the VIP did not move: ${w.calls.join(", ")}`);
+    assert.equal(w.vipAt, "a");
+});
