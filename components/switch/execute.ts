@@ -273,7 +273,7 @@ async function recover(plan: SwitchPlan, ports: SwitchPorts, opts: Required<Swit
     if (plan.mode === "address" && f.stopped) {
         // The tasks are stopped (their checkpoints kept): never guess; the next `pulumi up` continues forward.
         return new SwitchError(
-            `${head}. The tasks ${plan.tasks.join(", ")} of DM source ${plan.sourceId} are stopped with their checkpoints kept; ` +
+            `${head}. The tasks ${plan.tasks.join(", ")} of DM source ${plan.sourceId} were stopped with their checkpoints kept and are not running yet (a failed start-task may have created some); ` +
                 `fix the cause and run 'pulumi up' again to finish the switch to ${plan.to}.`,
             f.paused,
             now,
@@ -301,7 +301,7 @@ async function recover(plan: SwitchPlan, ports: SwitchPorts, opts: Required<Swit
         return rule ? new RuleViolationError(msg) : new SwitchError(msg, [], now);
     } catch (err) {
         return new SwitchError(
-            `${head}. Resuming ${f.paused.join(", ")} failed too (${err instanceof Error ? err.message : String(err)}); they stay paused: ` +
+            `${head}. Resuming ${f.paused.join(", ")} failed too (${err instanceof Error ? err.message : String(err)}): they stay paused or are not Running yet; ` +
                 `run 'pulumi up' again, or 'dmctl --master-addr ${plan.dmAddress} resume-task <task> -s ${plan.sourceId}'.`,
             f.paused,
             now,

@@ -98,7 +98,7 @@ test("the dm-worker restarted between stop-task and start-task of an address swi
     await assertFailedClearly(
         rig,
         r,
-        /switching DM source sandbox-source to primary failed: start-task .*are stopped with their checkpoints kept; fix the cause and run 'pulumi up' again/,
+        /switching DM source sandbox-source to primary failed: start-task .*were stopped with their checkpoints kept and are not running yet .*; fix the cause and run 'pulumi up' again/,
     );
     const again = await assertConverges(rig, toPrimary, [load]);
     assert.match(again.output, /finishing an address switch to primary/);

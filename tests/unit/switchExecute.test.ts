@@ -179,7 +179,7 @@ test("a resume that keeps failing leaves the tasks paused, recorded for the next
         assert.ok(err instanceof SwitchError);
         assert.deepEqual(err.pausedTasks, ["t1"]);
         assert.equal(err.now, "b");
-        assert.match(err.message, /Resuming t1 failed too \(resume rejected: worker offline\); they stay paused: run 'pulumi up' again/);
+        assert.match(err.message, /Resuming t1 failed too \(resume rejected: worker offline\): they stay paused or are not Running yet; run 'pulumi up' again/);
         return true;
     });
     // The next run: the VIP is at the target, the task is ours to resume.
@@ -221,7 +221,7 @@ test("an address switch restarts the tasks from gtid-S at the new address", asyn
 test("an address switch failing after stop-task tells the next pulumi up to finish", async () => {
     const w = new World({ t1: "Running" }, { createSource: true });
     const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }] });
-    await assert.rejects(executeSwitch(p, w, opts), /worker refused the source\. The tasks t1 of DM source src are stopped with their checkpoints kept; fix the cause and run 'pulumi up' again to finish the switch to b\./);
+    await assert.rejects(executeSwitch(p, w, opts), /worker refused the source\. The tasks t1 of DM source src were stopped with their checkpoints kept and are not running yet \(a failed start-task may have created some\); fix the cause and run 'pulumi up' again to finish the switch to b\./);
 });
 
 test("a target that cannot be read is refused before any task is paused", async () => {
