@@ -122,19 +122,42 @@ export interface ExtraSource {
 export interface ExtraSources {
     /** In order: `bench-source-1` first. */
     sources: ExtraSource[];
-    /** Resident memory of the extra dm-workers, in MB (from /proc). */
-    workersRssMb(): number;
+    /** Process ids of the extra dm-workers that run. */
+    pids(): number[];
     /** Stops every extra dm-worker (the sandbox's dm-master keeps their sources; it goes with the sandbox). */
     stop(): Promise<void>;
 }
 
-function rssMb(pid: number | undefined): number {
-    try {
-        const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-        return m ? Number(m[1]) / 1024 : 0;
-    } catch {
-        return 0;
-    }
+/** Resident memory of the processes, in MB, summed (from /proc; a process gone counts 0). */
+export function rssMb(pids: number[]): number {
+    return pids.reduce((sum, pid) => {
+        try {
+            const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+            return sum + (m ? Number(m[1]) / 1024 : 0);
+        } catch {
+            return sum;
+        }
+    }, 0);
+}
+
+/** CPU time (user + system) the processes have used so far, in seconds (from /proc; Linux's 100 ticks/s). */
+function cpuSeconds(pids: number[]): number {
+    return pids.reduce((sum, pid) => {
+        try {
+            // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+            const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+            return sum + (Number(f[11]) + Number(f[12])) / 100;
+        } catch {
+            return sum;
+        }
+    }, 0);
+}
+
+/** The share of one core the processes use over `sampleMs`, e.g. 0.35 = 35 % of one core. */
+export async function cpuShare(pids: number[], sampleMs = 5000): Promise<number> {
+    const before = cpuSeconds(pids);
+    await sleep(sampleMs);
+    return (cpuSeconds(pids) - before) / (sampleMs / 1000);
 }
 
 /** Runs `fn` over `items`, at most `parallel` at a time. */
@@ -252,7 +275,7 @@ export async function addSources(
         await stop().catch(() => undefined);
         throw err;
     }
-    return { sources, workersRssMb: () => workers.reduce((sum, w) => sum + rssMb(w.pid), 0), stop };
+    return { sources, pids: () => workers.flatMap((w) => (w.pid === undefined ? [] : [w.pid])), stop };
 }
 
 /**
