@@ -1,3 +1,17 @@
+/** Per dm-master address: the tail of its queue of status queries. */
+const statusQueues = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `fn` after every status query already asked of `address` has finished. dm-master answers
+ * concurrent task-status queries about 100 ms apart (seen here: 10 at once took 1 s, 3 at once 0.3 s),
+ * while one after another take 5–10 ms each: asking one at a time is an order of magnitude faster.
+ */
+function oneAtATime<T>(address: string, fn: () => Promise<T>): Promise<T> {
+    const run = (statusQueues.get(address) ?? Promise.resolve()).then(fn, fn);
+    statusQueues.set(address, run.catch(() => undefined));
+    return run;
+}
+
 /**
  * The OpenAPI v1 transport (DM ≥ 6.0, dm-master `openapi = true`). Requests go over one keep-alive
  * agent so that polling costs a few milliseconds; with TLS the agent carries the CA and client cert.
@@ -146,7 +160,7 @@ export function createOpenApiClient(ep: DmEndpoint): DmClient {
     const enc = encodeURIComponent;
 
     const taskStatus = async (task: string, sourceId?: string, operation = "query-status"): Promise<SubtaskStatus[]> => {
-        const r = await get(`/tasks/${enc(task)}/status`, operation, task);
+        const r = await oneAtATime(ep.address, () => get(`/tasks/${enc(task)}/status`, operation, task));
         if (r.status === 404) {
             throw new DmError(`${operation} ${task} failed: task ${task} does not exist. Check the task name (GET /api/v1/tasks).`, operation, task);
         }

@@ -95,15 +95,22 @@ export class RuleViolationError extends Error {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opts: Required<SwitchOptions>): Promise<Map<string, TaskStatus>> {
+async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opts: Required<SwitchOptions>): Promise<void> {
     const deadline = Date.now() + opts.stageTimeoutMs;
+    const there = (s: TaskStatus | undefined) => s?.stage === want && !(want === "Running" && s.errors.length > 0);
+    let pending = [...tasks];
     for (;;) {
-        const status = await ports.status(tasks);
-        const pending = tasks.filter((t) => status.get(t)?.stage !== want || (want === "Running" && (status.get(t)?.errors.length ?? 0) > 0));
+        // One task at a time, stopping at the first that is not there yet: dm-master answers status
+        // queries one after another in a few ms but concurrent ones ~100 ms apart, and a busy poll of
+        // every task slows the worker that is pausing or resuming them (10 tasks: 0.4 s versus 1.8 s).
+        while (pending.length > 0 && there((await ports.status([pending[0]])).get(pending[0]))) {
+            pending = pending.slice(1);
+        }
         if (pending.length === 0) {
-            return status;
+            return;
         }
         if (Date.now() >= deadline) {
+            const status = await ports.status(pending);
             const seen = pending.map((t) => {
                 const s = status.get(t);
                 return `${t} is ${s?.stage || "unknown"}${s?.errors.length ? ` (${s.errors.join("; ")})` : ""}`;

@@ -248,8 +248,9 @@ test("a task whose subtask is Offline cannot prove gtid-S: the switch is refused
     ]);
     w.pause = async (tasks: string[]) => {
         w.calls.push(`pause ${tasks}`);
+        // Paused while the executor waits for Paused (one query per task), Offline when it reads gtid-S.
         let reads = 0;
-        w.status = async () => (++reads === 1 ? paused : new Map([...paused, ["t2", { stage: "Offline", syncerGtid: "", errors: ["worker offline"] }]]));
+        w.status = async () => (++reads <= tasks.length ? paused : new Map([...paused, ["t2", { stage: "Offline", syncerGtid: "", errors: ["worker offline"] }]]));
     };
     await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
         assert.ok(err instanceof Error);
