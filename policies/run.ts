@@ -19,6 +19,7 @@ import type {
     ResourceValidationPolicy,
     StackValidationArgs,
 } from "@pulumi/policy";
+import { createDmClient, DmClient, memoizeReads } from "../components/dm";
 import { preflight, PreflightError, PreflightReport } from "../components/preflight";
 import { isUnprovable, rawProps, Subject, subjectOf, Unprovable } from "./subject";
 
@@ -40,10 +41,21 @@ export function scrub(text: string, secrets: string[]): string {
     return out.replace(/\s+/g, " ").trim();
 }
 
+/** One client per dm-master for the pack's process (one deployment): each source and task status is read once, whichever resources ask. */
+const dmClients = new Map<string, DmClient>();
+
+function dmClientFor(dm: Subject["args"]["dm"]): DmClient {
+    const key = JSON.stringify(dm);
+    if (!dmClients.has(key)) {
+        dmClients.set(key, memoizeReads(createDmClient({ transport: dm.transport ?? "openapi", address: dm.address, tls: dm.tls, dmctlPath: dm.dmctlPath })));
+    }
+    return dmClients.get(key)!;
+}
+
 /** Runs one subject's preflight; never rejects: a failure becomes an Unprovable. */
 export async function outcomeOfSubject(subject: Subject): Promise<Outcome> {
     try {
-        return { subject, report: await preflight(subject.args) };
+        return { subject, report: await preflight({ ...subject.args, dmClient: subject.args.dmClient ?? dmClientFor(subject.args.dm) }) };
     } catch (e) {
         const reach = e instanceof PreflightError && e.kind === "unreachable";
         return {
@@ -84,9 +96,10 @@ export function outcomeFor(
     return run;
 }
 
-/** Forgets every started check (unit tests). */
+/** Forgets every started check and DM read (unit tests). */
 export function resetStartedChecks(): void {
     started.clear();
+    dmClients.clear();
 }
 
 /** True in a preview (the language host sets this for the pack's process). */

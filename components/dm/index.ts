@@ -12,6 +12,7 @@ export * from "./types";
 export { readCheckpointGtid, DownstreamAddress } from "./checkpoint";
 export { waitForStage, waitForSyncerAdvance, WaitOptions, WaitTimeoutError } from "./wait";
 export { editTaskFile } from "./taskFile";
+export { memoizeReads } from "./memo";
 
 /** A client for the dm-master at `ep.address`, over `ep.transport`. */
 export function createDmClient(ep: DmEndpoint): DmClient {
