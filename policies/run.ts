@@ -47,7 +47,7 @@ const dmClients = new Map<string, DmClient>();
 function dmClientFor(dm: Subject["args"]["dm"]): DmClient {
     const key = JSON.stringify(dm);
     if (!dmClients.has(key)) {
-        dmClients.set(key, memoizeReads(createDmClient({ transport: dm.transport ?? "openapi", address: dm.address, tls: dm.tls, dmctlPath: dm.dmctlPath })));
+        dmClients.set(key, memoizeReads(createDmClient(dm)));
     }
     return dmClients.get(key)!;
 }

@@ -6,7 +6,7 @@
 import { dmctlTlsProblem } from "./dmctl";
 import { createDmctlClient } from "./dmctlClient";
 import { createOpenApiClient } from "./openapi";
-import { DmClient, DmEndpoint } from "./types";
+import { DmClient, DmEndpoint, Transport } from "./types";
 
 export * from "./types";
 export { readCheckpointGtid, DownstreamAddress } from "./checkpoint";
@@ -14,8 +14,9 @@ export { waitForStage, waitForSyncerAdvance, WaitOptions, WaitTimeoutError } fro
 export { editTaskFile } from "./taskFile";
 export { memoizeReads } from "./memo";
 
-/** A client for the dm-master at `ep.address`, over `ep.transport`. */
-export function createDmClient(ep: DmEndpoint): DmClient {
+/** A client for the dm-master at `ep.address`, over `ep.transport` (@default "openapi"). */
+export function createDmClient(given: Omit<DmEndpoint, "transport"> & { transport?: Transport }): DmClient {
+    const ep: DmEndpoint = { ...given, transport: given.transport ?? "openapi" };
     if (!/^[^\s/:]+:\d+$/.test(ep.address) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(ep.address)) {
         throw new TypeError(`DM address "${ep.address}" must be host:port of dm-master, for example 127.0.0.1:8261.`);
     }

@@ -167,12 +167,7 @@ function currentOf(
 export async function preflight(args: PreflightArgs): Promise<PreflightResult> {
     const dm =
         args.dmClient ??
-        createDmClient({
-            transport: args.dm.transport ?? "openapi",
-            address: args.dm.address,
-            tls: args.dm.tls,
-            dmctlPath: args.dm.dmctlPath,
-        });
+        createDmClient(args.dm);
     const targetAt = where(args.target);
     // 1–2. DM (gtid-S of every task) and the target (gtid-P, gtid-E, prerequisites), in parallel.
     const fromDm = readDm(dm, args.sourceId, args.tasks);

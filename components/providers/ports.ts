@@ -11,7 +11,7 @@ import { VipBackend } from "../vipBackends/types";
 import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipVerify } from "./inputs";
 
 export function dmClient(dm: DmEndpointInputs): DmClient {
-    return createDmClient({ transport: dm.transport ?? "openapi", address: dm.address, tls: dm.tls, dmctlPath: dm.dmctlPath });
+    return createDmClient(dm);
 }
 
 export function vipBackend(b: VipBackendInputs): VipBackend {
