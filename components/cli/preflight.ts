@@ -8,7 +8,7 @@
  *
  * The target user's password comes from DM_SWITCH_TARGET_PASSWORD (never a flag: process arguments
  * are visible to every user of the machine). Exit codes: 0 allowed, 3 not allowed, 2 bad input,
- * 4 cannot reach DM or a MySQL/MariaDB server (the message says which).
+ * 2 also when it cannot reach DM or a MySQL/MariaDB server (the message says which and how to fix it).
  */
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
@@ -20,7 +20,7 @@ import { CommandIo, processIo } from "./main";
 export const PASSWORD_ENV = "DM_SWITCH_TARGET_PASSWORD";
 
 /** Exit codes of `dm-switch preflight`. */
-export const EXIT = { ok: 0, badInput: 2, notAllowed: 3, unreachable: 4 } as const;
+export const EXIT = { ok: 0, badInput: 2, notAllowed: 3, unreachable: 2 } as const;
 
 /** One-line usage, printed with every bad-input error. */
 export const PREFLIGHT_USAGE =

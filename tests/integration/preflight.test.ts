@@ -251,7 +251,7 @@ async function closedPort(): Promise<number> {
     return port;
 }
 
-test("says it cannot reach the target (exit 4), and changes nothing", async () => {
+test("says it cannot reach the target (exit 2), and changes nothing", async () => {
     const port = await closedPort();
     await assert.rejects(preflight(argsFor({ target: at(port, "replica") })), (e: unknown) => {
         assert.ok(e instanceof PreflightError);
@@ -266,7 +266,7 @@ test("says it cannot reach the target (exit 4), and changes nothing", async () =
         return true;
     });
     const c = await cli(cliArgs(port));
-    assert.equal(c.code, EXIT.unreachable);
+    assert.equal(c.code, 2);
     assert.match(c.err, /^dm-switch preflight: cannot reach target: /);
     await assertUnchanged();
 });

@@ -1,6 +1,6 @@
 /**
  * `dm-switch preflight` without servers: bad input (exit 2, one line and the usage), the password only
- * from the environment, "cannot reach" (exit 4) against loopback ports where nothing listens, and the
+ * from the environment, "cannot reach" (exit 2) against loopback ports where nothing listens, and the
  * table people read.
  */
 import assert from "node:assert/strict";
@@ -97,9 +97,9 @@ for (const c of badInput) {
     });
 }
 
-test("says it cannot reach DM and the target (exit 4), naming both", async () => {
+test("says it cannot reach DM and the target (exit 2), naming both", async () => {
     const r = await run(GOOD);
-    assert.equal(r.code, EXIT.unreachable, r.err);
+    assert.equal(r.code, 2, r.err);
     assert.match(
         r.err,
         /^dm-switch preflight: cannot reach dm and target: DM at 127\.0\.0\.1:1: get source src failed: cannot reach dm-master at 127\.0\.0\.1:1 \(ECONNREFUSED\)/,
@@ -113,7 +113,7 @@ test("says it cannot reach DM and the target (exit 4), naming both", async () =>
 
 test("prints the same failure as JSON for CI", async () => {
     const r = await run([...GOOD, "--json"]);
-    assert.equal(r.code, EXIT.unreachable);
+    assert.equal(r.code, 2);
     const doc = JSON.parse(r.out);
     assert.equal(doc.ok, false);
     assert.equal(doc.error.kind, "unreachable");
