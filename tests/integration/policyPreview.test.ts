@@ -13,6 +13,7 @@ import { after, before, test } from "node:test";
 import { createDmClient, DmClient, waitForStage } from "../../components/dm";
 import { Sandbox, startSandbox } from "../../sandbox";
 import { createTempStack, PulumiResult, TempStack } from "../../tools/pulumiCli";
+import { syncerRows } from "./syncerRows";
 
 const projectDir = path.join(__dirname, "..", "fixtures", "policy-stack");
 const pack = path.join(__dirname, "..", "..", "policies");
@@ -75,39 +76,11 @@ async function pulumi(args: string[]): Promise<PulumiResult> {
     return r;
 }
 
-const seqOf = async (i: Sandbox["primary"]) =>
-    Number(String((await i.query("SELECT @@GLOBAL.gtid_binlog_pos AS g"))[0].g).split("-")[2]);
-
-let nextId = 1;
-async function writeRows(): Promise<number[]> {
-    const out: number[] = [];
-    for (const t of sb.tasks) {
-        const id = nextId++;
-        await sb.primary.query(`INSERT INTO \`${t.schema}\`.t (id, seq, payload) VALUES (?, ?, 'policy')`, [id, id]);
-        out.push(await seqOf(sb.primary));
-    }
-    return out;
-}
-
-/** DM flushes its checkpoint (gtid-S) only while processing events: write until it is past `seqs`. */
-async function syncerReaches(seqs: number[], timeoutMs = 20_000): Promise<string[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const got = await Promise.all(
-            sb.tasks.map(async (t) => (await dm.taskStatus(t.name, sb.source.id))[0]?.syncerBinlogGtid ?? ""),
-        );
-        if (got.every((g, i) => Number(g.split("-")[2] ?? 0) >= seqs[i])) {
-            return got;
-        }
-        if (Date.now() > deadline) {
-            throw new Error(
-                `DM's syncer did not reach ${seqs.join(", ")} within ${timeoutMs} ms (at ${got.join(", ")})`,
-            );
-        }
-        await new Promise((r) => setTimeout(r, 300));
-        await writeRows();
-    }
-}
+const { seqOf, writeRows, syncerReaches } = syncerRows(
+    () => sb,
+    () => dm,
+    "policy",
+);
 
 async function assertUnchanged(): Promise<void> {
     assert.equal(await sb.vipTarget(), "primary", "the VIP still points at the primary");

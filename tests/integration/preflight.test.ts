@@ -12,6 +12,7 @@ import { EXIT, PASSWORD_ENV, preflightCommand } from "../../components/cli/prefl
 import { createDmClient, DmClient, waitForStage } from "../../components/dm";
 import { preflight, PreflightArgs, PreflightError } from "../../components/preflight";
 import { Sandbox, startSandbox } from "../../sandbox";
+import { syncerRows } from "./syncerRows";
 
 let sb: Sandbox;
 let dm: DmClient;
@@ -44,45 +45,11 @@ const argsFor = (over: Partial<PreflightArgs> = {}): PreflightArgs => ({
     ...over,
 });
 
-const seqOf = async (i: Sandbox["primary"]) =>
-    Number(String((await i.query("SELECT @@GLOBAL.gtid_binlog_pos AS g"))[0].g).split("-")[2]);
-
-let nextId = 1;
-
-/** One row in each task's schema; returns the primary's sequence number after each task's write. */
-async function writeRows(): Promise<number[]> {
-    const out: number[] = [];
-    for (const t of sb.tasks) {
-        const id = nextId++;
-        await sb.primary.query(`INSERT INTO \`${t.schema}\`.t (id, seq, payload) VALUES (?, ?, 'preflight')`, [id, id]);
-        out.push(await seqOf(sb.primary));
-    }
-    return out;
-}
-
-/**
- * Waits until each task's syncer has checkpointed past its own last write. DM flushes the checkpoint
- * (what query-status reports as gtid-S) only while it processes events, once per flush interval: so
- * keep writing a row every 300 ms until it has.
- */
-async function syncerReaches(seqs: number[], timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const got = await Promise.all(
-            sb.tasks.map(async (t) => (await dm.taskStatus(t.name, sb.source.id))[0]?.syncerBinlogGtid ?? ""),
-        );
-        if (got.every((g, i) => Number(g.split("-")[2] ?? 0) >= seqs[i])) {
-            return;
-        }
-        if (Date.now() > deadline) {
-            throw new Error(
-                `DM's syncer did not reach ${seqs.join(", ")} within ${timeoutMs} ms (at ${got.join(", ")})`,
-            );
-        }
-        await new Promise((r) => setTimeout(r, 300));
-        await writeRows();
-    }
-}
+const { seqOf, writeRows, syncerReaches } = syncerRows(
+    () => sb,
+    () => dm,
+    "preflight",
+);
 
 /** FLUSH and PURGE the replica's binary logs; MariaDB keeps a log until its binlog checkpoint moves on, so retry. */
 async function purgeReplicaBinlogs(): Promise<void> {
