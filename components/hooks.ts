@@ -52,11 +52,12 @@ export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
         if (!to || from === to) {
             return;
         }
-        const { dmClient, switchPorts } = await import("./providers/ports");
+        const { switchPorts } = await import("./providers/ports");
+        const { createDmClient } = await import("./dm");
         const { planVipSwitch, formatPlan } = await import("./switch/plan");
         const { executeSwitch } = await import("./switch/execute");
         const dmEndpoint = await valueOf(args.dm);
-        const dm = dmClient(dmEndpoint);
+        const dm = createDmClient(dmEndpoint);
         const log = (line: string) => pulumi.log.info(`dm-switch ${args.sourceId}: ${line}`);
         const password = await valueOf(args.password);
         const ports = switchPorts({ dm, sourceId: args.sourceId, flavor: args.flavor, instances: args.instances, user: args.user, password, log });

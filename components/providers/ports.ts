@@ -2,17 +2,13 @@
  * Wires the switch executor's ports to the real clients: DM (OpenAPI or dmctl), the MySQL/MariaDB
  * probe, the GTID rule and a VIP backend. Shared by the Vip and SourceBinding providers and the hooks.
  */
-import { createDmClient, DmClient } from "../dm";
+import { DmClient } from "../dm";
 import { checkSwitch } from "../gtid";
 import { MysqlEndpoint, probe, waitForCatchUp } from "../mysql";
 import { SwitchPorts, TaskStatus } from "../switch/execute";
 import { HaproxyVip } from "../vipBackends/haproxy";
 import { VipBackend } from "../vipBackends/types";
-import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipVerify } from "./inputs";
-
-export function dmClient(dm: DmEndpointInputs): DmClient {
-    return createDmClient(dm);
-}
+import { AddressInputs, Flavor, VipBackendInputs, VipVerify } from "./inputs";
 
 export function vipBackend(b: VipBackendInputs): VipBackend {
     switch (b.kind) {

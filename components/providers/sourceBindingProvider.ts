@@ -8,12 +8,12 @@
  * checkpoints. Tasks are never started against a target that fails the rule.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DmClient, SourceConfig, SourceInfo, waitForStage } from "../dm";
+import { createDmClient, DmClient, SourceConfig, SourceInfo, waitForStage } from "../dm";
 import { executeSwitch, RuleViolationError, SwitchError, SwitchPorts } from "../switch/execute";
 import { Address, formatPlan, planAddressSwitch } from "../switch/plan";
 import { AddressInputs, checkSourceBindingInputs, SourceBindingInputs, SourceBindingOutputs } from "./inputs";
 import { PartialStateError } from "./load";
-import { dmClient, switchPorts } from "./ports";
+import { switchPorts } from "./ports";
 
 type StoppedTask = NonNullable<SourceBindingOutputs["stoppedTasks"]>[number];
 
@@ -121,7 +121,7 @@ async function finishStopped(dm: DmClient, inputs: SourceBindingInputs, live: So
 
 /** Makes DM's source read from inputs.host:port, switching safely when it reads elsewhere. */
 async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBindingOutputs): Promise<SourceBindingOutputs> {
-    const dm = dmClient(inputs.dm);
+    const dm = createDmClient(inputs.dm);
     const log = (line: string) => pulumi.log.info(`dm-switch ${inputs.sourceId}: ${line}`);
     const want: Address = { host: inputs.host, port: inputs.port };
     const stopped: StoppedTask[] = (olds?.stoppedTasks ?? []).map((s) => ({ ...s }));
@@ -212,7 +212,7 @@ export const provider = {
         if (!props) {
             throw new Error(`importing a SourceBinding is not supported: declare it with its host and port instead (${id})`);
         }
-        const live = await dmClient(props.dm).getSource(props.sourceId);
+        const live = await createDmClient(props.dm).getSource(props.sourceId);
         // DM's view: an address changed by hand shows as drift; a source removed by hand as gone.
         return live ? { id, props: { ...props, host: live.host, port: live.port } } : {};
     },
@@ -222,7 +222,7 @@ export const provider = {
     },
 
     async delete(_id: string, props: SourceBindingOutputs) {
-        const dm = dmClient(props.dm);
+        const dm = createDmClient(props.dm);
         const tasks = await dm.tasksOfSource(props.sourceId);
         if (tasks.length > 0 && !props.deleteWithTasks) {
             throw new Error(

@@ -7,7 +7,8 @@ import { executeSwitch, RuleViolationError, SwitchError } from "../switch/execut
 import { formatPlan, planVipSwitch } from "../switch/plan";
 import { checkVipInputs, VipInputs, VipOutputs } from "./inputs";
 import { PartialStateError } from "./load";
-import { dmClient, switchPorts, vipBackend } from "./ports";
+import { createDmClient } from "../dm";
+import { switchPorts, vipBackend } from "./ports";
 
 /** Fields that describe the switch or its result rather than the desired state. */
 const NOT_DESIRED_STATE = new Set(["plan", "pausedByUs", "lastSwitch", "__provider"]);
@@ -29,7 +30,7 @@ function previewPlan(olds: Partial<VipInputs> | undefined, news: VipInputs): str
 
 /** Makes the VIP point at `inputs.target`, switching DM safely when it points elsewhere. */
 async function converge(id: string, inputs: VipInputs, pausedByUs: string[], previous?: VipOutputs["lastSwitch"]): Promise<VipOutputs> {
-    const dm = dmClient(inputs.dm);
+    const dm = createDmClient(inputs.dm);
     const backend = vipBackend(inputs.backend);
     const log = (line: string) => pulumi.log.info(`dm-switch ${inputs.sourceId}: ${line}`);
     const ports = switchPorts({
