@@ -3,7 +3,8 @@
  * judges facts — can DM read from this server, do two servers belong to one replication set. No I/O,
  * no @pulumi/* import: unit-tested with recorded rows of MySQL 5.7/8.0/8.4 and MariaDB 10.x.
  */
-import { parseMariadbGtids } from "./mariadbGtid";
+import { formatGtidSet, GtidParseError } from "../gtid";
+import { mariadbEntries, MariadbGtidSet, parseMariadb } from "../gtid/mariadb";
 import { Flavor, ProbeRows, ReplicationFacts, ReplicationSource, Row, ServerFacts } from "./types";
 
 /** The global variables the probe reads with one `SHOW GLOBAL VARIABLES`; each flavour has a subset. */
@@ -115,8 +116,27 @@ export function purgedFromOldestBinlog(events: Row[]): string {
             `no Gtid_list event among the first ${events.length} events of ${String(log)}; is it a MariaDB ≥ 10.0 binary log?`,
         );
     }
-    const gtids = parseMariadbGtids(String(list.Info ?? ""));
-    return gtids.map((g) => `${g.domain}-${g.server}-${g.seq}`).join(",");
+    const body = String(list.Info ?? "")
+        .replace(/\s+/g, "")
+        .replace(/^\[(.*)\]$/, "$1");
+    return formatGtidSet(
+        mariadbSet(body, `the Gtid_list event of ${String(list.Log_name ?? "the oldest binary log")}`),
+    );
+}
+
+/**
+ * MariaDB GTID text (a `gtid_binlog_state`, a position, a `Gtid_list` without its brackets) parsed by
+ * components/gtid, so that the probe, the catch-up wait and the switch rule compare positions one way
+ * (per domain). A malformed text is a TypeError whose message starts with `what` (callers treat a
+ * TypeError as bad input, not as an unreachable server); its `cause` is the {@link GtidParseError}.
+ */
+export function mariadbSet(text: string, what: string): MariadbGtidSet {
+    try {
+        return parseMariadb(text);
+    } catch (e) {
+        if (e instanceof GtidParseError) throw new TypeError(`${what}: ${e.detail}`, { cause: e });
+        throw e;
+    }
 }
 
 /**
@@ -285,7 +305,12 @@ export function sameReplicationSet(a: ServerFacts, b: ServerFacts): { ok: boolea
                   reason: `both servers have server_id ${a.serverId}: members of one replication set need distinct server_ids.`,
               };
     }
-    const pairs = (f: ServerFacts) => new Set(parseMariadbGtids(f.gtidExecuted).map((g) => `${g.domain}-${g.server}`));
+    const pairs = (f: ServerFacts) =>
+        new Set(
+            mariadbEntries(mariadbSet(f.gtidExecuted, `gtid_binlog_state of server_id ${f.serverId}`)).map(
+                (g) => `${g.domain}-${g.server}`,
+            ),
+        );
     const pa = pairs(a);
     const shared = [...pairs(b)].filter((p) => pa.has(p)).sort();
     if (shared.length > 0) return { ok: true, reason: `both binlog states hold domain-server ${shared[0]}.` };

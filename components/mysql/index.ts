@@ -2,7 +2,7 @@
  * The MySQL/MariaDB probe dm-switch's preflight and switch use: read a server's facts (flavour, ids,
  * gtid-E, gtid-P, the settings DM needs, replica status), judge them, and wait for catch-up.
  * mysql2 only; no @pulumi/* import. The pure half (`factsFromRows`, `targetPrerequisites`,
- * `sameReplicationSet`, the MariaDB GTID helpers) does no I/O.
+ * `sameReplicationSet`) does no I/O; GTID text is parsed and compared by components/gtid.
  */
 export * from "./types";
 export {
@@ -26,5 +26,3 @@ export {
 } from "./probe";
 export { waitForCatchUp, waitForCatchUpWith } from "./wait";
 export type { CatchUpOptions, CatchUpResult } from "./wait";
-export { parseMariadbGtids, mariadbPosition, mariadbMissing, formatMariadbGtids } from "./mariadbGtid";
-export type { MariadbGtid } from "./mariadbGtid";

@@ -8,7 +8,9 @@
  * "does `@@gtid_binlog_state` reach the position", checked first and after every wait: a replica
  * waits server-side with `MASTER_GTID_WAIT` in slices of at most a second, any other server is polled.
  */
-import { formatMariadbGtids, mariadbMissing, mariadbPosition, parseMariadbGtids } from "./mariadbGtid";
+import { contains } from "../gtid";
+import { domainPosition, mariadbEntries, MariadbGtidSet } from "../gtid/mariadb";
+import { mariadbSet } from "./facts";
 import { ER_SPECIFIC_ACCESS_DENIED_ERROR, MARIADB_GTID_SQL, withConnection } from "./probe";
 import { Flavor, MysqlEndpoint, Query } from "./types";
 
@@ -40,17 +42,29 @@ export async function waitForCatchUp(
     timeoutMs: number,
     opts: CatchUpOptions = {},
 ): Promise<CatchUpResult> {
-    if (flavor === "mariadb") mariadbPositionOf(gtid);
+    if (flavor === "mariadb") wanted(gtid);
     return withConnection(ep, "catch-up wait", (q) => waitForCatchUpWith(q, flavor, gtid, timeoutMs, opts));
 }
 
-/** The MariaDB position `MASTER_GTID_WAIT` takes (one GTID per domain); a TypeError naming the argument when malformed. */
-function mariadbPositionOf(gtid: string): string {
-    try {
-        return formatMariadbGtids(mariadbPosition(parseMariadbGtids(gtid)));
-    } catch (e) {
-        throw new TypeError(`waitForCatchUp argument gtid: ${(e as Error).message}`);
+/** The MariaDB set to reach; a TypeError naming the argument when malformed. */
+function wanted(gtid: string): MariadbGtidSet {
+    return mariadbSet(gtid.replace(/\s+/g, ""), "waitForCatchUp argument gtid");
+}
+
+/**
+ * The position `MASTER_GTID_WAIT` takes: one GTID per domain, the one with the domain's highest sequence
+ * number (the lowest server id among equals), which is all MariaDB compares.
+ */
+function positionOf(set: MariadbGtidSet): string {
+    const out: string[] = [];
+    let last: number | undefined;
+    for (const g of mariadbEntries(set)) {
+        if (g.domain !== last && g.seq === domainPosition(set, g.domain)) {
+            out.push(`${g.domain}-${g.server}-${g.seq}`);
+            last = g.domain;
+        }
     }
+    return out.join(",");
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -78,14 +92,12 @@ export async function waitForCatchUpWith(
             throw new Error(`WAIT_FOR_EXECUTED_GTID_SET returned ${String(row?.result)} (expected 0 or 1)`);
         return done(result === 0);
     }
-    const position = mariadbPositionOf(want);
+    const target = wanted(want);
+    const position = positionOf(target);
     const reached = async () => {
         opts.signal?.throwIfAborted();
         const [row] = await q(MARIADB_GTID_SQL);
-        return (
-            mariadbMissing(parseMariadbGtids(String(row?.gtid_binlog_state ?? "")), parseMariadbGtids(position))
-                .length === 0
-        );
+        return contains(mariadbSet(String(row?.gtid_binlog_state ?? ""), "gtid_binlog_state"), target);
     };
     if (await reached()) return done(true);
     // Without the privilege to see replica status, poll gtid_binlog_state (works on any server).

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { factsFromRows, ProbeRows, Row, ServerFacts } from "../../components/mysql";
+import { factsFromRows, ProbeRows, purgedFromOldestBinlog, Row, ServerFacts } from "../../components/mysql";
 
 const vars = (o: Record<string, string>): Row[] =>
     Object.entries(o).map(([Variable_name, Value]) => ({ Variable_name, Value }));
@@ -331,4 +331,17 @@ test("factsFromRows rejects rows that are not a MySQL or MariaDB server's, namin
             message: "no Gtid_list event among the first 1 events of binlog.000002; is it a MariaDB ≥ 10.0 binary log?",
         },
     );
+});
+
+test("gtid-P from a Gtid_list event: brackets and whitespace dropped, 64-bit sequence numbers exact, [] empty", () => {
+    const gtidList = (Info: string): Row[] => [{ Log_name: "binlog.000002", Event_type: "Gtid_list", Info }];
+    assert.equal(
+        purgedFromOldestBinlog(gtidList("[0-1-5, 1-2-18446744073709551615]")),
+        "0-1-5,1-2-18446744073709551615",
+    );
+    assert.equal(purgedFromOldestBinlog(gtidList("[]")), "");
+    assert.throws(() => purgedFromOldestBinlog(gtidList(`[0-1-5,${UUID_A}:1-5]`)), {
+        name: "TypeError",
+        message: `the Gtid_list event of binlog.000002: element 2 "${UUID_A}:1-5" at offset 6 of the mariadb GTID set: this is a MySQL GTID set (uuid:interval), not a MariaDB one: give the source's flavor as mysql`,
+    });
 });

@@ -1,17 +1,10 @@
 /**
- * Judging probe facts without a server: DM's prerequisites on a target, "same replication set"
- * evidence, and the MariaDB GTID position arithmetic the catch-up wait uses.
+ * Judging probe facts without a server: DM's prerequisites on a target and "same replication set"
+ * evidence. (The MariaDB per-domain comparison itself is components/gtid's: tests/unit/gtidMariadb.test.ts.)
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-    mariadbMissing,
-    mariadbPosition,
-    parseMariadbGtids,
-    sameReplicationSet,
-    ServerFacts,
-    targetPrerequisites,
-} from "../../components/mysql";
+import { sameReplicationSet, ServerFacts, targetPrerequisites } from "../../components/mysql";
 
 const A = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
 const B = "a2c0f6d4-5b1e-11ee-8c99-0242ac120002";
@@ -185,29 +178,10 @@ for (const c of sets) {
     });
 }
 
-test("parseMariadbGtids reads lists, Gtid_list brackets, whitespace and 64-bit sequence numbers", () => {
-    assert.deepEqual(parseMariadbGtids("[0-1-5, 1-2-18446744073709551615]"), [
-        { domain: 0, server: 1, seq: 5n },
-        { domain: 1, server: 2, seq: 18446744073709551615n },
-    ]);
-    assert.deepEqual(parseMariadbGtids(""), []);
-    assert.deepEqual(parseMariadbGtids("[]"), []);
-    assert.throws(() => parseMariadbGtids("0-1-5,3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5"), {
+test("sameReplicationSet: a malformed MariaDB gtid_binlog_state is a TypeError naming the server", () => {
+    assert.throws(() => sameReplicationSet(mariadb(), mariadb({ serverId: 2, gtidExecuted: "0-2-5,0-2" })), {
         name: "TypeError",
         message:
-            '"3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5" in MariaDB GTID list "0-1-5,3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5" is not domain-server-seq (for example 0-1-42).',
+            "gtid_binlog_state of server_id 2: element 2 \"0-2\" at offset 6 of the mariadb GTID set: expected domain-server-seq, three decimal numbers joined by '-' (e.g. 0-1-42)",
     });
-});
-
-test("mariadbPosition keeps the highest sequence number per domain; mariadbMissing compares per domain", () => {
-    const state = parseMariadbGtids("0-1-10,0-2-12,1-3-4");
-    assert.deepEqual(mariadbPosition(state), [
-        { domain: 0, server: 2, seq: 12n },
-        { domain: 1, server: 3, seq: 4n },
-    ]);
-    assert.deepEqual(mariadbMissing(state, parseMariadbGtids("0-1-12,1-3-4")), []);
-    assert.deepEqual(mariadbMissing(state, parseMariadbGtids("0-2-13,2-5-1")), [
-        { domain: 0, server: 2, seq: 13n },
-        { domain: 2, server: 5, seq: 1n },
-    ]);
 });

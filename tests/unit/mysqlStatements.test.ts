@@ -204,6 +204,42 @@ test("MariaDB replica: MASTER_GTID_WAIT on the position (one GTID per domain), i
     );
 });
 
+const perDomain: { name: string; state: string; want: string; caughtUp: boolean }[] = [
+    {
+        name: "another server's higher sequence number in a domain reaches it",
+        state: "0-1-10,0-2-12,1-3-4",
+        want: "0-1-12,1-3-4",
+        caughtUp: true,
+    },
+    {
+        name: "a domain behind or missing is not reached",
+        state: "0-1-10,0-2-12,1-3-4",
+        want: "0-2-13,2-5-1",
+        caughtUp: false,
+    },
+];
+for (const c of perDomain) {
+    test(`MariaDB decides caught-up per domain: ${c.name}`, async () => {
+        const { q } = fake((sql) => (sql === MARIADB_GTID ? [{ gtid_binlog_state: c.state }] : []));
+        assert.equal((await waitForCatchUpWith(q, "mariadb", c.want, 0)).caughtUp, c.caughtUp);
+    });
+}
+
+test("MariaDB replica: the position keeps each domain's highest sequence number, whichever server wrote it", async () => {
+    let waited = false;
+    const { q, asked } = fake((sql) => {
+        if (sql === MARIADB_GTID) return [{ gtid_binlog_state: waited ? "0-2-12,1-3-4" : "0-1-4" }];
+        if (sql === "SHOW ALL SLAVES STATUS") return [{ Connection_name: "" }];
+        waited = true;
+        return [{ result: 0 }];
+    });
+    assert.equal((await waitForCatchUpWith(q, "mariadb", "0-1-10,0-2-12,1-3-4", 5000)).caughtUp, true);
+    assert.deepEqual(
+        asked.filter(([sql]) => sql.startsWith("SELECT MASTER_GTID_WAIT")).map(([, p]) => p?.[0]),
+        ["0-2-12,1-3-4"],
+    );
+});
+
 test("MariaDB replica that never gets there: false once the timeout has passed", async () => {
     const { q } = fake((sql) => {
         if (sql === MARIADB_GTID) return [{ gtid_binlog_state: "0-1-4" }];
@@ -215,15 +251,32 @@ test("MariaDB replica that never gets there: false once the timeout has passed",
     assert.equal(r.caughtUp, false);
 });
 
-test("a malformed MariaDB GTID is a TypeError naming the argument, before any connection", async () => {
-    await assert.rejects(
-        waitForCatchUp({ host: "127.0.0.1", port: 1, user: "u", password: "p" }, "mariadb", "0-1-x", 1000),
-        {
-            name: "TypeError",
-            message:
-                'waitForCatchUp argument gtid: "0-1-x" in MariaDB GTID list "0-1-x" is not domain-server-seq (for example 0-1-42).',
-        },
-    );
+const malformed: { gtid: string; message: string }[] = [
+    {
+        gtid: "0-1-x",
+        message:
+            "waitForCatchUp argument gtid: element 1 \"0-1-x\" at offset 0 of the mariadb GTID set: expected domain-server-seq, three decimal numbers joined by '-' (e.g. 0-1-42)",
+    },
+    {
+        gtid: `0-1-5,${SET}`,
+        message: `waitForCatchUp argument gtid: element 2 "${SET}" at offset 6 of the mariadb GTID set: this is a MySQL GTID set (uuid:interval), not a MariaDB one: give the source's flavor as mysql`,
+    },
+];
+for (const c of malformed) {
+    test(`a malformed MariaDB GTID (${c.gtid}) is a TypeError naming the argument, before any connection`, async () => {
+        await assert.rejects(
+            waitForCatchUp({ host: "127.0.0.1", port: 1, user: "u", password: "p" }, "mariadb", c.gtid, 1000),
+            { name: "TypeError", message: c.message },
+        );
+    });
+}
+
+test("a malformed gtid_binlog_state from the server is a TypeError naming it", async () => {
+    const { q } = fake(() => [{ gtid_binlog_state: "0-1-4,,0-2-5" }]);
+    await assert.rejects(waitForCatchUpWith(q, "mariadb", "0-1-5", 1000), {
+        name: "TypeError",
+        message: `gtid_binlog_state: element 2 "" at offset 6 of the mariadb GTID set: empty element (two commas in a row, or a comma at an end): remove the extra ","`,
+    });
 });
 
 test("an aborted signal stops a MariaDB wait with the signal's reason", async () => {
