@@ -41,6 +41,7 @@ for (const s of stack.sources) {
         vip: vipOf(s),
         stageTimeoutMs: s.stageTimeoutMs,
         catchUpTimeoutMs: s.catchUpTimeoutMs,
+        advanceTimeoutMs: s.advanceTimeoutMs,
     });
     sources[s.id] = source.reads;
 }

@@ -29,6 +29,7 @@ export interface HookedVipArgs {
     tasks?: string[];
     stageTimeoutMs?: number;
     catchUpTimeoutMs?: number;
+    advanceTimeoutMs?: number;
 }
 
 /**
@@ -38,13 +39,13 @@ export interface HookedVipArgs {
 export class VipIntent extends pulumi.dynamic.Resource {
     declare readonly target: pulumi.Output<string>;
 
-    constructor(name: string, args: Omit<HookedVipArgs, "stageTimeoutMs" | "catchUpTimeoutMs"> & { vipResource: string }, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: Omit<HookedVipArgs, "stageTimeoutMs" | "catchUpTimeoutMs" | "advanceTimeoutMs"> & { vipResource: string }, opts?: pulumi.CustomResourceOptions) {
         super(loadProvider(require.resolve("./providers/vipIntentProvider")), name, { ...args, dm: secretWhenKeyed(args.dm), password: pulumi.secret(args.password) }, opts, "dm-switch", "VipIntent");
     }
 }
 
 function hooksAndIntent(name: string, kind: string, args: HookedVipArgs, targetOf: (inputs: Record<string, unknown>) => string | undefined, parent?: pulumi.Resource) {
-    const { stageTimeoutMs: _s, catchUpTimeoutMs: _c, ...intentArgs } = args;
+    const { stageTimeoutMs: _s, catchUpTimeoutMs: _c, advanceTimeoutMs: _a, ...intentArgs } = args;
     const intent = new VipIntent(`${name}-intent`, { ...intentArgs, vipResource: `${kind} ${name}` }, { parent });
     const hooks = vipHooks({ ...args, name, targetOf });
     return { intent, hooks };

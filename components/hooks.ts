@@ -34,6 +34,7 @@ export interface VipHooksArgs {
     tasks?: string[];
     stageTimeoutMs?: number;
     catchUpTimeoutMs?: number;
+    advanceTimeoutMs?: number;
 }
 
 /** Resolves an Input at run time (hooks run during `pulumi up`, when every value is known). */
@@ -43,8 +44,8 @@ function valueOf<T>(input: pulumi.Input<T>): Promise<T> {
 
 export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
     // A switch begun by beforeUpdate, finished by afterUpdate of the same resource.
-    const pending = new Map<string, { plan: import("./switch/plan").SwitchPlan; ports: import("./switch/execute").SwitchPorts }>();
-    const timeouts = { stageTimeoutMs: args.stageTimeoutMs, catchUpTimeoutMs: args.catchUpTimeoutMs };
+    const pending = new Map<string, { plan: import("./switch/plan").SwitchPlan; ports: import("./switch/execute").SwitchPorts; gtidS: Record<string, string> }>();
+    const timeouts = { stageTimeoutMs: args.stageTimeoutMs, catchUpTimeoutMs: args.catchUpTimeoutMs, advanceTimeoutMs: args.advanceTimeoutMs };
 
     const before = new pulumi.ResourceHook(`${args.name}-dm-pause`, async (h) => {
         const from = args.targetOf(h.oldInputs ?? {});
@@ -66,7 +67,7 @@ export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
         const plan = planVipSwitch({ sourceId: args.sourceId, dmAddress: dmEndpoint.address, tasks: names.map((name) => ({ name, stage: status.get(name)?.stage ?? "" })), from, to });
         formatPlan(plan).forEach(log);
         const moveAt = plan.steps.findIndex((s) => s.kind === "move-vip");
-        await executeSwitch({ ...plan, steps: plan.steps.slice(0, moveAt) }, ports, timeouts);
+        const first = await executeSwitch({ ...plan, steps: plan.steps.slice(0, moveAt) }, ports, timeouts);
         // The engine moves the VIP (updates the resource) next; afterUpdate verifies and resumes.
         const { endpointOf } = await import("./providers/ports");
         const { probe } = await import("./mysql");
@@ -80,7 +81,7 @@ export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
                 }
             },
         };
-        pending.set(h.urn, { plan: { ...plan, steps: plan.steps.slice(moveAt + 1) }, ports });
+        pending.set(h.urn, { plan: { ...plan, steps: plan.steps.slice(moveAt + 1) }, ports, gtidS: first.gtidS });
     });
 
     const after = new pulumi.ResourceHook(`${args.name}-dm-resume`, async (h) => {
@@ -90,7 +91,7 @@ export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
         }
         pending.delete(h.urn);
         const { executeSwitch } = await import("./switch/execute");
-        const report = await executeSwitch(p.plan, p.ports, { ...timeouts, continueAfterMove: true });
+        const report = await executeSwitch(p.plan, p.ports, { ...timeouts, continueAfterMove: true, gtidS: p.gtidS });
         p.ports.log(`switched to ${p.plan.to}; resumed ${p.plan.switched.join(", ") || "no task"} (${report.steps.length} steps)`);
     });
 

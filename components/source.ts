@@ -36,6 +36,7 @@ export interface SourceArgs {
     vip?: SourceVip;
     stageTimeoutMs?: number;
     catchUpTimeoutMs?: number;
+    advanceTimeoutMs?: number;
 }
 
 export class Source extends pulumi.ComponentResource {
@@ -54,7 +55,7 @@ export class Source extends pulumi.ComponentResource {
             throw new pulumi.ResourceError(`source ${args.sourceId}: reads ${args.reads} is not one of the instances (${Object.keys(args.instances).join(", ")})`, this);
         }
         const common = { dm: args.dm, sourceId: args.sourceId, flavor: args.flavor, user: args.user, password: args.password, tasks: args.tasks };
-        const timeouts = { stageTimeoutMs: args.stageTimeoutMs, catchUpTimeoutMs: args.catchUpTimeoutMs };
+        const timeouts = { stageTimeoutMs: args.stageTimeoutMs, catchUpTimeoutMs: args.catchUpTimeoutMs, advanceTimeoutMs: args.advanceTimeoutMs };
         const bindAt = args.vip ? args.vip.address : reads;
         this.binding = new SourceBinding(
             `${name}-binding`,

@@ -37,6 +37,11 @@ export interface SourceBindingArgs {
     stageTimeoutMs?: pulumi.Input<number>;
     /** @default 10000 */
     catchUpTimeoutMs?: pulumi.Input<number>;
+    /**
+     * After a switch, how long to wait for each syncer's checkpoint to move past gtid-S and relay (if
+     * enabled) to read from the new server; 0 skips it. @default 60000 (DM flushes checkpoints every 30 s)
+     */
+    advanceTimeoutMs?: pulumi.Input<number>;
 }
 
 export class SourceBinding extends pulumi.dynamic.Resource {

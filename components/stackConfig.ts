@@ -36,6 +36,7 @@ export interface SourceConfig {
     };
     stageTimeoutMs?: number;
     catchUpTimeoutMs?: number;
+    advanceTimeoutMs?: number;
 }
 
 export interface StackConfig {
@@ -91,6 +92,11 @@ export function validateStackConfig(raw: { dm?: unknown; instances?: unknown; so
         }
         if (typeof s.reads !== "string" || !names.includes(s.reads)) {
             errors.push(`${key}.reads: ${JSON.stringify(s.reads)} is not an instance; use one of ${names.join(", ")} (dm-switch:instances)`);
+        }
+        for (const t of ["stageTimeoutMs", "catchUpTimeoutMs", "advanceTimeoutMs"]) {
+            if (s[t] !== undefined && !(Number.isInteger(s[t]) && (s[t] as number) >= 0)) {
+                errors.push(`${key}.${t} must be a whole number of milliseconds ≥ 0, got ${JSON.stringify(s[t])}; remove it for the default`);
+            }
         }
         if (s.mode === "vip") {
             const vip = isObject(s.vip) ? s.vip : undefined;

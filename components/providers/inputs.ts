@@ -50,6 +50,11 @@ export interface SwitchTimeouts {
     stageTimeoutMs?: number;
     /** How long to wait for a lagging target to catch up with gtid-S. @default 10000 */
     catchUpTimeoutMs?: number;
+    /**
+     * After a switch, how long to wait for each syncer's checkpoint to move past gtid-S and relay (if
+     * enabled) to read from the new server; 0 skips it. @default 60000 (DM flushes checkpoints every 30 s)
+     */
+    advanceTimeoutMs?: number;
 }
 
 export interface VipInputs extends SwitchTimeouts {

@@ -3,7 +3,7 @@
  * probe, the GTID rule and a VIP backend. Shared by the Vip and SourceBinding providers and the hooks.
  */
 import { DmClient } from "../dm";
-import { checkSwitch } from "../gtid";
+import { checkSwitch, contains, parseGtidSet } from "../gtid";
 import { MysqlEndpoint, probe, waitForCatchUp } from "../mysql";
 import { SwitchPorts, TaskStatus } from "../switch/execute";
 import { HaproxyVip } from "../vipBackends/haproxy";
@@ -73,6 +73,21 @@ export function switchPorts(p: PortsInput): SwitchPorts {
             return (await waitForCatchUp(instance(target), p.flavor, gtid, timeoutMs)).caughtUp;
         },
         rule: (syncer, purged, executed) => checkSwitch({ flavor: p.flavor, syncer, purged, executed }),
+        covers: (a, b) => contains(parseGtidSet(p.flavor, a), parseGtidSet(p.flavor, b)),
+        async relay() {
+            const source = await p.dm.getSource(p.sourceId);
+            if (!source?.enableRelay) {
+                return undefined;
+            }
+            // Relay enabled but no status: the worker is offline or relay has not started.
+            const r = source.relay;
+            return { stage: r?.stage ?? "Offline", subDir: r?.relaySubDir ?? "", errors: [...(r?.errors ?? []), ...source.errors] };
+        },
+        async relayName(target) {
+            // DM's relay subdirectory names: server_uuid (MySQL), `gtid_domain_id-server_id` (MariaDB: GetMariaDBUUID).
+            const facts = await probe(instance(target));
+            return p.flavor === "mariadb" ? `${facts.gtidDomainId ?? 0}-${facts.serverId}` : (facts.serverUuid ?? "");
+        },
         vip: p.vip && {
             current: () => p.vip!.backend.current(),
             moveTo: (to) => p.vip!.backend.moveTo(to),

@@ -156,7 +156,7 @@ async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBi
     }
     formatPlan(plan).forEach(log);
     try {
-        const report = await executeSwitch(plan, ports, { stageTimeoutMs: inputs.stageTimeoutMs, catchUpTimeoutMs: inputs.catchUpTimeoutMs });
+        const report = await executeSwitch(plan, ports, { stageTimeoutMs: inputs.stageTimeoutMs, catchUpTimeoutMs: inputs.catchUpTimeoutMs, advanceTimeoutMs: inputs.advanceTimeoutMs });
         if (report.pausedMs !== undefined) {
             log(`replication was stopped for ${report.pausedMs} ms`);
         }

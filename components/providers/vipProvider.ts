@@ -59,7 +59,7 @@ async function converge(id: string, inputs: VipInputs, pausedByUs: string[], pre
     }
     // 3. Execute; a failure leaves the world safe and says what it left paused.
     try {
-        const report = await executeSwitch(plan, ports, { stageTimeoutMs: inputs.stageTimeoutMs, catchUpTimeoutMs: inputs.catchUpTimeoutMs });
+        const report = await executeSwitch(plan, ports, { stageTimeoutMs: inputs.stageTimeoutMs, catchUpTimeoutMs: inputs.catchUpTimeoutMs, advanceTimeoutMs: inputs.advanceTimeoutMs });
         if (report.pausedMs !== undefined) {
             log(`replication was paused for ${report.pausedMs} ms`);
         }

@@ -18,6 +18,14 @@ export interface TaskStatus {
     errors: string[];
 }
 
+/** The source's relay log as DM reports it; undefined from {@link SwitchPorts.relay} when relay is off. */
+export interface RelayView {
+    stage: string;
+    /** DM's relay subdirectory, `<server name>.<suffix>` (e.g. `0-2.000002`): it names the server relay reads from. */
+    subDir: string;
+    errors: string[];
+}
+
 export interface RuleVerdict {
     ok: boolean;
     /** What is missing on the target (gtid-E ⊉ gtid-S), canonical, "" when nothing. */
@@ -40,6 +48,12 @@ export interface SwitchPorts {
     /** Waits until `target` has executed `gtid`; false on timeout. */
     waitForCatchUp(target: string, gtid: string, timeoutMs: number): Promise<boolean>;
     rule(syncer: string, purged: string, executed: string): RuleVerdict;
+    /** a ⊇ b for the source's flavor (GTID set texts). */
+    covers(a: string, b: string): boolean;
+    /** The relay log of the source; undefined when relay is not enabled. */
+    relay(): Promise<RelayView | undefined>;
+    /** How DM names `target` in relay subdirectories: its server_uuid (MySQL) or `domain-server_id` (MariaDB). */
+    relayName(target: string): Promise<string>;
     vip?: {
         current(): Promise<string | undefined>;
         moveTo(to: string): Promise<void>;
@@ -61,6 +75,19 @@ export interface SwitchOptions {
     stageTimeoutMs?: number;
     /** How long to wait for a lagging target to catch up with gtid-S. @default 10000 */
     catchUpTimeoutMs?: number;
+    /**
+     * After the tasks run again: how long to wait for each syncer's checkpoint to move past gtid-S and for
+     * relay (if enabled) to read from the target. DM flushes the checkpoint every `checkpoint-flush-interval`
+     * (30 s by default), hence the default. 0 skips the confirmation. @default 60000
+     */
+    advanceTimeoutMs?: number;
+    /** Pause between polls of the confirmation. @default 100 */
+    advancePollMs?: number;
+    /**
+     * gtid-S per task, read by an earlier run of the same switch (a hooked VIP: the run before the move).
+     * @default undefined (read by this run's check-rule step)
+     */
+    gtidS?: Record<string, string>;
 }
 
 export interface SwitchReport {
@@ -156,10 +183,95 @@ async function checkRule(ports: SwitchPorts, tasks: string[], target: string, op
     }
 }
 
+/**
+ * After the resume: proves that replication flows from `target`. A task is confirmed when it is Running
+ * without errors and either its syncer checkpoint holds a transaction gtid-S lacks, or `target` had
+ * nothing newer than gtid-S when the step began (read from the target itself: DM's master status can be
+ * seconds old). Relay, when enabled, must read from `target` (its subdirectory names the server) without
+ * errors. Polls one task at a time, like awaitStage.
+ */
+async function confirmReading(ports: SwitchPorts, tasks: string[], target: string, gtidS: Map<string, string>, opts: Required<SwitchOptions>): Promise<void> {
+    if (opts.advanceTimeoutMs <= 0) {
+        ports.log(`not confirming that replication flows from ${target} (advanceTimeoutMs is 0)`);
+        return;
+    }
+    const deadline = Date.now() + opts.advanceTimeoutMs;
+    const executed = tasks.length > 0 ? (await ports.targetGtids(target)).executed : "";
+    // A task whose gtid-S this run did not read counts from the checkpoint it shows first.
+    const from = new Map(tasks.map((t) => [t, gtidS.get(t)] as const));
+    const idle = new Set(tasks.filter((t) => from.get(t) !== undefined && ports.covers(from.get(t)!, executed)));
+    const seen = new Map<string, TaskStatus>();
+    const confirmed = (t: string, s: TaskStatus | undefined) => {
+        if (s === undefined || s.stage !== "Running" || s.errors.length > 0) {
+            return false;
+        }
+        if (!from.has(t) || from.get(t) === undefined) {
+            from.set(t, s.syncerGtid);
+        }
+        return idle.has(t) || (s.syncerGtid !== "" && !ports.covers(from.get(t)!, s.syncerGtid));
+    };
+    if (idle.size > 0) {
+        ports.log(`${target} had nothing newer than gtid-S of ${[...idle].join(", ")}: Running without errors confirms them`);
+    }
+    let pending = [...tasks];
+    let relayName: string | undefined;
+    let relay: RelayView | undefined;
+    for (;;) {
+        while (pending.length > 0) {
+            const s = (await ports.status([pending[0]])).get(pending[0]);
+            if (s !== undefined) {
+                seen.set(pending[0], s);
+            }
+            if (!confirmed(pending[0], s)) {
+                break;
+            }
+            pending = pending.slice(1);
+        }
+        if (pending.length === 0) {
+            relay = await ports.relay();
+            if (relay === undefined) {
+                return;
+            }
+            relayName ??= await ports.relayName(target);
+            if (relay.stage === "Running" && relay.errors.length === 0 && relay.subDir.startsWith(`${relayName}.`)) {
+                return;
+            }
+        }
+        if (Date.now() >= deadline) {
+            break;
+        }
+        await sleep(opts.advancePollMs);
+    }
+    if (pending.length > 0) {
+        const t = pending[0];
+        const s = seen.get(t);
+        const state = s === undefined ? "its status could not be read" : `it is ${s.stage || "Offline"}${s.errors.length ? ` (${s.errors.join("; ")})` : ""} with checkpoint ${s.syncerGtid || '""'}`;
+        const others = pending.length > 1 ? ` (also unconfirmed: ${pending.slice(1).join(", ")})` : "";
+        throw new Error(
+            `within ${opts.advanceTimeoutMs} ms the syncer of task ${t} did not move past gtid-S ${from.get(t) || '""'} although ${target} has newer transactions: ${state}${others}. ` +
+                `DM flushes the checkpoint every checkpoint-flush-interval (30 s by default): check 'query-status ${t}' and the dm-worker log`,
+        );
+    }
+    const r = relay!;
+    throw new Error(
+        `within ${opts.advanceTimeoutMs} ms the relay log did not read from ${target} (${relayName}.*) without errors: relay is ${r.stage} in ${r.subDir || '""'}${r.errors.length ? ` (${r.errors.join("; ")})` : ""}. ` +
+            "Check 'query-status' of the source and the dm-worker log",
+    );
+}
+
 /** Runs the plan. Returns a report, or throws SwitchError / RuleViolationError with the world made safe. */
 export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, options: SwitchOptions = {}): Promise<SwitchReport> {
-    const opts: Required<SwitchOptions> = { continueAfterMove: false, pollIntervalMs: 10, stageTimeoutMs: 30_000, catchUpTimeoutMs: 10_000, ...options };
-    const gtidS = new Map<string, string>();
+    const opts: Required<SwitchOptions> = {
+        continueAfterMove: false,
+        pollIntervalMs: 10,
+        stageTimeoutMs: 30_000,
+        catchUpTimeoutMs: 10_000,
+        advanceTimeoutMs: 60_000,
+        advancePollMs: 100,
+        gtidS: {},
+        ...options,
+    };
+    const gtidS = new Map<string, string>(Object.entries(opts.gtidS));
     const report: SwitchReport = { plan, gtidS: {}, steps: [] };
     // What has happened so far, for the failure path.
     const paused = new Set(plan.switched.filter((t) => !plan.steps.some((s) => s.kind === "pause" && s.tasks.includes(t))));
@@ -204,7 +316,12 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
             case "await-running":
                 await awaitStage(ports, step.tasks, "Running", opts);
                 step.tasks.forEach((t) => paused.delete(t));
+                if (pauseStart !== undefined) {
+                    report.pausedMs = Date.now() - pauseStart;
+                }
                 return;
+            case "confirm-reading":
+                return confirmReading(ports, step.tasks, step.target, gtidS, opts);
         }
     };
 
@@ -236,7 +353,7 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
         report.steps.push({ step: text, ms });
         ports.log(`step ${i + 1}/${plan.steps.length} done in ${ms} ms: ${text}`);
     }
-    if (pauseStart !== undefined) {
+    if (pauseStart !== undefined && report.pausedMs === undefined) {
         report.pausedMs = Date.now() - pauseStart;
     }
     report.gtidS = Object.fromEntries(gtidS);
@@ -260,6 +377,11 @@ async function recover(plan: SwitchPlan, ports: SwitchPorts, opts: Required<Swit
     const rule = f.err instanceof RuleViolationError;
     // The cause's own closing period would double the one before the next sentence.
     const why = f.why.replace(/[.\s]*$/, "");
+    if (f.failedStep.kind === "confirm-reading") {
+        // The switch itself is done: nothing to undo, and the next `pulumi up` has nothing to repeat.
+        const tasks = plan.switched.length > 0 ? ` and tasks ${plan.switched.join(", ")} run again` : "";
+        return new SwitchError(`DM source ${plan.sourceId} now reads from ${plan.to}${tasks}, but replication from ${plan.to} is not confirmed: ${why}.`, [], plan.to);
+    }
     const head = rule ? `switching DM source ${plan.sourceId} to ${plan.to} is not allowed: ${why}` : `switching DM source ${plan.sourceId} to ${plan.to} failed: ${why}`;
     let now = f.now;
     if (plan.mode === "vip" && f.moved && ports.vip) {

@@ -42,7 +42,13 @@ export type Step =
     /** start-task from the checkpoint, meta binlog-gtid = gtid-S so the precheck cannot reject it (tiflow#11648). */
     | { kind: "start-tasks"; tasks: string[] }
     /** query-status until every subtask is Running with the syncer unit. */
-    | { kind: "await-running"; tasks: string[] };
+    | { kind: "await-running"; tasks: string[] }
+    /**
+     * Replication really flows from `target`: each task's syncer checkpoint moves past gtid-S (unless the
+     * target had nothing newer when the step began), and the source's relay, when enabled, reads from
+     * `target` without errors. Runs after the pause has ended: it does not lengthen it.
+     */
+    | { kind: "confirm-reading"; tasks: string[]; target: string };
 
 export interface SwitchPlan {
     mode: SwitchMode;
@@ -91,7 +97,15 @@ export function planVipSwitch(input: VipPlanInput): SwitchPlan {
     const base = { mode: "vip" as const, sourceId: input.sourceId, dmAddress: input.dmAddress, from: input.from, to: input.to, tasks: all, switched, leftPaused };
     if (input.from === input.to) {
         const ours = (input.pausedByUs ?? []).filter((t) => all.includes(t));
-        const steps: Step[] = ours.length === 0 ? [] : [{ kind: "check-rule", tasks: all, target: input.to }, { kind: "resume", tasks: ours }, { kind: "await-running", tasks: ours }];
+        const steps: Step[] =
+            ours.length === 0
+                ? []
+                : [
+                      { kind: "check-rule", tasks: all, target: input.to },
+                      { kind: "resume", tasks: ours },
+                      { kind: "await-running", tasks: ours },
+                      { kind: "confirm-reading", tasks: ours, target: input.to },
+                  ];
         return { ...base, switched: ours, leftPaused: all.filter((t) => !ours.includes(t)), steps };
     }
     const steps: Step[] = [];
@@ -108,6 +122,7 @@ export function planVipSwitch(input: VipPlanInput): SwitchPlan {
         steps.push({ kind: "resume", tasks: switched });
         steps.push({ kind: "await-running", tasks: switched });
     }
+    steps.push({ kind: "confirm-reading", tasks: switched, target: input.to });
     return { ...base, steps };
 }
 
@@ -144,6 +159,7 @@ export function planAddressSwitch(input: AddressPlanInput): SwitchPlan {
     if (switched.length > 0) {
         steps.push({ kind: "await-running", tasks: switched });
     }
+    steps.push({ kind: "confirm-reading", tasks: switched, target: input.to });
     return { ...base, steps };
 }
 
@@ -174,6 +190,10 @@ export function describeStep(step: Step, plan: Pick<SwitchPlan, "dmAddress" | "s
             return each(step.tasks, (t) => `${dmctl} start-task ${t}.yaml  # meta binlog-gtid: gtid-S, from the checkpoint`);
         case "await-running":
             return `${dmctl} query-status … until ${step.tasks.join(", ")} are Running`;
+        case "confirm-reading": {
+            const syncers = step.tasks.length > 0 ? `until the syncer checkpoint of ${step.tasks.join(", ")} moves past gtid-S (unless ${step.target} has nothing newer) and ` : "until ";
+            return `${dmctl} query-status … ${syncers}the relay log, if enabled, is read from ${step.target} without errors`;
+        }
     }
 }
 

@@ -92,6 +92,8 @@ const stackCases: [string, (s: typeof stack) => unknown, RegExp][] = [
     ["two VIP movers", (s) => ({ ...s, sources: [{ ...s.sources[0], vip: { ...s.sources[0].vip, eni: { privateIp: "10.0.0.5", enis: {} } } }] }), /^dm-switch:sources\[0\]\.vip must be .*exactly one of haproxy, route53, eni, route53Record, command/],
     ["empty command script", (s) => ({ ...s, sources: [{ ...s.sources[0], vip: { address: s.sources[0].vip.address, command: { script: " " } } }] }), /^dm-switch:sources\[0\]\.vip\.command\.script must be/],
     ["a source twice", (s) => ({ ...s, sources: [s.sources[0], s.sources[0]] }), /^dm-switch:sources\[1\]\.id: source mariadb-01 is listed twice/],
+    ["a negative timeout", (s) => ({ ...s, sources: [{ ...s.sources[0], advanceTimeoutMs: -1 }] }), /^dm-switch:sources\[0\]\.advanceTimeoutMs must be a whole number of milliseconds ≥ 0, got -1/],
+    ["a timeout as text", (s) => ({ ...s, sources: [{ ...s.sources[0], stageTimeoutMs: "30s" }] }), /^dm-switch:sources\[0\]\.stageTimeoutMs must be a whole number of milliseconds ≥ 0, got "30s"/],
     ["instance without port", (s) => ({ ...s, instances: { ...s.instances, replica: { host: "h" } } }), /^dm-switch:instances\.replica must be \{host, port\}/],
 ];
 

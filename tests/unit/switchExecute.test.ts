@@ -14,6 +14,8 @@ interface Faults {
     resume?: number; // fail this many resume calls
     vipUnreadable?: boolean;
     createSource?: boolean;
+    /** The resumed syncers never move their checkpoint. */
+    stuck?: boolean;
 }
 
 class World implements SwitchPorts {
@@ -25,6 +27,10 @@ class World implements SwitchPorts {
     calls: string[] = [];
     lines: string[] = [];
     caughtUpOnWait = false;
+    /** Tasks resumed or started by the switch: their checkpoint moves one transaction per status read. */
+    resumed = new Set<string>();
+    /** undefined: relay off. */
+    relayState: { stage: string; subDir: string; errors: string[] } | undefined;
 
     constructor(
         tasks: Record<string, string>,
@@ -36,6 +42,12 @@ class World implements SwitchPorts {
         }
     }
     async status(tasks: string[]) {
+        for (const t of tasks) {
+            const upstream = this.servers[(this.vipAt === this.sourceAt ? this.vipAt : this.sourceAt) ?? ""];
+            if (this.resumed.has(t) && this.stages.get(t) === "Running" && !this.faults.stuck && upstream) {
+                this.gtid.set(t, String(Math.min(Number(this.gtid.get(t)) + 1, upstream.executed)));
+            }
+        }
         return new Map<string, TaskStatus>(tasks.map((t) => [t, { stage: this.stages.get(t) ?? "", syncerGtid: this.gtid.get(t) ?? "", errors: [] }]));
     }
     async pause(tasks: string[]) {
@@ -49,7 +61,10 @@ class World implements SwitchPorts {
             this.faults.resume!--;
             throw new Error("resume rejected: worker offline");
         }
-        tasks.forEach((t) => this.stages.set(t, "Running"));
+        tasks.forEach((t) => {
+            this.stages.set(t, "Running");
+            this.resumed.add(t);
+        });
     }
     async stopTasks(tasks: string[]) {
         this.calls.push(`stop-task ${tasks}`);
@@ -57,7 +72,10 @@ class World implements SwitchPorts {
     }
     async startTasks(tasks: string[], gtidS: Map<string, string>) {
         this.calls.push(`start-task ${tasks.map((t) => `${t}@${gtidS.get(t)}`)}`);
-        tasks.forEach((t) => this.stages.set(t, "Running"));
+        tasks.forEach((t) => {
+            this.stages.set(t, "Running");
+            this.resumed.add(t);
+        });
     }
     async stopSource() {
         this.calls.push("stop-source");
@@ -81,6 +99,15 @@ class World implements SwitchPorts {
         const [s, p, e] = [Number(syncer), Number(purged), Number(executed)];
         const reasons = [...(p > s ? [`purged ${s + 1}-${p}`] : []), ...(s > e ? [`lacks ${e + 1}-${s}`] : [])];
         return { ok: reasons.length === 0, purgedNotInSyncer: p > s ? `${s + 1}-${p}` : "", syncerNotInExecuted: s > e ? `${e + 1}-${s}` : "", reasons };
+    }
+    covers(a: string, b: string) {
+        return Number(a) >= Number(b);
+    }
+    async relay() {
+        return this.relayState;
+    }
+    async relayName(target: string) {
+        return `0-${target}`;
     }
     vip = {
         current: async () => {
@@ -108,7 +135,7 @@ class World implements SwitchPorts {
 
 const plan = (w: World, extra: Partial<Parameters<typeof planVipSwitch>[0]> = {}) =>
     planVipSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", tasks: [...w.stages].map(([name, stage]) => ({ name, stage })), ...extra });
-const opts = { stageTimeoutMs: 200, catchUpTimeoutMs: 50, pollIntervalMs: 1 };
+const opts = { stageTimeoutMs: 200, catchUpTimeoutMs: 50, pollIntervalMs: 1, advanceTimeoutMs: 200, advancePollMs: 1 };
 
 test("a healthy VIP switch pauses, moves, verifies, resumes and reports gtid-S and the pause", async () => {
     const w = new World({ t1: "Running", t2: "Running" });
@@ -116,8 +143,9 @@ test("a healthy VIP switch pauses, moves, verifies, resumes and reports gtid-S a
     assert.deepEqual(w.calls, ["pause t1,t2", "move b", "verify b", "resume t1,t2"]);
     assert.deepEqual(r.gtidS, { t1: "90", t2: "90" });
     assert.equal(typeof r.pausedMs, "number");
-    assert.equal(r.steps.length, 7);
+    assert.equal(r.steps.length, 8);
     assert.equal(w.vipAt, "b");
+    assert.ok(Number(w.gtid.get("t1")) > 90 && Number(w.gtid.get("t2")) > 90, "the switch ends once both syncers moved past gtid-S");
 });
 
 test("a target missing replicated GTIDs is refused, the VIP unmoved and the tasks resumed", async () => {
@@ -259,4 +287,87 @@ test("a task whose subtask is Offline cannot prove gtid-S: the switch is refused
     });
     assert.ok(!w.calls.some((c) => c.startsWith("move")), `the VIP did not move: ${w.calls.join(", ")}`);
     assert.equal(w.vipAt, "a");
+});
+
+test("a syncer that never moves past gtid-S while the target has newer transactions fails loudly; the switch stands", async () => {
+    const w = new World({ t1: "Running", t2: "Running" }, { stuck: true });
+    await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
+        assert.ok(err instanceof SwitchError);
+        assert.deepEqual(err.pausedTasks, []);
+        assert.equal(err.now, "b");
+        assert.match(
+            err.message,
+            /^DM source src now reads from b and tasks t1, t2 run again, but replication from b is not confirmed: within 200 ms the syncer of task t1 did not move past gtid-S 90 although b has newer transactions: it is Running with checkpoint 90 \(also unconfirmed: t2\)\. DM flushes the checkpoint every checkpoint-flush-interval \(30 s by default\): check 'query-status t1'/,
+        );
+        return true;
+    });
+    assert.equal(w.vipAt, "b", "nothing is undone: the rule held and the tasks run");
+    assert.deepEqual(w.calls, ["pause t1,t2", "move b", "verify b", "resume t1,t2"]);
+});
+
+test("a target with nothing newer than gtid-S confirms a Running task without waiting for its checkpoint", async () => {
+    const w = new World({ t1: "Running" }, { stuck: true });
+    w.servers.b.executed = 90;
+    await executeSwitch(plan(w), w, opts);
+    assert.ok(w.lines.some((l) => l === "b had nothing newer than gtid-S of t1: Running without errors confirms them"), w.lines.join("\n"));
+});
+
+test("a task that pauses with an error after the resume is reported with DM's error", async () => {
+    const w = new World({ t1: "Running" });
+    const resume = w.resume.bind(w);
+    w.resume = async (tasks) => {
+        await resume(tasks);
+        // Running for the stage wait, then DM's binlog reader fails.
+        let reads = 0;
+        const status = w.status.bind(w);
+        w.status = async (ts) =>
+            ++reads <= 1 ? status(ts) : new Map(ts.map((t) => [t, { stage: "Paused", syncerGtid: "90", errors: ["ERROR 1236 (HY000): could not find GTID state"] }]));
+    };
+    await assert.rejects(executeSwitch(plan(w), w, opts), /not confirmed: .*task t1 .*it is Paused \(ERROR 1236 \(HY000\): could not find GTID state\) with checkpoint 90/);
+});
+
+test("relay, when enabled, must read from the target without errors", async () => {
+    const w = new World({ t1: "Running" });
+    w.relayState = { stage: "Running", subDir: "0-a.000001", errors: [] };
+    let reads = 0;
+    w.relay = async () => (++reads < 3 ? w.relayState : { stage: "Running", subDir: "0-b.000002", errors: [] });
+    await executeSwitch(plan(w), w, opts);
+    assert.equal(reads, 3, "polled until relay read from b");
+
+    const stuck = new World({ t1: "Running" });
+    stuck.relayState = { stage: "Paused", subDir: "0-a.000001", errors: ["[code=30044] fake rotate event"] };
+    await assert.rejects(executeSwitch(plan(stuck), stuck, opts), /within 200 ms the relay log did not read from b \(0-b\.\*\) without errors: relay is Paused in 0-a\.000001 \(\[code=30044\] fake rotate event\)/);
+});
+
+test("advanceTimeoutMs 0 skips the confirmation and says so", async () => {
+    const w = new World({ t1: "Running" }, { stuck: true });
+    const r = await executeSwitch(plan(w), w, { ...opts, advanceTimeoutMs: 0 });
+    assert.equal(r.steps.length, 8);
+    assert.ok(w.lines.includes("not confirming that replication flows from b (advanceTimeoutMs is 0)"));
+});
+
+test("an address switch whose syncer does not move says the switch is done, not that tasks are stopped", async () => {
+    const w = new World({ t1: "Running" }, { stuck: true });
+    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }] });
+    await assert.rejects(executeSwitch(p, w, opts), (err: unknown) => {
+        assert.ok(err instanceof SwitchError);
+        assert.equal(err.now, "b");
+        assert.match(err.message, /^DM source src now reads from b and tasks t1 run again, but replication from b is not confirmed/);
+        assert.doesNotMatch(err.message, /stopped/);
+        return true;
+    });
+});
+
+test("a switch continued after a hooked move confirms against the gtid-S its first half read", async () => {
+    const w = new World({ t1: "Running" });
+    const p = plan(w);
+    const moveAt = p.steps.findIndex((s) => s.kind === "move-vip");
+    const first = await executeSwitch({ ...p, steps: p.steps.slice(0, moveAt) }, w, opts);
+    assert.deepEqual(first.gtidS, { t1: "90" });
+    w.vipAt = "b";
+    // The target moves ahead, and the syncer's first checkpoint after the resume is already past gtid-S.
+    w.gtid.set("t1", "92");
+    const second = await executeSwitch({ ...p, steps: p.steps.slice(moveAt + 1) }, w, { ...opts, continueAfterMove: true, gtidS: first.gtidS });
+    assert.deepEqual(second.gtidS, { t1: "90" });
+    assert.equal(w.stages.get("t1"), "Running");
 });
