@@ -190,7 +190,10 @@ export function dmWorkerDaemon(o: DmWorkerOptions, pid?: number): Proc {
         `advertise-addr = ${q(addr)}`,
         `join = ${q(o.masterAddr)}`,
         `log-file = ${q(path.join(home, "dm-worker.log"))}`,
-        `relay-dir = ${q(path.join(home, "relay"))}`,
+        // No relay-dir here: with one, this DM build's syncer looks for relay logs in the source's relay-dir
+        // ("relay-dir", relative to the worker's working directory) while relay writes them under the
+        // worker's, and every checkpoint flush then pauses the task with error 28005 (auto-resumed). The
+        // source's default puts relay logs in dm-worker/relay-dir, the worker's working directory.
         ...tlsLines(o.tls),
         "",
     ].join("\n");

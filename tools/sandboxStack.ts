@@ -18,6 +18,9 @@ export interface SandboxSourceOptions {
     tasks?: string[];
     catchUpTimeoutMs?: number;
     stageTimeoutMs?: number;
+    advanceTimeoutMs?: number;
+    /** The source's relay log (the sandbox must have been started with `relay: true`). @default undefined (off) */
+    enableRelay?: boolean;
     transport?: "openapi" | "dmctl";
     /** VIP mode: dm-switch's Vip resource moves HAProxy, or a command.local.Command hooked by dm-switch. @default "vip" */
     mover?: "vip" | "command";
@@ -55,6 +58,8 @@ export function sandboxConfig(sb: Sandbox, o: SandboxSourceOptions): Record<stri
                 ...(o.tasks ? { tasks: o.tasks } : {}),
                 ...(o.catchUpTimeoutMs !== undefined ? { catchUpTimeoutMs: o.catchUpTimeoutMs } : {}),
                 ...(o.stageTimeoutMs !== undefined ? { stageTimeoutMs: o.stageTimeoutMs } : {}),
+                ...(o.advanceTimeoutMs !== undefined ? { advanceTimeoutMs: o.advanceTimeoutMs } : {}),
+                ...(o.enableRelay !== undefined ? { enableRelay: o.enableRelay } : {}),
                 ...(o.mode === "vip"
                     ? {
                           vip: {

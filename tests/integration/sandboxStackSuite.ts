@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { createDmClient, DmClient } from "../../components/dm";
-import { Sandbox, startSandbox } from "../../sandbox";
+import { Sandbox, SandboxOptions, startSandbox } from "../../sandbox";
 import { startLoad } from "../../sandbox/load";
 import { checkSequences, verifyReplicated } from "../../sandbox/verify";
 import { PulumiResult } from "../../tools/pulumiCli";
@@ -22,13 +22,13 @@ export interface SandboxStackSuite {
     upUnderLoad(next: SandboxSourceOptions): Promise<{ r: PulumiResult; written: number }>;
 }
 
-/** Registers the file's before/after: a sandbox with 2 tasks and a stack configured with `first`. */
-export function sandboxStackSuite(first: SandboxSourceOptions): SandboxStackSuite {
+/** Registers the file's before/after: a sandbox with 2 tasks (and `sandbox`'s options) and a stack configured with `first`. */
+export function sandboxStackSuite(first: SandboxSourceOptions, sandbox: SandboxOptions = {}): SandboxStackSuite {
     let sb: Sandbox | undefined;
     let stack: SandboxStack | undefined;
     let dm: DmClient | undefined;
     before(async () => {
-        sb = await startSandbox({ tasks: 2 });
+        sb = await startSandbox({ tasks: 2, ...sandbox });
         dm = createDmClient({ transport: "openapi", address: sb.dm.masterAddr, dmctlPath: sb.dm.dmctlPath });
         stack = await createSandboxStack(sb, first);
     });

@@ -1,0 +1,42 @@
+/**
+ * A VIP switch of a source whose relay log is on, end to end (real Pulumi CLI, DM, MariaDB, HAProxy, write
+ * load): after the resume, dm-switch confirms that relay reads from the new server (DM names the relay
+ * subdirectory after it: `0-2.00000N` for MariaDB server_id 2) and that each syncer's checkpoint moves
+ * past gtid-S; downstream ends equal to upstream.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { sandboxStackSuite } from "./sandboxStackSuite";
+
+const s = sandboxStackSuite({ mode: "vip", reads: "primary", enableRelay: true }, { relay: true });
+
+async function relay() {
+    const source = await s.dm.getSource(s.sb.source.id);
+    assert.ok(source?.enableRelay, "relay is on for the source");
+    return { ...source.relay, errors: source.errors };
+}
+
+test("the first pulumi up adopts the relay-enabled source and VIP without pausing anything", async () => {
+    const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(r.code, 0, r.output);
+    assert.doesNotMatch(r.output, /pause-task/);
+    assert.match((await relay()).relaySubDir ?? "", /^0-1\.\d{6}$/, "relay reads from the primary (server_id 1)");
+});
+
+for (const [to, serverId] of [
+    ["replica", 2],
+    ["primary", 1],
+] as const) {
+    test(`pulumi up switches the VIP to the ${to} with relay on: relay and syncers are confirmed reading from it, nothing lost`, async () => {
+        const { r, written } = await s.upUnderLoad({ mode: "vip", reads: to, enableRelay: true });
+        const confirmed = /step 8\/8 done in (\d+) ms: .*until the syncer checkpoint of .* moves past gtid-S .*relay log, if enabled, is read from (\w+) without errors/.exec(r.output);
+        assert.ok(confirmed, `the confirmation step ran and passed:\n${r.output}`);
+        assert.equal(confirmed[2], to);
+        const paused = /replication was paused for (\d+) ms/.exec(r.output);
+        console.log(`VIP switch to ${to} with relay on: paused ${paused?.[1] ?? "?"} ms, confirmed in ${confirmed[1]} ms; ${written} rows written`);
+        const now = await relay();
+        assert.equal(now.stage, "Running");
+        assert.deepEqual(now.errors, []);
+        assert.match(now.relaySubDir ?? "", new RegExp(`^0-${serverId}\\.\\d{6}$`), `relay reads from the ${to}`);
+    });
+}
