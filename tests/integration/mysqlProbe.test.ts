@@ -12,11 +12,11 @@ import {
     probe,
     ProbeError,
     sameReplicationSet,
-    ServerFacts,
     targetPrerequisites,
     waitForCatchUp,
 } from "../../components/mysql";
 import { ADMIN, freePort, MariadbInstance, purgeBinaryLogs, replicate, startMariadb } from "../../sandbox/mariadb";
+import { mariadbFacts } from "../unit/mysqlFixtures";
 
 let dir: string;
 let primary: MariadbInstance;
@@ -96,32 +96,23 @@ test("the launcher restarts an instance on the same data and port, and only ADMI
 
 test("probe reads flavour, ids, GTID sets, settings and replica status of both servers", async () => {
     const [p, r] = await Promise.all([probe(ep(primary)), probe(ep(replica))]);
-    const common = {
-        flavor: "mariadb" as const,
-        version: p.version,
-        gtidExecuted: "0-1-3",
-        gtidPurged: "",
-        gtidStrictMode: true,
-        gtidDomainId: 0,
-        logReplicaUpdates: true,
-        binlogFormat: "ROW",
-        binlogRowImage: "FULL",
-        logBin: true,
-        readOnly: false,
-    };
     assert.match(p.version, /^10\.\d+\.\d+-MariaDB/);
-    assert.deepEqual(p, { ...common, serverId: 1 } satisfies ServerFacts);
-    assert.deepEqual(r, {
-        ...common,
-        serverId: 2,
-        replication: {
-            running: true,
-            ioRunning: true,
-            sqlRunning: true,
-            secondsBehind: 0,
-            sources: [{ host: "127.0.0.1", port: primary.port, channel: "" }],
-        },
-    } satisfies ServerFacts);
+    assert.deepEqual(p, mariadbFacts({ version: p.version, serverId: 1, gtidExecuted: "0-1-3" }));
+    assert.deepEqual(
+        r,
+        mariadbFacts({
+            version: p.version,
+            serverId: 2,
+            gtidExecuted: "0-1-3",
+            replication: {
+                running: true,
+                ioRunning: true,
+                sqlRunning: true,
+                secondsBehind: 0,
+                sources: [{ host: "127.0.0.1", port: primary.port, channel: "" }],
+            },
+        }),
+    );
     assert.deepEqual(targetPrerequisites(p), []);
     assert.deepEqual(targetPrerequisites(r), []);
     assert.deepEqual(sameReplicationSet(p, r), { ok: true, reason: "both binlog states hold domain-server 0-1." });

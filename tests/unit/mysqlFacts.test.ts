@@ -7,11 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { factsFromRows, ProbeRows, purgedFromOldestBinlog, Row, ServerFacts } from "../../components/mysql";
-
-const vars = (o: Record<string, string>): Row[] =>
-    Object.entries(o).map(([Variable_name, Value]) => ({ Variable_name, Value }));
-const UUID_A = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
-const UUID_B = "a2c0f6d4-5b1e-11ee-8c99-0242ac120002";
+import { mariadbFacts, mysqlFacts, UUID_A, UUID_B, variableRows } from "./mysqlFixtures";
 
 /** The settings every healthy MySQL server in these recordings shares. */
 const MYSQL_BASE = {
@@ -24,7 +20,7 @@ const MYSQL_BASE = {
 
 /** MySQL 5.7 replica: `log_slave_updates` only, SHOW SLAVE STATUS (Slave_*, Master_*), a multi-line gtid_executed. */
 const mysql57: ProbeRows = {
-    variables: vars({
+    variables: variableRows({
         ...MYSQL_BASE,
         log_slave_updates: "ON",
         read_only: "ON",
@@ -56,7 +52,7 @@ const mysql57: ProbeRows = {
 
 /** MySQL 8.0.36 primary: both `log_replica_updates` and its old alias, no replica channel. */
 const mysql80: ProbeRows = {
-    variables: vars({
+    variables: variableRows({
         ...MYSQL_BASE,
         log_replica_updates: "ON",
         log_slave_updates: "ON",
@@ -72,7 +68,7 @@ const mysql80: ProbeRows = {
 
 /** MySQL 8.4.3 replica on two channels (one failing), `log_replica_updates` only, tagged GTIDs. */
 const mysql84: ProbeRows = {
-    variables: vars({
+    variables: variableRows({
         ...MYSQL_BASE,
         log_replica_updates: "ON",
         read_only: "ON",
@@ -112,7 +108,7 @@ const mysql84: ProbeRows = {
 
 /** MariaDB 10.11.19 replica, recorded (SHOW ALL SLAVES STATUS trimmed). */
 const mariadb1011: ProbeRows = {
-    variables: vars({
+    variables: variableRows({
         binlog_format: "ROW",
         binlog_row_image: "FULL",
         gtid_domain_id: "0",
@@ -181,7 +177,7 @@ const mariadb1011: ProbeRows = {
 
 /** MariaDB 10.6 primary with two domains, binary logging off (then nothing is purged). */
 const mariadb106NoBinlog: ProbeRows = {
-    variables: vars({
+    variables: variableRows({
         binlog_format: "MIXED",
         binlog_row_image: "FULL",
         gtid_domain_id: "1",
@@ -196,23 +192,11 @@ const mariadb106NoBinlog: ProbeRows = {
     replicaStatus: [],
 };
 
-/** The facts every healthy MySQL server above shares. */
-const MYSQL_OK = {
-    flavor: "mysql" as const,
-    gtidMode: "ON",
-    enforceGtidConsistency: "ON",
-    logReplicaUpdates: true,
-    binlogFormat: "ROW",
-    binlogRowImage: "FULL",
-    logBin: true,
-};
-
 const expected: { name: string; rows: ProbeRows; facts: ServerFacts }[] = [
     {
         name: "MySQL 5.7 replica (log_slave_updates, SHOW SLAVE STATUS, multi-line gtid_executed)",
         rows: mysql57,
-        facts: {
-            ...MYSQL_OK,
+        facts: mysqlFacts({
             version: "5.7.44-log",
             serverId: 102,
             serverUuid: UUID_B,
@@ -226,26 +210,24 @@ const expected: { name: string; rows: ProbeRows; facts: ServerFacts }[] = [
                 secondsBehind: 0,
                 sources: [{ host: "mysql-a.internal", port: 3306, channel: "" }],
             },
-        },
+        }),
     },
     {
         name: "MySQL 8.0 primary (log_replica_updates, no channel)",
         rows: mysql80,
-        facts: {
-            ...MYSQL_OK,
+        facts: mysqlFacts({
             version: "8.0.36",
             serverId: 101,
             serverUuid: UUID_A,
             gtidExecuted: `${UUID_A}:1-1000`,
             gtidPurged: "",
             readOnly: false,
-        },
+        }),
     },
     {
         name: "MySQL 8.4 replica (two channels, one connecting, tagged GTIDs, super_read_only)",
         rows: mysql84,
-        facts: {
-            ...MYSQL_OK,
+        facts: mysqlFacts({
             version: "8.4.3",
             serverId: 103,
             serverUuid: UUID_B,
@@ -263,24 +245,16 @@ const expected: { name: string; rows: ProbeRows; facts: ServerFacts }[] = [
                     { host: "10.0.0.2", port: 3307, channel: "b" },
                 ],
             },
-        },
+        }),
     },
     {
         name: "MariaDB 10.11 replica (recorded: gtid_binlog_state, Gtid_list of the oldest log)",
         rows: mariadb1011,
-        facts: {
-            flavor: "mariadb",
+        facts: mariadbFacts({
             version: "10.11.19-MariaDB-0+deb12u1-log",
             serverId: 2,
             gtidExecuted: "0-1-2",
             gtidPurged: "0-1-1",
-            gtidStrictMode: true,
-            gtidDomainId: 0,
-            logReplicaUpdates: true,
-            binlogFormat: "ROW",
-            binlogRowImage: "FULL",
-            logBin: true,
-            readOnly: false,
             replication: {
                 running: true,
                 ioRunning: true,
@@ -288,25 +262,21 @@ const expected: { name: string; rows: ProbeRows; facts: ServerFacts }[] = [
                 secondsBehind: 0,
                 sources: [{ host: "127.0.0.1", port: 39469, channel: "" }],
             },
-        },
+        }),
     },
     {
         name: "MariaDB 10.6 without binary logging (two domains, nothing purged)",
         rows: mariadb106NoBinlog,
-        facts: {
-            flavor: "mariadb",
+        facts: mariadbFacts({
             version: "10.6.16-MariaDB",
             serverId: 0,
             gtidExecuted: "0-1-10,1-2-7",
-            gtidPurged: "",
             gtidStrictMode: false,
             gtidDomainId: 1,
             logReplicaUpdates: false,
             binlogFormat: "MIXED",
-            binlogRowImage: "FULL",
             logBin: false,
-            readOnly: false,
-        },
+        }),
     },
 ];
 

@@ -5,43 +5,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { sameReplicationSet, ServerFacts, targetPrerequisites } from "../../components/mysql";
+import { mariadbFacts as mariadb, mysqlFacts as mysql, UUID_A as A, UUID_B as B } from "./mysqlFixtures";
 
-const A = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
-const B = "a2c0f6d4-5b1e-11ee-8c99-0242ac120002";
 const C = "0e3a7c2a-0000-11ee-0000-000000000003";
-
-const mysql = (o: Partial<ServerFacts> = {}): ServerFacts => ({
-    flavor: "mysql",
-    version: "8.0.36",
-    serverId: 101,
-    serverUuid: A,
-    gtidExecuted: `${A}:1-100`,
-    gtidPurged: "",
-    gtidMode: "ON",
-    enforceGtidConsistency: "ON",
-    logReplicaUpdates: true,
-    binlogFormat: "ROW",
-    binlogRowImage: "FULL",
-    logBin: true,
-    readOnly: false,
-    ...o,
-});
-
-const mariadb = (o: Partial<ServerFacts> = {}): ServerFacts => ({
-    flavor: "mariadb",
-    version: "10.11.19-MariaDB-log",
-    serverId: 1,
-    gtidExecuted: "0-1-100",
-    gtidPurged: "",
-    gtidStrictMode: true,
-    gtidDomainId: 0,
-    logReplicaUpdates: true,
-    binlogFormat: "ROW",
-    binlogRowImage: "FULL",
-    logBin: true,
-    readOnly: false,
-    ...o,
-});
 
 const prerequisites: { name: string; facts: ServerFacts; reasons: string[] }[] = [
     { name: "a healthy MySQL server, read-only or not", facts: mysql({ readOnly: true }), reasons: [] },

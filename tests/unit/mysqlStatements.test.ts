@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Query, readProbeRows, Row, waitForCatchUp, waitForCatchUpWith } from "../../components/mysql";
+import { UUID_A, variableRows } from "./mysqlFixtures";
 
 type Asked = [string, unknown[] | undefined][];
 
@@ -30,7 +31,7 @@ const MARIADB_GTID = "SELECT @@GLOBAL.gtid_binlog_state AS gtid_binlog_state";
 
 /** A server that answers the probe: its variables decide the flavour and the statements that follow. */
 function server(variables: Record<string, string>) {
-    const rows = Object.entries(variables).map(([Variable_name, Value]) => ({ Variable_name, Value }));
+    const rows = variableRows(variables);
     return fake((sql) => {
         if (sql === VARIABLES) return rows;
         if (sql === MYSQL_GTID) return [{ gtid_executed: "", gtid_purged: "" }];
@@ -122,11 +123,7 @@ for (const c of sequences) {
 test("readProbeRows retries when the oldest binary log is purged between two statements", async () => {
     let lists = 0;
     const { q, asked } = fake((sql, params) => {
-        if (sql === VARIABLES)
-            return [
-                { Variable_name: "version", Value: "10.11.19-MariaDB" },
-                { Variable_name: "log_bin", Value: "ON" },
-            ];
+        if (sql === VARIABLES) return variableRows({ version: "10.11.19-MariaDB", log_bin: "ON" });
         if (sql === "SHOW BINARY LOGS") return [{ Log_name: ++lists === 1 ? "binlog.000001" : "binlog.000002" }];
         if (sql.startsWith("SHOW BINLOG EVENTS") && params?.[0] === "binlog.000001") {
             throw Object.assign(
@@ -146,7 +143,7 @@ test("readProbeRows retries when the oldest binary log is purged between two sta
     ]);
 });
 
-const SET = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-57";
+const SET = `${UUID_A}:1-57`;
 
 test("MySQL waits with WAIT_FOR_EXECUTED_GTID_SET, the timeout rounded up to whole seconds", async () => {
     for (const [result, caughtUp] of [
@@ -294,18 +291,14 @@ test("a denied replica status is recorded, not fatal; other denials are", async 
         { errno: 1227 },
     );
     const { q } = fake((sql) => {
-        if (sql === VARIABLES)
-            return [
-                { Variable_name: "version", Value: "10.11.19-MariaDB" },
-                { Variable_name: "log_bin", Value: "OFF" },
-            ];
+        if (sql === VARIABLES) return variableRows({ version: "10.11.19-MariaDB", log_bin: "OFF" });
         if (sql === "SHOW ALL SLAVES STATUS") throw denied;
         return [{ gtid_binlog_state: "0-1-2" }];
     });
     const rows = await readProbeRows(q);
     assert.deepEqual([rows.replicaStatus, rows.replicaStatusDenied], [[], denied.message]);
     const other = fake((sql) => {
-        if (sql === VARIABLES) return [{ Variable_name: "version", Value: "10.11.19-MariaDB" }];
+        if (sql === VARIABLES) return variableRows({ version: "10.11.19-MariaDB" });
         throw Object.assign(new Error("Access denied for SELECT"), { errno: 1142 });
     });
     await assert.rejects(readProbeRows(other.q), { message: "Access denied for SELECT" });
