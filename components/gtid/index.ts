@@ -13,3 +13,5 @@ export type { GtidSet } from "./sets";
 export { contains, equals, formatGtidSet, isEmpty, parseGtidSet, subtract, union } from "./sets";
 export type { SwitchVerdict } from "./check";
 export { checkSets, checkSwitch } from "./check";
+export type { MariadbGtid } from "./mariadb";
+export { domainPosition, mariadbEntries, MariadbGtidSet, parseMariadb } from "./mariadb";

@@ -3,8 +3,7 @@
  * judges facts — can DM read from this server, do two servers belong to one replication set. No I/O,
  * no @pulumi/* import: unit-tested with recorded rows of MySQL 5.7/8.0/8.4 and MariaDB 10.x.
  */
-import { formatGtidSet, GtidParseError } from "../gtid";
-import { mariadbEntries, MariadbGtidSet, parseMariadb } from "../gtid/mariadb";
+import { formatGtidSet, GtidParseError, mariadbEntries, MariadbGtidSet, parseMariadb } from "../gtid";
 import { Flavor, ProbeRows, ReplicationFacts, ReplicationSource, Row, ServerFacts } from "./types";
 
 /** The global variables the probe reads with one `SHOW GLOBAL VARIABLES`; each flavour has a subset. */

@@ -8,8 +8,7 @@
  * "does `@@gtid_binlog_state` reach the position", checked first and after every wait: a replica
  * waits server-side with `MASTER_GTID_WAIT` in slices of at most a second, any other server is polled.
  */
-import { contains } from "../gtid";
-import { domainPosition, mariadbEntries, MariadbGtidSet } from "../gtid/mariadb";
+import { contains, domainPosition, mariadbEntries, MariadbGtidSet } from "../gtid";
 import { mariadbSet } from "./facts";
 import { ER_SPECIFIC_ACCESS_DENIED_ERROR, MARIADB_GTID_SQL, withConnection } from "./probe";
 import { Flavor, MysqlEndpoint, Query } from "./types";
