@@ -4,7 +4,7 @@
  */
 import { DmctlReply, readGeneratedYaml, runDmctl } from "./dmctl";
 import { editTaskFile, taskNameOf } from "./taskFile";
-import { DmClient, DmEndpoint, DmError, parseStage, RelayStatus, SourceConfig, SourceInfo, StartTaskOptions, SubtaskStatus } from "./types";
+import { DmClient, DmEndpoint, DmError, parseStage, RelayStatus, SourceConfig, SourceConfigInfo, SourceInfo, StartTaskOptions, SubtaskStatus } from "./types";
 
 interface DmctlSubtask {
     name?: string;
@@ -119,43 +119,69 @@ export function createDmctlClient(ep: DmEndpoint): DmClient {
         return ((reply.tasks ?? []) as { taskName?: string; sources?: string[] }[]).map((t) => ({ name: t.taskName ?? "", sources: t.sources ?? [] }));
     };
 
-    const getSource = async (id: string): Promise<SourceInfo | undefined> => {
-        let cfg: DmctlReply;
+    /** `get-config source`: DM's configuration of the source; undefined when DM has none. */
+    const configYaml = async (id: string): Promise<Map<string, string> | undefined> => {
         try {
-            cfg = await run("get-config source", id, ["get-config", "source", id]);
+            return readGeneratedYaml(String((await run("get-config source", id, ["get-config", "source", id])).cfg ?? ""));
         } catch (err) {
             if (err instanceof DmError && /source not found/.test(err.message)) {
                 return undefined;
             }
             throw err;
         }
+    };
+
+    const configFrom = (id: string, y: Map<string, string>, tasks: { name: string; sources: string[] }[]): SourceConfigInfo => ({
+        id,
+        host: y.get("from.host") ?? "",
+        port: Number(y.get("from.port") ?? 0),
+        user: y.get("from.user") ?? "",
+        flavor: y.get("flavor") ?? "",
+        enableGtid: y.get("enable-gtid") === "true",
+        enableRelay: y.get("enable-relay") === "true",
+        taskNames: tasks.filter((t) => t.sources.includes(id)).map((t) => t.name).sort(),
+    });
+
+    const getSource = async (id: string): Promise<SourceInfo | undefined> => {
+        const y = await configYaml(id);
+        if (!y) {
+            return undefined;
+        }
         const [tasks, status] = await Promise.all([allTasks(), run("query-status", id, ["query-status", "-s", id], true)]);
-        const y = readGeneratedYaml(String(cfg.cfg ?? ""));
         const src = (status.sources ?? [])[0] as DmctlSourceStatus | undefined;
         const worker = src?.sourceStatus?.worker;
         return {
-            id,
-            host: y.get("from.host") ?? "",
-            port: Number(y.get("from.port") ?? 0),
-            user: y.get("from.user") ?? "",
-            flavor: y.get("flavor") ?? "",
-            enableGtid: y.get("enable-gtid") === "true",
-            enableRelay: y.get("enable-relay") === "true",
+            ...configFrom(id, y, tasks),
             worker: worker ? worker : undefined,
-            taskNames: tasks.filter((t) => t.sources.includes(id)).map((t) => t.name).sort(),
             relay: relayFrom(src),
             errors: [...(src?.result === false && src.msg ? [src.msg.replace(/\s+/g, " ").trim()] : []), ...messages(src?.sourceStatus?.result)],
         };
+    };
+
+    const sourceIds = async () => {
+        const reply = await run("operate-source show", "(all sources)", ["operate-source", "show"], true);
+        return [...new Set((reply.sources ?? []).map((s) => s.source ?? "").filter((s) => s !== ""))];
     };
 
     return {
         endpoint: ep,
         getSource,
         async listSources() {
-            const reply = await run("operate-source show", "(all sources)", ["operate-source", "show"], true);
-            const ids = [...new Set((reply.sources ?? []).map((s) => s.source ?? "").filter((s) => s !== ""))];
-            const all = await Promise.all(ids.map(getSource));
+            const all = await Promise.all((await sourceIds()).map(getSource));
             return all.filter((s): s is SourceInfo => s !== undefined);
+        },
+        async getSourceConfig(id) {
+            const y = await configYaml(id);
+            return y && configFrom(id, y, await allTasks());
+        },
+        async listSourceConfigs() {
+            // dmctl's task list is one query-status of every source (dm-master asks each worker once): read it once.
+            const [ids, tasks] = await Promise.all([sourceIds(), allTasks()]);
+            const all = await Promise.all(ids.map(async (id) => {
+                const y = await configYaml(id);
+                return y && configFrom(id, y, tasks);
+            }));
+            return all.filter((s): s is SourceConfigInfo => s !== undefined);
         },
         async createSource(cfg) {
             await runDmctl(ep, {

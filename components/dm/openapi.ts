@@ -2,9 +2,11 @@
 const statusQueues = new Map<string, Promise<unknown>>();
 
 /**
- * Runs `fn` after every status query already asked of `address` has finished. dm-master answers
- * concurrent task-status queries about 100 ms apart (seen here: 10 at once took 1 s, 3 at once 0.3 s),
- * while one after another take 5–10 ms each: asking one at a time is an order of magnitude faster.
+ * Runs `fn` after every status query already asked of `address` has finished. Seen here: 10 task-status
+ * queries at once took 1 s, one after another 5–10 ms each. The cause found since: dm-master sends each
+ * request to a dm-worker through a token bucket (`rpc-rate-limit` 10 a second after a burst of
+ * `rpc-rate-burst` 40, dm/master/agent_pool.go), so once the bucket is empty every worker request waits
+ * ~100 ms however it is asked: what costs is the number of worker requests (./memo.ts).
  */
 function oneAtATime<T>(address: string, fn: () => Promise<T>): Promise<T> {
     const run = (statusQueues.get(address) ?? Promise.resolve()).then(fn, fn);
@@ -36,7 +38,7 @@ function oneAtATime<T>(address: string, fn: () => Promise<T>): Promise<T> {
 import * as http from "node:http";
 import * as https from "node:https";
 import { dmctlGetTaskConfig, dmctlStartTask, dmctlStopTask } from "./dmctlClient";
-import { codeOf, DmClient, DmEndpoint, DmError, oneLine, parseStage, SourceInfo, SubtaskStatus } from "./types";
+import { codeOf, configOf, DmClient, DmEndpoint, DmError, oneLine, parseStage, SourceConfigInfo, SourceInfo, SubtaskStatus } from "./types";
 
 interface ApiSubtask {
     name?: string;
@@ -80,9 +82,14 @@ export function subtaskFromApi(s: ApiSubtask, task: string): SubtaskStatus {
     };
 }
 
-export function sourceFromApi(s: ApiSource): SourceInfo {
-    const st = s.status_list?.[0];
-    const relay = st?.relay_status;
+/** `GET /tasks` (no status): each task's name and its sources. Its target config holds the downstream password: read nothing else. */
+interface ApiTask {
+    name?: string;
+    source_config?: { source_conf?: { source_name?: string }[] | null } | null;
+}
+
+/** A source's configuration; `taskNames` from `task_name_list` (present with `with_status=true`) unless given. */
+export function sourceConfigFromApi(s: ApiSource, taskNames?: string[]): SourceConfigInfo {
     return {
         id: s.source_name ?? "",
         host: s.host ?? "",
@@ -91,8 +98,29 @@ export function sourceFromApi(s: ApiSource): SourceInfo {
         flavor: s.flavor ?? "",
         enableGtid: s.enable_gtid ?? false,
         enableRelay: s.relay_config?.enable_relay ?? false,
+        taskNames: [...(taskNames ?? s.task_name_list ?? [])].sort(),
+    };
+}
+
+/** Every source's configuration with its task names, from `GET /sources` and `GET /tasks` (both without status). */
+export function sourceConfigsFromApi(sources: ApiSource[], tasks: ApiTask[]): SourceConfigInfo[] {
+    const names = new Map<string, string[]>();
+    for (const t of tasks) {
+        for (const c of t.source_config?.source_conf ?? []) {
+            if (t.name && c.source_name) {
+                names.set(c.source_name, [...(names.get(c.source_name) ?? []), t.name]);
+            }
+        }
+    }
+    return sources.map((s) => sourceConfigFromApi(s, [...new Set(names.get(s.source_name ?? "") ?? [])]));
+}
+
+export function sourceFromApi(s: ApiSource): SourceInfo {
+    const st = s.status_list?.[0];
+    const relay = st?.relay_status;
+    return {
+        ...sourceConfigFromApi(s),
         worker: st?.worker_name ? st.worker_name : undefined,
-        taskNames: [...(s.task_name_list ?? [])].sort(),
         relay: relay
             ? { stage: parseStage(relay.stage), relayBinlogGtid: relay.relay_binlog_gtid ?? "", relayCatchUpMaster: relay.relay_catch_up_master ?? false, relaySubDir: relay.relay_dir ?? "", errors: [] }
             : undefined,
@@ -212,6 +240,16 @@ export function createOpenApiClient(ep: DmEndpoint): DmClient {
                 throw new DmError(`list tasks of source ${id} failed: source ${id} does not exist. Check the source id (GET /api/v1/sources).`, "list tasks", id);
             }
             return s.taskNames;
+        },
+        async getSourceConfig(id) {
+            const s = await getSource(id);
+            return s && configOf(s);
+        },
+        async listSourceConfigs() {
+            // Neither request reaches a dm-worker; GET /tasks answers each task's full config (with the
+            // downstream password): only names are kept, and call() never puts a body into an error.
+            const [sources, tasks] = await Promise.all([get("/sources", "list sources", ep.address), get("/tasks", "list tasks", ep.address)]);
+            return sourceConfigsFromApi((sources.body as { data?: ApiSource[] })?.data ?? [], (tasks.body as { data?: ApiTask[] })?.data ?? []);
         },
         taskStatus: (task, sourceId) => taskStatus(task, sourceId),
         async pauseTask(task, sourceIds) {

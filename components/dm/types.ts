@@ -80,7 +80,11 @@ export interface RelayStatus {
     errors: string[];
 }
 
-export interface SourceInfo {
+/**
+ * What dm-master itself holds about a source — its configuration and the tasks with a subtask on it —
+ * without the status only its dm-worker can tell (worker, relay, errors).
+ */
+export interface SourceConfigInfo {
     id: string;
     host: string;
     port: number;
@@ -88,13 +92,24 @@ export interface SourceInfo {
     flavor: string;
     enableGtid: boolean;
     enableRelay: boolean;
+    /** Names of every task with a subtask on the source, sorted. */
+    taskNames: string[];
+}
+
+/** A source with its status: SourceConfigInfo plus what its dm-worker reports. */
+export interface SourceInfo extends SourceConfigInfo {
     /** The worker bound to the source; undefined when none is. */
     worker?: string;
-    taskNames: string[];
     /** Present when the worker reports relay status (relay enabled). */
     relay?: RelayStatus;
     /** Errors the worker reported for the source (offline worker, …). */
     errors: string[];
+}
+
+/** The configuration part of a SourceInfo (what getSourceConfig answers). */
+export function configOf(s: SourceInfo): SourceConfigInfo {
+    const { id, host, port, user, flavor, enableGtid, enableRelay, taskNames } = s;
+    return { id, host, port, user, flavor, enableGtid, enableRelay, taskNames };
 }
 
 export interface StartTaskOptions {
@@ -116,13 +131,28 @@ export interface DmClient {
     /** undefined when DM has no source with this id. */
     getSource(id: string): Promise<SourceInfo | undefined>;
     listSources(): Promise<SourceInfo[]>;
+    /**
+     * The source's configuration and task names without its status; undefined when DM has no such
+     * source. Costs at most what getSource costs.
+     */
+    getSourceConfig(id: string): Promise<SourceConfigInfo | undefined>;
+    /**
+     * Every source's configuration and task names, read from dm-master alone (OpenAPI: two requests):
+     * no dm-worker is asked, so it spends none of dm-master's budget of worker requests (its
+     * `rpc-rate-limit`: 10 a second after a burst of 40, shared by every client), which getSource and
+     * listSources spend one of per source.
+     */
+    listSourceConfigs(): Promise<SourceConfigInfo[]>;
     /** `operate-source create`. */
     createSource(cfg: SourceConfig): Promise<void>;
     /** `operate-source stop`: DM refuses while tasks of the source exist (stop them first). */
     stopSource(id: string): Promise<void>;
     /** Names of every task with a subtask on the source. */
     tasksOfSource(id: string): Promise<string[]>;
-    /** Every subtask of the task, or only the one on `sourceId`. Fails for an unknown task. */
+    /**
+     * Every subtask of the task, or only the one on `sourceId`. Fails for an unknown task. dm-master asks
+     * the worker of each source it reads (OpenAPI: every source of the task, even with `sourceId`).
+     */
     taskStatus(task: string, sourceId?: string): Promise<SubtaskStatus[]>;
     /** `pause-task` (OpenAPI: POST …/stop): the subtask stays, the checkpoint is flushed. */
     pauseTask(task: string, sourceIds?: string[]): Promise<void>;

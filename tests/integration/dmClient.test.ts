@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
-import { createDmClient, DmClient, DmError, readCheckpointGtid, SubtaskStatus, waitForStage } from "../../components/dm";
+import { configOf, createDmClient, DmClient, DmError, readCheckpointGtid, SubtaskStatus, waitForStage } from "../../components/dm";
 
 /** The part of sandbox/index.ts this test uses. */
 interface Sandbox {
@@ -83,6 +83,21 @@ test("both transports list the source, its tasks and the same statuses", async (
     for (const t of names()) {
         assert.deepEqual(comparable(await ctl.taskStatus(t, sb.source.id)), comparable(await api.taskStatus(t, sb.source.id)));
         assert.equal((await api.taskStatus(t))[0].stage, "Running");
+    }
+});
+
+test("both transports read a source's configuration and tasks without its status, alone and in the listing", async () => {
+    const full = await api.getSource(sb.source.id);
+    assert.ok(full, "the sandbox's source");
+    const want = configOf(full);
+    assert.deepEqual(want.taskNames, [...names()].sort());
+    for (const c of [api, ctl]) {
+        const t0 = performance.now();
+        const all = await c.listSourceConfigs();
+        console.log(`${c.endpoint.transport}: listSourceConfigs ${(performance.now() - t0).toFixed(0)} ms`);
+        assert.deepEqual(all.find((s) => s.id === sb.source.id), want, c.endpoint.transport);
+        assert.deepEqual(await c.getSourceConfig(sb.source.id), want, c.endpoint.transport);
+        assert.equal(await c.getSourceConfig("no-such-source"), undefined, c.endpoint.transport);
     }
 });
 

@@ -7,6 +7,15 @@ import { after, before, test } from "node:test";
 import { createDmClient, DmClient, DmError, SubtaskStatus, waitForStage, WaitTimeoutError } from "../../components/dm";
 import { recorded } from "./dmRecorded";
 
+function withoutStatus(name: string): unknown {
+    const { status_list: _s, task_name_list: _t, ...cfg } = recorded.apiSource as Record<string, unknown>;
+    return { ...cfg, source_name: name };
+}
+function task(name: string, sources: string[]): unknown {
+    const target_config = { host: "127.0.0.1", port: 4000, user: "root", password: "hunter2-pw" };
+    return { name, task_mode: "incremental", source_config: { source_conf: sources.map((s) => ({ source_name: s, binlog_gtid: "0-1-4" })) }, target_config };
+}
+
 // A dm-master stand-in replaying recorded OpenAPI answers; it records each request.
 const requests: { method: string; url: string; body: string }[] = [];
 let server: http.Server;
@@ -17,6 +26,9 @@ const routes: Record<string, [number, unknown]> = {
     "POST /api/v1/tasks/task-s1/stop": [200, undefined],
     "POST /api/v1/tasks/task-s1/start": [200, undefined],
     "GET /api/v1/sources/mariadb-01?with_status=true": [200, recorded.apiSource],
+    // Without status, as this DM answers them: no task_name_list, no status_list; tasks carry their full config.
+    "GET /api/v1/sources": [200, { total: 2, data: [withoutStatus("mariadb-01"), withoutStatus("mariadb-02")] }],
+    "GET /api/v1/tasks": [200, { total: 2, data: [task("task-s1", ["mariadb-01"]), task("task-both", ["mariadb-02", "mariadb-01"])] }],
     "DELETE /api/v1/sources/mariadb-01": [400, recorded.apiDeleteSourceBusy],
     // dm-master echoes the request in some answers: the client must never show a body raw.
     "POST /api/v1/sources": [500, { source: { password: "hunter2-pw" } }],
@@ -48,6 +60,21 @@ test("pause and resume name the task's sources and never remove meta", async () 
         'POST /api/v1/tasks/task-s1/stop {"source_name_list":["mariadb-01"]}',
         'POST /api/v1/tasks/task-s1/start {"source_name_list":["mariadb-01"],"remove_meta":false}',
     ]);
+});
+
+test("every source's configuration and tasks come from two requests that reach no dm-worker", async () => {
+    requests.length = 0;
+    const all = await api().listSourceConfigs();
+    assert.deepEqual(requests.map((r) => `${r.method} ${r.url}`).sort(), ["GET /api/v1/sources", "GET /api/v1/tasks"]);
+    const base = { host: "127.0.0.1", port: 23306, user: "dm", flavor: "mariadb", enableGtid: true, enableRelay: false };
+    assert.deepEqual(all, [
+        { id: "mariadb-01", ...base, taskNames: ["task-both", "task-s1"] },
+        { id: "mariadb-02", ...base, taskNames: ["task-both"] },
+    ]);
+    assert.doesNotMatch(JSON.stringify(all), /hunter2/, "nothing of a task's target config is kept");
+    // One source: what getSource reads, without the status.
+    assert.deepEqual(await api().getSourceConfig("mariadb-01"), { id: "mariadb-01", ...base, taskNames: ["task-s1", "task-s2"] });
+    assert.equal(await api().getSourceConfig("zz"), undefined);
 });
 
 const errorCases: { name: string; run: (c: DmClient) => Promise<unknown>; message: string; code?: number }[] = [
