@@ -7,7 +7,7 @@
  * errors, else gtid-S is not a position DM can resume from.
  */
 import { checkSwitch } from "../gtid";
-import type { SourceInfo, SubtaskStatus } from "../dm/types";
+import type { SourceConfigInfo, SourceInfo, SubtaskStatus } from "../dm/types";
 import type { ServerFacts } from "../mysql/types";
 import type { Flavor } from "../providers/inputs";
 
@@ -25,8 +25,8 @@ export interface PreflightFacts {
     target: string;
     /** The target's `host:port`. */
     targetAddress: string;
-    /** DM's configuration of the source; undefined when DM has no source with this id. */
-    source?: SourceInfo;
+    /** DM's configuration of the source (its status, if read, is not used); undefined when DM has no source with this id. */
+    source?: SourceConfigInfo | SourceInfo;
     /** Tasks that were asked for explicitly; undefined = every task DM lists for the source. */
     requestedTasks?: string[];
     /** Each task with its subtask on the source; `status` undefined when the task has none there. */

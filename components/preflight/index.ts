@@ -6,7 +6,7 @@
  * With the tasks Running, gtid-S is a snapshot that only grows: a target that lacks part of it now
  * gets one bounded wait to catch up. The apply-time re-check, with the tasks paused, is the providers'.
  */
-import { createDmClient, DmClient, SourceInfo, SubtaskStatus } from "../dm";
+import { createDmClient, DmClient, SourceConfigInfo, SubtaskStatus } from "../dm";
 import {
     MysqlEndpoint,
     probe,
@@ -49,6 +49,12 @@ export interface PreflightArgs {
     mode?: "vip" | "address";
     /** A DM client to use instead of one made from `dm` (tests, or a caller that already has one). @default undefined */
     dmClient?: DmClient;
+    /**
+     * Reads the facts of the target and of the current instance (a pass of checks over one deployment
+     * shares one probe per instance: policies/run.ts). The re-probe after a catch-up wait always reads
+     * the server itself. @default components/mysql `probe`
+     */
+    probe?: (ep: MysqlEndpoint) => Promise<ServerFacts>;
 }
 
 /** The report, plus the steps of the switch when `mode` was given. */
@@ -123,7 +129,8 @@ async function settle<T extends unknown[]>(jobs: {
 }
 
 async function readDm(dm: DmClient, sourceId: string, requested: string[] | undefined) {
-    const source: SourceInfo | undefined = await dm.getSource(sourceId);
+    // The configuration and task names only: the tasks' status comes from their own reads below.
+    const source: SourceConfigInfo | undefined = await dm.getSourceConfig(sourceId);
     const names = requested ?? source?.taskNames ?? [];
     const known = new Set(source?.taskNames ?? []);
     // Every task's status in parallel: the check is as slow as the slowest task, not the sum.
@@ -146,7 +153,7 @@ function where(ep: MysqlEndpoint): string {
 /** The instance to compare the target with: `current`, or (with currentFromDm) where DM's source is registered. */
 function currentOf(
     args: PreflightArgs,
-    source: SourceInfo | undefined,
+    source: SourceConfigInfo | undefined,
 ): (MysqlEndpoint & { name?: string }) | undefined {
     if (args.current || !args.currentFromDm || !source || source.host === "") {
         return args.current;
@@ -169,6 +176,7 @@ export async function preflight(args: PreflightArgs): Promise<PreflightResult> {
         args.dmClient ??
         createDmClient(args.dm);
     const targetAt = where(args.target);
+    const firstProbe = args.probe ?? probe;
     // 1–2. DM (gtid-S of every task) and the target (gtid-P, gtid-E, prerequisites), in parallel.
     const fromDm = readDm(dm, args.sourceId, args.tasks);
     // An explicit current instance is probed at once; DM's registered address only once DM answered.
@@ -180,7 +188,7 @@ export async function preflight(args: PreflightArgs): Promise<PreflightResult> {
     // A DM failure is reported by the DM job: the current job then has nothing to probe.
     const currentRun = currentJob
         .catch(() => undefined)
-        .then(async (c) => (c ? { endpoint: c, facts: await probe(c) } : undefined));
+        .then(async (c) => (c ? { endpoint: c, facts: await firstProbe(c) } : undefined));
     const [dmFacts, facts, current] = await settle<
         [
             Awaited<typeof fromDm>,
@@ -189,7 +197,7 @@ export async function preflight(args: PreflightArgs): Promise<PreflightResult> {
         ]
     >([
         { side: "dm", what: `DM at ${args.dm.address}`, run: fromDm },
-        { side: "target", what: `target ${args.target.name} (${targetAt})`, run: probe(args.target) },
+        { side: "target", what: `target ${args.target.name} (${targetAt})`, run: firstProbe(args.target) },
         { side: "current", what: "the instance DM reads from now", run: currentRun },
     ]);
     const base: Omit<PreflightFacts, "facts" | "prerequisites" | "catchUp"> = {

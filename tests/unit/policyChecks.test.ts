@@ -234,7 +234,7 @@ test("every policy reports a resource whose safety cannot be proven", () => {
 test("a failed check never carries the password into its message", async () => {
     const s = subjectFor(DM_SWITCH_TYPES.Vip, vipProps());
     const failingDm = {
-        getSource: async () => {
+        getSourceConfig: async () => {
             throw new Error(`dm-master said: bad password ${PASSWORD} for dm`);
         },
     } as never;
