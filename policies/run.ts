@@ -20,6 +20,7 @@ import type {
     StackValidationArgs,
 } from "@pulumi/policy";
 import { createDmClient, DmClient, memoizeReads } from "../components/dm";
+import { MysqlEndpoint, probe, ServerFacts } from "../components/mysql";
 import { preflight, PreflightError, PreflightReport } from "../components/preflight";
 import { isUnprovable, rawProps, Subject, subjectOf, Unprovable } from "./subject";
 
@@ -41,10 +42,18 @@ export function scrub(text: string, secrets: string[]): string {
     return out.replace(/\s+/g, " ").trim();
 }
 
-/** One client per dm-master for the pack's process (one deployment): each source and task status is read once, whichever resources ask. */
+/**
+ * In a preview, one client per dm-master for the pack's process (one deployment): each source and task
+ * status is read once, whichever resources ask, and the sources' configurations in one read that asks no
+ * dm-worker (components/dm/memo.ts: dm-master lets through 10 worker requests a second after 40). In an
+ * update, resources change between checks: each check reads DM itself.
+ */
 const dmClients = new Map<string, DmClient>();
 
 function dmClientFor(dm: Subject["args"]["dm"]): DmClient {
+    if (!isPreview()) {
+        return createDmClient(dm);
+    }
     const key = JSON.stringify(dm);
     if (!dmClients.has(key)) {
         dmClients.set(key, memoizeReads(createDmClient(dm)));
@@ -52,10 +61,39 @@ function dmClientFor(dm: Subject["args"]["dm"]): DmClient {
     return dmClients.get(key)!;
 }
 
+/** How the preflight reads an instance's facts. */
+export type Probe = (ep: MysqlEndpoint) => Promise<ServerFacts>;
+
+/**
+ * `read` asked once per instance — the same host, port, user, password, TLS and timeout — however many
+ * checks ask: in a preview, a source's Vip and SourceBinding, and every source bound to the same
+ * instances, share one probe of each (the facts of one moment, as when the checks run at once).
+ */
+export function probeOncePerInstance(read: Probe): Probe {
+    const seen = new Map<string, Promise<ServerFacts>>();
+    return (ep) => {
+        const key = JSON.stringify([ep.host, ep.port, ep.user, ep.password, ep.tls ?? null, ep.connectTimeoutMs ?? null]);
+        if (!seen.has(key)) {
+            seen.set(key, read(ep));
+        }
+        return seen.get(key)!;
+    };
+}
+
+/** The preview's shared probe (reset with the started checks). */
+let sharedProbe = probeOncePerInstance(probe);
+
 /** Runs one subject's preflight; never rejects: a failure becomes an Unprovable. */
 export async function outcomeOfSubject(subject: Subject): Promise<Outcome> {
     try {
-        return { subject, report: await preflight({ ...subject.args, dmClient: subject.args.dmClient ?? dmClientFor(subject.args.dm) }) };
+        return {
+            subject,
+            report: await preflight({
+                ...subject.args,
+                dmClient: subject.args.dmClient ?? dmClientFor(subject.args.dm),
+                probe: subject.args.probe ?? (isPreview() ? sharedProbe : undefined),
+            }),
+        };
     } catch (e) {
         const reach = e instanceof PreflightError && e.kind === "unreachable";
         return {
@@ -96,10 +134,11 @@ export function outcomeFor(
     return run;
 }
 
-/** Forgets every started check and DM read (unit tests). */
+/** Forgets every started check, DM read and probe (unit tests). */
 export function resetStartedChecks(): void {
     started.clear();
     dmClients.clear();
+    sharedProbe = probeOncePerInstance(probe);
 }
 
 /** True in a preview (the language host sets this for the pack's process). */
