@@ -66,6 +66,9 @@ interface ApiSource {
     }[];
 }
 
+/** DM's answer to POST /sources with relay on after it has created the source and started relay (see createSource). */
+const RELAY_STARTED_TWICE = 46030;
+
 const line = (s: string | undefined) => (s ?? "").replace(/\s+/g, " ").trim();
 
 export function subtaskFromApi(s: ApiSubtask, task: string): SubtaskStatus {
@@ -225,7 +228,20 @@ export function createOpenApiClient(ep: DmEndpoint): DmClient {
                 enable: true,
                 relay_config: { enable_relay: cfg.enableRelay ?? false, ...(cfg.relayBinlogGtid ? { relay_binlog_gtid: cfg.relayBinlogGtid } : {}) },
             };
-            await call("POST", "/sources", "operate-source create", cfg.id, { source, ...(cfg.workerName ? { worker_name: cfg.workerName } : {}) }, [cfg.password]);
+            try {
+                await call("POST", "/sources", "operate-source create", cfg.id, { source, ...(cfg.workerName ? { worker_name: cfg.workerName } : {}) }, [cfg.password]);
+            } catch (err) {
+                // With relay on, this DM creates the source, starts relay from its configuration for the bound
+                // worker, then starts relay a second time and answers 46030 ("can't `start-relay` with worker
+                // name"): the source exists with relay on, as asked. Anything else is a real failure.
+                if (!(cfg.enableRelay && err instanceof DmError && err.code === RELAY_STARTED_TWICE)) {
+                    throw err;
+                }
+                const created = await getSource(cfg.id);
+                if (!created?.enableRelay) {
+                    throw err;
+                }
+            }
         },
         async stopSource(id) {
             // No force: like operate-source stop, DM refuses while tasks exist (force would remove their subtasks).
