@@ -195,6 +195,9 @@ export function createDmctlClient(ep: DmEndpoint): DmClient {
         async stopSource(id) {
             await run("operate-source stop", id, ["operate-source", "stop", id]);
         },
+        async startRelay(id, worker) {
+            await run("start-relay", id, ["start-relay", "-s", id, worker]);
+        },
         async tasksOfSource(id) {
             // get-config fails for an unknown source: the same answer as the OpenAPI transport.
             const [tasks] = await Promise.all([allTasks(), run("list tasks", id, ["get-config", "source", id])]);

@@ -243,6 +243,9 @@ export function createOpenApiClient(ep: DmEndpoint): DmClient {
                 }
             }
         },
+        async startRelay(id, worker) {
+            await call("POST", `/sources/${enc(id)}/relay/enable`, "start-relay", id, { worker_name_list: [worker] });
+        },
         async stopSource(id) {
             // No force: like operate-source stop, DM refuses while tasks exist (force would remove their subtasks).
             const r = await call("DELETE", `/sources/${enc(id)}`, "operate-source stop", id);

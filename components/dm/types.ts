@@ -147,6 +147,11 @@ export interface DmClient {
     createSource(cfg: SourceConfig): Promise<void>;
     /** `operate-source stop`: DM refuses while tasks of the source exist (stop them first). */
     stopSource(id: string): Promise<void>;
+    /**
+     * `start-relay -s <id> <worker>` (OpenAPI: POST …/relay/enable): relay for the source on that worker,
+     * started explicitly; the source's own `enable-relay` stays false.
+     */
+    startRelay(id: string, worker: string): Promise<void>;
     /** Names of every task with a subtask on the source. */
     tasksOfSource(id: string): Promise<string[]>;
     /**

@@ -65,6 +65,7 @@ export function switchPorts(p: PortsInput): SwitchPorts {
         startTasks: () => Promise.reject(new Error("starting tasks is the address procedure's, not the VIP's")),
         stopSource: () => p.dm.stopSource(p.sourceId),
         createSource: () => Promise.reject(new Error("creating the source is the address procedure's")),
+        startRelay: () => Promise.reject(new Error("starting relay is the address procedure's")),
         async targetGtids(target) {
             const facts = await probe(instance(target));
             return { purged: facts.gtidPurged, executed: facts.gtidExecuted };
@@ -76,7 +77,8 @@ export function switchPorts(p: PortsInput): SwitchPorts {
         covers: (a, b) => contains(parseGtidSet(p.flavor, a), parseGtidSet(p.flavor, b)),
         async relay() {
             const source = await p.dm.getSource(p.sourceId);
-            if (!source?.enableRelay) {
+            // On by the source's configuration, or started for its worker (start-relay: the configuration says off).
+            if (!source?.enableRelay && !source?.relay) {
                 return undefined;
             }
             // Relay enabled but no status: the worker is offline or relay has not started.

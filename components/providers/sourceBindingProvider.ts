@@ -32,7 +32,11 @@ function nameOf(inputs: SourceBindingInputs, a: AddressInputs): string {
     return named ? named[0] : `${a.host}:${a.port}`;
 }
 
-function sourceConfig(inputs: SourceBindingInputs, at: Address): SourceConfig {
+/**
+ * The source's configuration at `at`. `relay` false for the address procedure of a relay-enabled source:
+ * relay is started once the tasks run (see the plan's start-relay step). @default inputs.enableRelay
+ */
+function sourceConfig(inputs: SourceBindingInputs, at: Address, relay = inputs.enableRelay ?? false): SourceConfig {
     return {
         id: inputs.sourceId,
         host: at.host,
@@ -41,8 +45,23 @@ function sourceConfig(inputs: SourceBindingInputs, at: Address): SourceConfig {
         password: inputs.password,
         flavor: inputs.flavor,
         enableGtid: true,
-        enableRelay: inputs.enableRelay ?? false,
+        enableRelay: relay,
     };
+}
+
+/**
+ * Relay on as the inputs ask, for a source re-created with relay off by an address switch that stopped
+ * before its start-relay step: started explicitly on the source's worker.
+ */
+async function ensureRelay(dm: DmClient, inputs: SourceBindingInputs, log: (l: string) => void): Promise<void> {
+    if (!inputs.enableRelay) {
+        return;
+    }
+    const s = await dm.getSource(inputs.sourceId);
+    if (s && !s.enableRelay && !s.relay && s.worker) {
+        log(`start-relay -s ${inputs.sourceId} ${s.worker} (relay is on in the inputs, off in DM)`);
+        await dm.startRelay(inputs.sourceId, s.worker);
+    }
 }
 
 function outputsOf(inputs: SourceBindingInputs, extra: Pick<SourceBindingOutputs, "pausedByUs" | "stoppedTasks" | "lastSwitch">): SourceBindingOutputs {
@@ -64,7 +83,15 @@ function addressPorts(dm: DmClient, inputs: SourceBindingInputs, instances: Reco
         async startTasks(tasks) {
             await startStopped(dm, inputs, stopped.filter((s) => tasks.includes(s.name)), stopped);
         },
-        createSource: (at) => dm.createSource(sourceConfig(inputs, at)),
+        // Relay, when on, starts after the tasks (start-relay step): DM's checkpoints name the old relay subdirectory.
+        createSource: (at) => dm.createSource(sourceConfig(inputs, at, false)),
+        async startRelay() {
+            const s = await dm.getSource(inputs.sourceId);
+            if (!s?.worker) {
+                throw new Error(`source ${inputs.sourceId} is bound to no dm-worker: relay cannot start; check 'dmctl operate-source show' and the workers`);
+            }
+            await dm.startRelay(inputs.sourceId, s.worker);
+        },
     };
 }
 
@@ -102,7 +129,7 @@ async function finishStopped(dm: DmClient, inputs: SourceBindingInputs, live: So
     }
     if (!live) {
         log(`operate-source create ${inputs.sourceId} at ${want.host}:${want.port}`);
-        await dm.createSource(sourceConfig(inputs, want));
+        await dm.createSource(sourceConfig(inputs, want, false));
     }
     const names = stopped.map((s) => s.name);
     // A start-task of the failed run may have created its subtask even though it failed: dm-master answers
@@ -131,6 +158,7 @@ async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBi
     if (stopped.length > 0) {
         try {
             await finishStopped(dm, inputs, live, stopped, log);
+            await ensureRelay(dm, inputs, log);
         } catch (err) {
             throw partial(err instanceof Error ? err : new Error(String(err)), []);
         }
@@ -147,8 +175,9 @@ async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBi
     const names = inputs.tasks ?? live.taskNames;
     const status = names.length > 0 ? await ports.status(names) : new Map();
     const tasks = names.map((name) => ({ name, stage: status.get(name)?.stage ?? "" }));
-    const plan = planAddressSwitch({ sourceId: inputs.sourceId, dmAddress: inputs.dm.address, tasks, from, to, toAddress: want, pausedByUs: olds?.pausedByUs });
+    const plan = planAddressSwitch({ sourceId: inputs.sourceId, dmAddress: inputs.dm.address, tasks, from, to, toAddress: want, pausedByUs: olds?.pausedByUs, relay: inputs.enableRelay });
     if (plan.steps.length === 0) {
+        await ensureRelay(dm, inputs, log);
         return outputsOf(inputs, { pausedByUs: [], lastSwitch: olds?.lastSwitch });
     }
     if (plan.from !== plan.to && names.length > 0 && inputs.downstreamPassword === undefined) {
@@ -176,7 +205,7 @@ function previewPlan(olds: Partial<SourceBindingInputs> | undefined, news: Sourc
     }
     const tasks = (news.tasks ?? [`<every task of ${news.sourceId}>`]).map((name) => ({ name, stage: "Running" }));
     const from = nameOf({ ...news, instance: olds.instance, host: olds.host, port: olds.port! }, olds as AddressInputs);
-    return formatPlan(planAddressSwitch({ sourceId: news.sourceId, dmAddress: news.dm.address, tasks, from, to: nameOf(news, news), toAddress: news }));
+    return formatPlan(planAddressSwitch({ sourceId: news.sourceId, dmAddress: news.dm.address, tasks, from, to: nameOf(news, news), toAddress: news, relay: news.enableRelay }));
 }
 
 export const provider = {

@@ -43,6 +43,8 @@ export interface SwitchPorts {
     startTasks(tasks: string[], gtidS: Map<string, string>): Promise<void>;
     stopSource(): Promise<void>;
     createSource(address: Address): Promise<void>;
+    /** start-relay for the source on the worker it is bound to. */
+    startRelay(): Promise<void>;
     /** gtid-P and gtid-E of an instance of the replication set. */
     targetGtids(target: string): Promise<{ purged: string; executed: string }>;
     /** Waits until `target` has executed `gtid`; false on timeout. */
@@ -320,6 +322,8 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
                     report.pausedMs = Date.now() - pauseStart;
                 }
                 return;
+            case "start-relay":
+                return ports.startRelay();
             case "confirm-reading":
                 return confirmReading(ports, step.tasks, step.target, gtidS, opts);
         }
@@ -377,10 +381,11 @@ async function recover(plan: SwitchPlan, ports: SwitchPorts, opts: Required<Swit
     const rule = f.err instanceof RuleViolationError;
     // The cause's own closing period would double the one before the next sentence.
     const why = f.why.replace(/[.\s]*$/, "");
-    if (f.failedStep.kind === "confirm-reading") {
-        // The switch itself is done: nothing to undo, and the next `pulumi up` has nothing to repeat.
+    if (f.failedStep.kind === "confirm-reading" || f.failedStep.kind === "start-relay") {
+        // The switch itself is done: nothing to undo. The next `pulumi up` starts relay if it is not running.
         const tasks = plan.switched.length > 0 ? ` and tasks ${plan.switched.join(", ")} run again` : "";
-        return new SwitchError(`DM source ${plan.sourceId} now reads from ${plan.to}${tasks}, but replication from ${plan.to} is not confirmed: ${why}.`, [], plan.to);
+        const what = f.failedStep.kind === "start-relay" ? `relay could not be started (${why}); run 'pulumi up' again to start it` : `replication from ${plan.to} is not confirmed: ${why}`;
+        return new SwitchError(`DM source ${plan.sourceId} now reads from ${plan.to}${tasks}, but ${what}.`, [], plan.to);
     }
     const head = rule ? `switching DM source ${plan.sourceId} to ${plan.to} is not allowed: ${why}` : `switching DM source ${plan.sourceId} to ${plan.to} failed: ${why}`;
     let now = f.now;

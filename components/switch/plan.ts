@@ -44,6 +44,12 @@ export type Step =
     /** query-status until every subtask is Running with the syncer unit. */
     | { kind: "await-running"; tasks: string[] }
     /**
+     * start-relay for the source on its worker, once the tasks run (address mode, relay on): a source
+     * created with relay on would make start-task fail, because DM's checkpoints name the old relay
+     * subdirectory ("UUID suffix … not found"); started later, relay takes over from the running syncers.
+     */
+    | { kind: "start-relay" }
+    /**
      * Replication really flows from `target`: each task's syncer checkpoint moves past gtid-S (unless the
      * target had nothing newer when the step began), and the source's relay, when enabled, reads from
      * `target` without errors. Runs after the pause has ended: it does not lengthen it.
@@ -63,6 +69,8 @@ export interface SwitchPlan {
     switched: string[];
     /** Tasks paused by someone else before the switch: checked, left paused, reported. */
     leftPaused: string[];
+    /** Address mode: the source's relay is re-created off and started after the tasks. @default undefined */
+    relay?: boolean;
     steps: Step[];
 }
 
@@ -78,6 +86,8 @@ export interface VipPlanInput {
 
 export interface AddressPlanInput extends VipPlanInput {
     toAddress: Address;
+    /** The source's relay log is on: it is re-created without relay, and relay is started once the tasks run. @default false */
+    relay?: boolean;
 }
 
 /** Stages in which a task is replicating (or about to) and so must be paused around the switch. */
@@ -133,7 +143,7 @@ export function planVipSwitch(input: VipPlanInput): SwitchPlan {
  */
 export function planAddressSwitch(input: AddressPlanInput): SwitchPlan {
     const { switched, leftPaused, toPause, all } = partition(input.tasks, input.pausedByUs ?? []);
-    const base = { mode: "address" as const, sourceId: input.sourceId, dmAddress: input.dmAddress, from: input.from, to: input.to, tasks: all, switched, leftPaused };
+    const base = { mode: "address" as const, sourceId: input.sourceId, dmAddress: input.dmAddress, from: input.from, to: input.to, tasks: all, switched, leftPaused, ...(input.relay ? { relay: true } : {}) };
     if (input.from === input.to) {
         return { ...planVipSwitch(input), mode: "address" };
     }
@@ -159,12 +169,15 @@ export function planAddressSwitch(input: AddressPlanInput): SwitchPlan {
     if (switched.length > 0) {
         steps.push({ kind: "await-running", tasks: switched });
     }
+    if (input.relay) {
+        steps.push({ kind: "start-relay" });
+    }
     steps.push({ kind: "confirm-reading", tasks: switched, target: input.to });
     return { ...base, steps };
 }
 
 /** One step in the words of the manual procedure (dmctl and SQL), for previews and logs. */
-export function describeStep(step: Step, plan: Pick<SwitchPlan, "dmAddress" | "sourceId">): string {
+export function describeStep(step: Step, plan: Pick<SwitchPlan, "dmAddress" | "sourceId" | "relay">): string {
     const dmctl = `dmctl --master-addr ${plan.dmAddress}`;
     const each = (tasks: string[], cmd: (t: string) => string) => tasks.map(cmd).join("; ");
     switch (step.kind) {
@@ -185,7 +198,9 @@ export function describeStep(step: Step, plan: Pick<SwitchPlan, "dmAddress" | "s
         case "stop-source":
             return `${dmctl} operate-source stop ${plan.sourceId}`;
         case "create-source":
-            return `${dmctl} operate-source create ${plan.sourceId}.yaml  # from: host ${step.address.host}, port ${step.address.port} (${step.to})`;
+            return `${dmctl} operate-source create ${plan.sourceId}.yaml  # from: host ${step.address.host}, port ${step.address.port} (${step.to})${plan.relay ? ", enable-relay: false until the tasks run" : ""}`;
+        case "start-relay":
+            return `${dmctl} start-relay -s ${plan.sourceId} <its worker>  # relay takes over from the running tasks`;
         case "start-tasks":
             return each(step.tasks, (t) => `${dmctl} start-task ${t}.yaml  # meta binlog-gtid: gtid-S, from the checkpoint`);
         case "await-running":

@@ -38,9 +38,13 @@ function countingClient(calls: string[], transport: Transport = "openapi"): DmCl
         getSource: async (id) => (calls.push(`getSource ${id}`), undefined),
         listSources: async () => (calls.push("listSources"), []),
         getSourceConfig: async (id) => (calls.push(`getSourceConfig ${id}`), undefined),
-        listSourceConfigs: async () => (calls.push("listSourceConfigs"), [config("s1", ["t1"]), config("s2", ["t1", "t2"])]),
+        listSourceConfigs: async () => (
+            calls.push("listSourceConfigs"),
+            [config("s1", ["t1"]), config("s2", ["t1", "t2"])]
+        ),
         createSource: (cfg) => note(`createSource ${cfg.id}`),
         stopSource: (id) => note(`stopSource ${id}`),
+        startRelay: (id, worker) => note(`startRelay ${id} ${worker}`),
         tasksOfSource: async (id) => (calls.push(`tasksOfSource ${id}`), ["t1"]),
         taskStatus: async (task, sourceId) => {
             calls.push(`taskStatus ${task} ${sourceId ?? "*"}`);
@@ -58,17 +62,33 @@ function countingClient(calls: string[], transport: Transport = "openapi"): DmCl
 test("reads are asked once per argument, concurrent callers share the answer", async () => {
     const calls: string[] = [];
     const dm = memoizeReads(countingClient(calls, "dmctl"));
-    await Promise.all([dm.getSource("s1"), dm.getSource("s1"), dm.taskStatus("t1", "s1"), dm.taskStatus("t1", "s1"), dm.tasksOfSource("s1")]);
+    await Promise.all([
+        dm.getSource("s1"),
+        dm.getSource("s1"),
+        dm.taskStatus("t1", "s1"),
+        dm.taskStatus("t1", "s1"),
+        dm.tasksOfSource("s1"),
+    ]);
     await dm.getSource("s1");
     await dm.getSource("s2");
     await dm.taskStatus("t1", "s2");
-    assert.deepEqual(calls, ["getSource s1", "taskStatus t1 s1", "tasksOfSource s1", "getSource s2", "taskStatus t1 s2"]);
+    assert.deepEqual(calls, [
+        "getSource s1",
+        "taskStatus t1 s1",
+        "tasksOfSource s1",
+        "getSource s2",
+        "taskStatus t1 s2",
+    ]);
 });
 
 test("over the OpenAPI a task's status is read whole once and each source gets its own subtask", async () => {
     const calls: string[] = [];
     const dm = memoizeReads(countingClient(calls, "openapi"));
-    const [one, two, all] = await Promise.all([dm.taskStatus("t1", "s1"), dm.taskStatus("t1", "s2"), dm.taskStatus("t1")]);
+    const [one, two, all] = await Promise.all([
+        dm.taskStatus("t1", "s1"),
+        dm.taskStatus("t1", "s2"),
+        dm.taskStatus("t1"),
+    ]);
     assert.deepEqual(one, [sub("t1", "s1")]);
     assert.deepEqual(two, [sub("t1", "s2")]);
     assert.deepEqual(all, [sub("t1", "s1"), sub("t1", "s2")]);
@@ -79,7 +99,11 @@ test("over the OpenAPI a task's status is read whole once and each source gets i
 test("every source's configuration comes from one listing, whichever sources are asked", async () => {
     const calls: string[] = [];
     const dm = memoizeReads(countingClient(calls));
-    const [s1, s2, none] = await Promise.all([dm.getSourceConfig("s1"), dm.getSourceConfig("s2"), dm.getSourceConfig("nope")]);
+    const [s1, s2, none] = await Promise.all([
+        dm.getSourceConfig("s1"),
+        dm.getSourceConfig("s2"),
+        dm.getSourceConfig("nope"),
+    ]);
     assert.deepEqual(s1, config("s1", ["t1"]));
     assert.deepEqual(s2, config("s2", ["t1", "t2"]));
     assert.equal(none, undefined, "a source DM does not have");

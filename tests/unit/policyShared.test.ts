@@ -81,6 +81,7 @@ function fakeDm(calls: string[]): DmClient {
         taskStatus: async (task) => (calls.push(`taskStatus ${task}`), [status(task, task.replace("task-", ""))]),
         createSource: never,
         stopSource: never,
+        startRelay: never,
         pauseTask: never,
         resumeTask: never,
         getTaskConfig: never,

@@ -16,6 +16,7 @@ interface Faults {
     createSource?: boolean;
     /** The resumed syncers never move their checkpoint. */
     stuck?: boolean;
+    startRelay?: boolean;
 }
 
 class World implements SwitchPorts {
@@ -76,6 +77,11 @@ class World implements SwitchPorts {
             this.stages.set(t, "Running");
             this.resumed.add(t);
         });
+    }
+    async startRelay() {
+        this.calls.push("start-relay");
+        if (this.faults.startRelay) throw new Error("worker1 is offline");
+        this.relayState = { stage: "Running", subDir: `0-${this.sourceAt}.000002`, errors: [] };
     }
     async stopSource() {
         this.calls.push("stop-source");
@@ -369,5 +375,25 @@ test("a switch continued after a hooked move confirms against the gtid-S its fir
     w.gtid.set("t1", "92");
     const second = await executeSwitch({ ...p, steps: p.steps.slice(moveAt + 1) }, w, { ...opts, continueAfterMove: true, gtidS: first.gtidS });
     assert.deepEqual(second.gtidS, { t1: "90" });
+    assert.equal(w.stages.get("t1"), "Running");
+});
+
+test("an address switch of a relay-enabled source starts relay once the tasks run, and confirms it reads from the target", async () => {
+    const w = new World({ t1: "Running" });
+    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }], relay: true });
+    await executeSwitch(p, w, opts);
+    assert.deepEqual(w.calls, ["pause t1", "stop-task t1", "stop-source", "create-source b:3306", "start-task t1@90", "start-relay"]);
+    assert.equal(w.relayState?.subDir, "0-b.000002");
+});
+
+test("a start-relay that fails after the tasks run says the switch is done and the next pulumi up starts relay", async () => {
+    const w = new World({ t1: "Running" }, { startRelay: true });
+    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }], relay: true });
+    await assert.rejects(executeSwitch(p, w, opts), (err: unknown) => {
+        assert.ok(err instanceof SwitchError);
+        assert.deepEqual(err.pausedTasks, []);
+        assert.equal(err.message, "DM source src now reads from b and tasks t1 run again, but relay could not be started (worker1 is offline); run 'pulumi up' again to start it.");
+        return true;
+    });
     assert.equal(w.stages.get("t1"), "Running");
 });

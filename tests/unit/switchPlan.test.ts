@@ -82,3 +82,11 @@ test("the plan reads as the manual procedure in dmctl words", () => {
     assert.ok(addr.includes("  6. dmctl --master-addr dm:8261 operate-source create mysql-01.yaml  # from: host 10.0.0.2, port 3306 (mysql-b)"));
     assert.ok(addr.includes("  7. dmctl --master-addr dm:8261 start-task t1.yaml  # meta binlog-gtid: gtid-S, from the checkpoint"));
 });
+
+test("an address switch of a relay-enabled source re-creates it without relay and starts relay after the tasks", () => {
+    const plan = planAddressSwitch({ ...base, tasks: running("t1"), toAddress: { host: "10.0.0.2", port: 3306 }, relay: true });
+    assert.deepEqual(kinds(plan.steps), ["pause", "await-paused", "check-rule", "stop-tasks", "stop-source", "create-source", "start-tasks", "await-running", "start-relay", "confirm-reading"]);
+    const lines = formatPlan(plan);
+    assert.match(lines[6], /operate-source create mysql-01\.yaml {2}# from: host 10\.0\.0\.2, port 3306 \(mysql-b\), enable-relay: false until the tasks run$/);
+    assert.match(lines[9], /dmctl --master-addr dm:8261 start-relay -s mysql-01 <its worker>/);
+});
