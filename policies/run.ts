@@ -72,7 +72,8 @@ export type Probe = (ep: MysqlEndpoint) => Promise<ServerFacts>;
 export function probeOncePerInstance(read: Probe): Probe {
     const seen = new Map<string, Promise<ServerFacts>>();
     return (ep) => {
-        const key = JSON.stringify([ep.host, ep.port, ep.user, ep.password, ep.tls ?? null, ep.connectTimeoutMs ?? null]);
+        const { host, port, user, password, tls, connectTimeoutMs } = ep;
+        const key = JSON.stringify([host, port, user, password, tls ?? null, connectTimeoutMs ?? null]);
         if (!seen.has(key)) {
             seen.set(key, read(ep));
         }
