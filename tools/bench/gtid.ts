@@ -149,6 +149,31 @@ function timeOurs(c: Case): Figures & { checkSwitch: number[] } {
     return f;
 }
 
+/**
+ * The floor under any parser here: one `charCodeAt` pass over the superset and the subset, which every
+ * parser of the text must at least make. Median ms over the rounds.
+ */
+function scanFloor(c: Case): number {
+    const texts = [fs.readFileSync(c.superFile, "utf8"), fs.readFileSync(c.subFile, "utf8")];
+    const times: number[] = [];
+    let sink = 0;
+    for (let r = 0; r <= ROUNDS; r++) {
+        const t0 = performance.now();
+        for (const t of texts) {
+            for (let i = 0; i < t.length; i++) {
+                sink = (sink + t.charCodeAt(i)) | 0;
+            }
+        }
+        if (r > 0) {
+            times.push(performance.now() - t0);
+        }
+    }
+    if (sink === 42) {
+        console.log("");
+    }
+    return median(times);
+}
+
 /** Builds the Go program; returns its path, or why it could not be built. */
 function buildGo(outDir: string): { bin: string } | { why: string } {
     const candidates = [process.env.GO, "go", "/usr/local/go/bin/go"].filter((x): x is string => !!x);
@@ -287,6 +312,7 @@ function main(): void {
                 `  dm-switch  parse E ${stats(o.parseSuper)}  parse S ${stats(o.parseSub)}  contains ${stats(o.contain)}  (= ${o.contains})`,
             );
             console.log(`             checkSwitch on the text (3 parses + rule): ${stats(o.checkSwitch)}`);
+            console.log(`             floor: one charCodeAt pass over E and S, nothing else: ${scanFloor(c).toFixed(1)} ms (median)`);
             const ourTotal = median(o.parseSuper) + median(o.parseSub) + median(o.contain);
             if ("bin" in built) {
                 const g = timeGo(built.bin, c);
