@@ -3,7 +3,9 @@
  * Switching a source = changing its `reads` in Pulumi.<stack>.yaml and running `pulumi up`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Source, StackConfig, validateStackConfig, vipOf } from "./components";
+// Not the ./components barrel: it loads the hooked VIPs' providers (@pulumi/aws, @pulumi/command) every stack would pay for.
+import { Source } from "./components/source";
+import { StackConfig, validateStackConfig, vipOf } from "./components/stackConfig";
 
 const config = new pulumi.Config("dm-switch");
 const raw = { dm: config.getObject("dm"), instances: config.getObject("instances"), sources: config.getObject("sources") };

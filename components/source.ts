@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipVerify } from "./providers/inputs";
-import { CommandVipArgs, commandVip, HookedVipArgs, route53RecordVip, Route53RecordVipArgs } from "./hookedVip";
+import type { CommandVipArgs, HookedVipArgs, Route53RecordVipArgs } from "./hookedVip";
 import { SourceBinding } from "./sourceBinding";
 import { Vip } from "./vip";
 
@@ -38,6 +38,9 @@ export interface SourceArgs {
     catchUpTimeoutMs?: number;
     advanceTimeoutMs?: number;
 }
+
+/** Loaded only by stacks with a hooked VIP: it brings @pulumi/aws and @pulumi/command (~0.7 s to load). */
+const hookedVip = (): typeof import("./hookedVip") => require("./hookedVip");
 
 export class Source extends pulumi.ComponentResource {
     readonly binding: SourceBinding;
@@ -78,9 +81,9 @@ export class Source extends pulumi.ComponentResource {
         if (vip?.backend) {
             this.vip = new Vip(`${name}-vip`, { ...hooked, backend: vip.backend, ...(vip.verify ? { verify: vip.verify } : {}) }, child);
         } else if (vip?.route53Record) {
-            this.vipMover = route53RecordVip(`${name}-vip`, { ...hooked, ...vip.route53Record }, child).record;
+            this.vipMover = hookedVip().route53RecordVip(`${name}-vip`, { ...hooked, ...vip.route53Record }, child).record;
         } else if (vip?.command) {
-            this.vipMover = commandVip(`${name}-vip`, { ...hooked, ...vip.command }, child).command;
+            this.vipMover = hookedVip().commandVip(`${name}-vip`, { ...hooked, ...vip.command }, child).command;
         } else if (vip) {
             throw new pulumi.ResourceError(`source ${args.sourceId}: vip needs one of backend, route53Record, command`, this);
         }

@@ -30,12 +30,30 @@ export class PartialStateError extends Error {
 
 type AnyProvider = pulumi.dynamic.ResourceProvider<Record<string, unknown>, Record<string, unknown>>;
 
+/**
+ * One provider object per module: Pulumi serializes a dynamic provider once per object (its cache is keyed
+ * by the object), and serializing costs tens of milliseconds, so a stack of many sources shares them.
+ */
+const loaded = new Map<string, pulumi.dynamic.ResourceProvider>();
+
 /** Makes a dynamic provider whose every method is delegated to `export const provider` of `modulePath`. */
 export function loadProvider(modulePath: string): pulumi.dynamic.ResourceProvider {
     const relative = path.relative(process.cwd(), modulePath);
+    if (!loaded.has(relative)) {
+        loaded.set(relative, delegateTo(relative));
+    }
+    return loaded.get(relative)!;
+}
+
+function delegateTo(relative: string): pulumi.dynamic.ResourceProvider {
     const impl = (): AnyProvider => {
         const here = process.cwd();
-        require(require.resolve("tsx/cjs/api", { paths: [here] })).register();
+        // TypeScript support once per provider host process; the module itself comes from require's cache after the first call.
+        const g = globalThis as { dmSwitchTsx?: boolean };
+        if (!g.dmSwitchTsx) {
+            require(require.resolve("tsx/cjs/api", { paths: [here] })).register();
+            g.dmSwitchTsx = true;
+        }
         return require(require.resolve(`./${relative}`, { paths: [here] })).provider;
     };
     // The engine keeps an update's or create's partial state only when the error carries the id, the

@@ -89,7 +89,10 @@ export const provider = {
         if ((olds.pausedByUs ?? []).length > 0) {
             changed.push("pausedByUs");
         }
-        (news.plan ?? []).forEach((line) => pulumi.log.info(line));
+        if ((news.plan ?? []).length > 0) {
+            // One message, not one per line: each is a round trip to the engine, and a preview of many sources prints many plans.
+            pulumi.log.info(news.plan!.join("\n"));
+        }
         return {
             changes: changed.length > 0,
             replaces: olds.sourceId !== undefined && olds.sourceId !== news.sourceId ? ["sourceId"] : [],
