@@ -207,8 +207,11 @@ async function confirmReading(ports: SwitchPorts, tasks: string[], target: strin
         if (s === undefined || s.stage !== "Running" || s.errors.length > 0) {
             return false;
         }
-        if (!from.has(t) || from.get(t) === undefined) {
+        if (from.get(t) === undefined) {
             from.set(t, s.syncerGtid);
+            if (ports.covers(s.syncerGtid, executed)) {
+                idle.add(t);
+            }
         }
         return idle.has(t) || (s.syncerGtid !== "" && !ports.covers(from.get(t)!, s.syncerGtid));
     };
@@ -249,8 +252,10 @@ async function confirmReading(ports: SwitchPorts, tasks: string[], target: strin
         const s = seen.get(t);
         const state = s === undefined ? "its status could not be read" : `it is ${s.stage || "Offline"}${s.errors.length ? ` (${s.errors.join("; ")})` : ""} with checkpoint ${s.syncerGtid || '""'}`;
         const others = pending.length > 1 ? ` (also unconfirmed: ${pending.slice(1).join(", ")})` : "";
+        const running = s !== undefined && s.stage === "Running" && s.errors.length === 0;
+        const what = running ? `the syncer of task ${t} did not move past gtid-S ${from.get(t) || '""'} although ${target} has newer transactions` : `task ${t} did not run without errors`;
         throw new Error(
-            `within ${opts.advanceTimeoutMs} ms the syncer of task ${t} did not move past gtid-S ${from.get(t) || '""'} although ${target} has newer transactions: ${state}${others}. ` +
+            `within ${opts.advanceTimeoutMs} ms ${what}: ${state}${others}. ` +
                 `DM flushes the checkpoint every checkpoint-flush-interval (30 s by default): check 'query-status ${t}' and the dm-worker log`,
         );
     }

@@ -397,3 +397,14 @@ test("a start-relay that fails after the tasks run says the switch is done and t
     });
     assert.equal(w.stages.get("t1"), "Running");
 });
+
+test("a task whose gtid-S this run did not read is confirmed by its first checkpoint when the target has nothing newer", async () => {
+    const w = new World({ t1: "Running" }, { stuck: true });
+    w.servers.b.executed = 90;
+    w.vipAt = "b";
+    const p = plan(w);
+    const afterMove = p.steps.slice(p.steps.findIndex((s) => s.kind === "move-vip") + 1);
+    w.stages.set("t1", "Paused");
+    await executeSwitch({ ...p, steps: afterMove }, w, { ...opts, continueAfterMove: true });
+    assert.equal(w.stages.get("t1"), "Running");
+});
