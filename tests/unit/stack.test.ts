@@ -138,6 +138,8 @@ test("mysql-audit: address mode is a SourceBinding at the instance's own address
     assert.equal(binding.inputs.host, "10.20.1.11");
     assert.equal(binding.inputs.port, 3306);
     assert.equal(binding.inputs.instance, "mysql-a");
+    assert.equal(binding.inputs.enableRelay, true);
+    assert.equal(binding.inputs.advanceTimeoutMs, 120000, "the source's wait for its syncers after a switch reaches the binding");
     assert.ok(!registered.some((r) => r.name === "mysql-audit-vip"));
 });
 
