@@ -48,6 +48,7 @@ const DM_SWITCH_STEPS = [
     "verify-vip",
     "resume-task",
     "await-running",
+    "confirm-reading",
 ];
 const SCRIPT_STEPS = ["pause-task", "await-paused", "move-vip", "resume-task", "await-running"];
 /** Targets from the brief (2 tasks ≤ 500 ms, 10 ≤ 1000 ms) and the issue (< 2 s, ≤ 1.2× the script). */
