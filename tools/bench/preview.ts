@@ -11,7 +11,9 @@
  * pack passes). Rounds rotate the four previews; after them a preview with the replica stopped and lagging
  * must report every source, which shows each check read live state.
  *
- * Settings (environment): BENCH_SOURCES (default "1,10,50"), BENCH_ROUNDS (default 3). Prints figures
+ * Settings (environment): BENCH_SOURCES (default "1,10,50"), BENCH_ROUNDS (default 3), BENCH_PACK (another
+ * policy pack folder, e.g. one whose policies do nothing, to see what the engine alone costs per resource;
+ * default this project's policies/). Prints figures
  * and one summary block; asserts nothing about times.
  */
 import * as fs from "node:fs";
@@ -45,7 +47,7 @@ import {
 /** Ascending: the one stack grows from size to size (shrinking it would ask DM to drop sources with tasks). */
 const SIZES = intListSetting("BENCH_SOURCES", [1, 10, 50]).sort((a, b) => a - b);
 const ROUNDS = intSetting("BENCH_ROUNDS", 3);
-const PACK = path.join(PROJECT_DIR, "policies");
+const PACK = process.env.BENCH_PACK ?? path.join(PROJECT_DIR, "policies");
 const log = (line: string) => console.log(line);
 /** "1 source", "10 sources". */
 const sourcesLabel = (n: number) => `${n} source${n === 1 ? "" : "s"}`;
