@@ -1,31 +1,13 @@
 /** memoizeReads: every read is asked of dm-master once; changes always go through. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DmClient, memoizeReads, SourceConfigInfo, SubtaskStatus, Transport } from "../../components/dm";
+import { DmClient, memoizeReads, Transport } from "../../components/dm";
+import { runningSubtask, sourceConfigInfo } from "./dmFixtures";
 
-const config = (id: string, taskNames: string[]): SourceConfigInfo => ({
-    id,
-    host: "127.0.0.1",
-    port: 3306,
-    user: "dm",
-    flavor: "mariadb",
-    enableGtid: true,
-    enableRelay: false,
-    taskNames,
-});
+const config = (id: string, taskNames: string[]) => sourceConfigInfo(id, { taskNames });
 
 /** A subtask of `task` on `source`. */
-const sub = (task: string, source: string): SubtaskStatus => ({
-    task,
-    source,
-    worker: `w-${source}`,
-    stage: "Running",
-    rawStage: "Running",
-    unit: "Sync",
-    syncerBinlogGtid: "0-1-10",
-    masterBinlogGtid: "0-1-10",
-    errors: [],
-});
+const sub = (task: string, source: string) => runningSubtask(task, source, { syncerBinlogGtid: "0-1-10", masterBinlogGtid: "0-1-10" });
 
 /** Task t1 has subtasks on s1 and s2; every call is noted. */
 function countingClient(calls: string[], transport: Transport = "openapi"): DmClient {

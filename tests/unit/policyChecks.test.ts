@@ -14,6 +14,7 @@ import { checkGtidContainment, gtidContainment } from "../../policies/gtidContai
 import { Outcome, outcomeOfSubject, resetStartedChecks, scrub } from "../../policies/run";
 import { DM_SWITCH_TYPES, isUnprovable, rawProps, Subject, subjectOf, unknownPaths } from "../../policies/subject";
 import { checkTargetPrerequisites } from "../../policies/targetPrerequisites";
+import { runningSubtask } from "./dmFixtures";
 
 // The SDK's own proxy and sentinel, so the tests read inputs exactly as a policy receives them.
 const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy");
@@ -156,17 +157,7 @@ function outcome(over: Partial<PreflightFacts> = {}, type: string = DM_SWITCH_TY
         tasks: [
             {
                 task: "t1",
-                status: {
-                    task: "t1",
-                    source: "src",
-                    worker: "w",
-                    stage: "Running",
-                    rawStage: "Running",
-                    unit: "Sync",
-                    syncerBinlogGtid: "0-1-100",
-                    masterBinlogGtid: "",
-                    errors: [],
-                },
+                status: runningSubtask("t1", "src", { worker: "w" }),
             },
         ],
         facts,

@@ -5,10 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DmClient, memoizeReads, SourceConfigInfo, SubtaskStatus } from "../../components/dm";
+import { DmClient, memoizeReads } from "../../components/dm";
 import type { MysqlEndpoint, ServerFacts } from "../../components/mysql/types";
 import { outcomeOfSubject, probeOncePerInstance } from "../../policies/run";
 import { DM_SWITCH_TYPES, isUnprovable, Subject, subjectOf } from "../../policies/subject";
+import { runningSubtask, sourceConfigInfo } from "./dmFixtures";
 
 const PASSWORD = "s3cret-Pw!";
 const VIP = { host: "127.0.0.1", port: 6033 };
@@ -50,26 +51,8 @@ test("probeOncePerInstance: one read per instance and login, shared by concurren
 
 /** DM with sources s1, s2 (registered at the VIP), each with one Running task. */
 function fakeDm(calls: string[]): DmClient {
-    const cfg = (id: string): SourceConfigInfo => ({
-        id,
-        ...VIP,
-        user: "dm",
-        flavor: "mariadb",
-        enableGtid: true,
-        enableRelay: false,
-        taskNames: [`task-${id}`],
-    });
-    const status = (task: string, source: string): SubtaskStatus => ({
-        task,
-        source,
-        worker: `w-${source}`,
-        stage: "Running",
-        rawStage: "Running",
-        unit: "Sync",
-        syncerBinlogGtid: source === "s1" ? "0-1-100" : "0-1-200",
-        masterBinlogGtid: "",
-        errors: [],
-    });
+    const cfg = (id: string) => sourceConfigInfo(id, { ...VIP, taskNames: [`task-${id}`] });
+    const status = (task: string, source: string) => runningSubtask(task, source, { syncerBinlogGtid: source === "s1" ? "0-1-100" : "0-1-200" });
     const never = () => Promise.reject(new Error("a check must not change DM"));
     return {
         endpoint: { transport: "openapi", address: "127.0.0.1:8261" },

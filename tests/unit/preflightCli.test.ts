@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { EXIT, formatReport, PASSWORD_ENV, preflightCommand, PREFLIGHT_USAGE } from "../../components/cli/preflight";
 import { decide } from "../../components/preflight/decide";
+import { runningSubtask } from "./dmFixtures";
 
 const GOOD = [
     "--dm",
@@ -139,17 +140,7 @@ test("prints a table people can read: verdict, the target's sets, one row per ta
         },
         tasks: ["t1", "t2"].map((task, i) => ({
             task,
-            status: {
-                task,
-                source: "src",
-                worker: "w",
-                stage: "Running" as const,
-                rawStage: "Running",
-                unit: "Sync",
-                syncerBinlogGtid: `0-1-${100 + i * 50}`,
-                masterBinlogGtid: "",
-                errors: [],
-            },
+            status: runningSubtask(task, "src", { worker: "w", syncerBinlogGtid: `0-1-${100 + i * 50}` }),
         })),
         facts: {
             flavor: "mariadb",

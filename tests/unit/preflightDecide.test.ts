@@ -7,6 +7,7 @@ import { test } from "node:test";
 import type { SourceInfo, SubtaskStatus } from "../../components/dm/types";
 import type { ServerFacts } from "../../components/mysql/types";
 import { catchUpTargets, decide, PreflightFacts } from "../../components/preflight/decide";
+import { runningSubtask } from "./dmFixtures";
 
 const facts: ServerFacts = {
     flavor: "mariadb",
@@ -36,18 +37,7 @@ const source: SourceInfo = {
 };
 
 function sub(task: string, over: Partial<SubtaskStatus> = {}): SubtaskStatus {
-    return {
-        task,
-        source: "src",
-        worker: "w1",
-        stage: "Running",
-        rawStage: "Running",
-        unit: "Sync",
-        syncerBinlogGtid: "0-1-100",
-        masterBinlogGtid: "0-1-120",
-        errors: [],
-        ...over,
-    };
+    return runningSubtask(task, "src", { worker: "w1", masterBinlogGtid: "0-1-120", ...over });
 }
 
 function healthy(over: Partial<PreflightFacts> = {}): PreflightFacts {
