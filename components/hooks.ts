@@ -44,7 +44,7 @@ function valueOf<T>(input: pulumi.Input<T>): Promise<T> {
 
 export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
     // A switch begun by beforeUpdate, finished by afterUpdate of the same resource.
-    const pending = new Map<string, { plan: import("./switch/plan").SwitchPlan; ports: import("./switch/execute").SwitchPorts; gtidS: Record<string, string> }>();
+    const pending = new Map<string, { plan: import("./switch/plan").SwitchPlan; ports: import("./switch/execute").SwitchPorts; first: import("./switch/execute").SwitchReport }>();
     const timeouts = { stageTimeoutMs: args.stageTimeoutMs, catchUpTimeoutMs: args.catchUpTimeoutMs, advanceTimeoutMs: args.advanceTimeoutMs };
 
     const before = new pulumi.ResourceHook(`${args.name}-dm-pause`, async (h) => {
@@ -81,7 +81,7 @@ export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
                 }
             },
         };
-        pending.set(h.urn, { plan: { ...plan, steps: plan.steps.slice(moveAt + 1) }, ports, gtidS: first.gtidS });
+        pending.set(h.urn, { plan: { ...plan, steps: plan.steps.slice(moveAt + 1) }, ports, first });
     });
 
     const after = new pulumi.ResourceHook(`${args.name}-dm-resume`, async (h) => {
@@ -91,7 +91,7 @@ export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
         }
         pending.delete(h.urn);
         const { executeSwitch } = await import("./switch/execute");
-        const report = await executeSwitch(p.plan, p.ports, { ...timeouts, continueAfterMove: true, gtidS: p.gtidS });
+        const report = await executeSwitch(p.plan, p.ports, { ...timeouts, continueAfterMove: true, gtidS: p.first.gtidS, dumpIoBytes: p.first.dumpIoBytes });
         p.ports.log(`switched to ${p.plan.to}; resumed ${p.plan.switched.join(", ") || "no task"} (${report.steps.length} steps)`);
     });
 

@@ -4,14 +4,14 @@
  */
 import { DmctlReply, readGeneratedYaml, runDmctl } from "./dmctl";
 import { editTaskFile, taskNameOf } from "./taskFile";
-import { DmClient, DmEndpoint, DmError, parseStage, RelayStatus, SourceConfig, SourceConfigInfo, SourceInfo, StartTaskOptions, SubtaskStatus } from "./types";
+import { bytesOf, DmClient, DmEndpoint, DmError, parseStage, RelayStatus, SourceConfig, SourceConfigInfo, SourceInfo, StartTaskOptions, SubtaskStatus } from "./types";
 
 interface DmctlSubtask {
     name?: string;
     stage?: string;
     unit?: string;
     result?: { errors?: { message?: string; RawCause?: string; rawCause?: string }[] } | null;
-    sync?: { syncerBinlogGtid?: string; masterBinlogGtid?: string } | null;
+    sync?: { syncerBinlogGtid?: string; masterBinlogGtid?: string; dumpIOTotalBytes?: string | number; binlogType?: string } | null;
 }
 
 interface DmctlSourceStatus {
@@ -50,6 +50,7 @@ export function subtasksFromQueryStatus(task: string, reply: DmctlReply): Subtas
                 unit: s.unit ?? "",
                 syncerBinlogGtid: s.sync?.syncerBinlogGtid ?? "",
                 masterBinlogGtid: s.sync?.masterBinlogGtid ?? "",
+                ...bytesOf(s.sync?.binlogType === "local" ? undefined : s.sync?.dumpIOTotalBytes),
                 errors: messages(s.result),
             });
         }

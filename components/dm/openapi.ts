@@ -38,7 +38,7 @@ function oneAtATime<T>(address: string, fn: () => Promise<T>): Promise<T> {
 import * as http from "node:http";
 import * as https from "node:https";
 import { dmctlGetTaskConfig, dmctlStartTask, dmctlStopTask } from "./dmctlClient";
-import { codeOf, configOf, DmClient, DmEndpoint, DmError, oneLine, parseStage, SourceConfigInfo, SourceInfo, SubtaskStatus } from "./types";
+import { bytesOf, codeOf, configOf, DmClient, DmEndpoint, DmError, oneLine, parseStage, SourceConfigInfo, SourceInfo, SubtaskStatus } from "./types";
 
 interface ApiSubtask {
     name?: string;
@@ -47,7 +47,7 @@ interface ApiSubtask {
     stage?: string;
     unit?: string;
     error_msg?: string;
-    sync_status?: { syncer_binlog_gtid?: string; master_binlog_gtid?: string } | null;
+    sync_status?: { syncer_binlog_gtid?: string; master_binlog_gtid?: string; dump_io_total_bytes?: number; binlog_type?: string } | null;
 }
 
 interface ApiSource {
@@ -81,6 +81,7 @@ export function subtaskFromApi(s: ApiSubtask, task: string): SubtaskStatus {
         unit: s.unit ?? "",
         syncerBinlogGtid: s.sync_status?.syncer_binlog_gtid ?? "",
         masterBinlogGtid: s.sync_status?.master_binlog_gtid ?? "",
+        ...bytesOf(s.sync_status?.binlog_type === "local" ? undefined : s.sync_status?.dump_io_total_bytes),
         errors: s.error_msg ? line(s.error_msg).split(/(?=\[code=)/).map((m) => m.trim()).filter((m) => m !== "") : [],
     };
 }

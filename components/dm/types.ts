@@ -49,6 +49,12 @@ export interface SubtaskStatus {
     /** The syncer's flushed checkpoint GTID set (gtid-S once the subtask is Paused); "" when not in the sync unit. */
     syncerBinlogGtid: string;
     masterBinlogGtid: string;
+    /**
+     * Bytes the syncer's binlog reader has received from the upstream (`dumpIOTotalBytes`); it survives a
+     * pause, so growth after a resume shows the reader streams from the (new) upstream. undefined when DM
+     * does not report it (no sync unit, or relay: the syncer then reads local files).
+     */
+    dumpIoBytes?: number;
     /** Error messages of the subtask (or of the source when its worker cannot be reached), one line each. */
     errors: string[];
 }
@@ -202,6 +208,12 @@ export function oneLine(text: string, secrets: Iterable<string> = []): string {
         }
     }
     return out.replace(/\s+/g, " ").trim();
+}
+
+/** `{dumpIoBytes}` from DM's number (dmctl prints int64 as a string); nothing when absent or not a count. */
+export function bytesOf(raw: string | number | undefined | null): { dumpIoBytes?: number } {
+    const n = typeof raw === "string" ? Number(raw) : raw;
+    return typeof n === "number" && Number.isSafeInteger(n) && n >= 0 ? { dumpIoBytes: n } : {};
 }
 
 /** DM's code from a message such as `[code=46018:class=scheduler:…]`. */

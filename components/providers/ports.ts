@@ -54,7 +54,7 @@ export function switchPorts(p: PortsInput): SwitchPorts {
             const entries = await Promise.all(
                 tasks.map(async (t): Promise<[string, TaskStatus]> => {
                     const sub = (await p.dm.taskStatus(t, p.sourceId)).find((s) => s.source === p.sourceId);
-                    return [t, { stage: sub?.stage ?? "", unit: sub?.unit, syncerGtid: sub?.syncerBinlogGtid ?? "", errors: sub?.errors ?? [] }];
+                    return [t, { stage: sub?.stage ?? "", unit: sub?.unit, syncerGtid: sub?.syncerBinlogGtid ?? "", errors: sub?.errors ?? [], dumpIoBytes: sub?.dumpIoBytes }];
                 }),
             );
             return new Map(entries);

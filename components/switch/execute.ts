@@ -16,6 +16,8 @@ export interface TaskStatus {
     unit?: string;
     syncerGtid: string;
     errors: string[];
+    /** Bytes the syncer has received from its upstream (it survives a pause; a new subtask starts at 0). */
+    dumpIoBytes?: number;
 }
 
 /** The source's relay log as DM reports it; undefined from {@link SwitchPorts.relay} when relay is off. */
@@ -90,12 +92,16 @@ export interface SwitchOptions {
      * @default undefined (read by this run's check-rule step)
      */
     gtidS?: Record<string, string>;
+    /** The syncers' received bytes read with gtid-S by that earlier run. @default undefined */
+    dumpIoBytes?: Record<string, number>;
 }
 
 export interface SwitchReport {
     plan: SwitchPlan;
     /** gtid-S per task, read with the tasks paused. */
     gtidS: Record<string, string>;
+    /** Each syncer's received bytes, read with gtid-S. */
+    dumpIoBytes: Record<string, number>;
     /** From the first pause call until every task was Running again (checks included). */
     pausedMs?: number;
     steps: { step: string; ms: number }[];
@@ -151,7 +157,7 @@ async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opt
 }
 
 /** Reads gtid-S and the target's sets, waits once for a lagging target, and enforces the rule for every task. */
-async function checkRule(ports: SwitchPorts, tasks: string[], target: string, opts: Required<SwitchOptions>, gtidS: Map<string, string>) {
+async function checkRule(ports: SwitchPorts, tasks: string[], target: string, opts: Required<SwitchOptions>, gtidS: Map<string, string>, bytes: Map<string, number>) {
     if (tasks.length > 0) {
         const status = await ports.status(tasks);
         // A subtask whose worker is offline reports no gtid-S: checking "" would pass vacuously and let the
@@ -163,6 +169,10 @@ async function checkRule(ports: SwitchPorts, tasks: string[], target: string, op
         }
         for (const t of tasks) {
             gtidS.set(t, status.get(t)?.syncerGtid ?? "");
+            const b = status.get(t)?.dumpIoBytes;
+            if (b !== undefined) {
+                bytes.set(t, b);
+            }
         }
     }
     const verdicts = async () => {
@@ -187,18 +197,30 @@ async function checkRule(ports: SwitchPorts, tasks: string[], target: string, op
 
 /**
  * After the resume: proves that replication flows from `target`. A task is confirmed when it is Running
- * without errors and either its syncer checkpoint holds a transaction gtid-S lacks, or `target` had
- * nothing newer than gtid-S when the step began (read from the target itself: DM's master status can be
- * seconds old). Relay, when enabled, must read from `target` (its subdirectory names the server) without
- * errors. Polls one task at a time, like awaitStage.
+ * without errors and one of: its syncer has received bytes from the upstream since the pause (DM's
+ * binlog reader connected to `target` and streams from gtid-S: a position the server could not serve
+ * fails before any byte); its syncer checkpoint holds a transaction gtid-S lacks; `target` had nothing
+ * newer than gtid-S when the step began (read from the target itself: DM's master status can be seconds
+ * old); or relay is on (the syncer then reads relay files, and relay is checked instead). The checkpoint
+ * alone would not do: DM flushes it only when an event arrives after checkpoint-flush-interval, so after
+ * a short backlog and silence it can stay at gtid-S for good. Relay, when enabled, must read from `target`
+ * (its subdirectory names the server) without errors. Polls one task at a time, like awaitStage.
  */
-async function confirmReading(ports: SwitchPorts, tasks: string[], target: string, gtidS: Map<string, string>, opts: Required<SwitchOptions>): Promise<void> {
+async function confirmReading(
+    ports: SwitchPorts,
+    tasks: string[],
+    target: string,
+    gtidS: Map<string, string>,
+    bytesAtPause: Map<string, number>,
+    opts: Required<SwitchOptions>,
+): Promise<void> {
     if (opts.advanceTimeoutMs <= 0) {
         ports.log(`not confirming that replication flows from ${target} (advanceTimeoutMs is 0)`);
         return;
     }
     const deadline = Date.now() + opts.advanceTimeoutMs;
     const executed = tasks.length > 0 ? (await ports.targetGtids(target)).executed : "";
+    const relayOn = (await ports.relay()) !== undefined;
     // A task whose gtid-S this run did not read counts from the checkpoint it shows first.
     const from = new Map(tasks.map((t) => [t, gtidS.get(t)] as const));
     const idle = new Set(tasks.filter((t) => from.get(t) !== undefined && ports.covers(from.get(t)!, executed)));
@@ -213,7 +235,9 @@ async function confirmReading(ports: SwitchPorts, tasks: string[], target: strin
                 idle.add(t);
             }
         }
-        return idle.has(t) || (s.syncerGtid !== "" && !ports.covers(from.get(t)!, s.syncerGtid));
+        const at = bytesAtPause.get(t);
+        const streamed = at !== undefined && s.dumpIoBytes !== undefined && s.dumpIoBytes > at;
+        return relayOn || streamed || idle.has(t) || (s.syncerGtid !== "" && !ports.covers(from.get(t)!, s.syncerGtid));
     };
     if (idle.size > 0) {
         ports.log(`${target} had nothing newer than gtid-S of ${[...idle].join(", ")}: Running without errors confirms them`);
@@ -253,7 +277,9 @@ async function confirmReading(ports: SwitchPorts, tasks: string[], target: strin
         const state = s === undefined ? "its status could not be read" : `it is ${s.stage || "Offline"}${s.errors.length ? ` (${s.errors.join("; ")})` : ""} with checkpoint ${s.syncerGtid || '""'}`;
         const others = pending.length > 1 ? ` (also unconfirmed: ${pending.slice(1).join(", ")})` : "";
         const running = s !== undefined && s.stage === "Running" && s.errors.length === 0;
-        const what = running ? `the syncer of task ${t} did not move past gtid-S ${from.get(t) || '""'} although ${target} has newer transactions` : `task ${t} did not run without errors`;
+        const what = running
+            ? `the syncer of task ${t} received nothing from ${target} and did not move past gtid-S ${from.get(t) || '""'} although ${target} has newer transactions`
+            : `task ${t} did not run without errors`;
         throw new Error(
             `within ${opts.advanceTimeoutMs} ms ${what}: ${state}${others}. ` +
                 `DM flushes the checkpoint every checkpoint-flush-interval (30 s by default): check 'query-status ${t}' and the dm-worker log`,
@@ -276,10 +302,12 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
         advanceTimeoutMs: 60_000,
         advancePollMs: 100,
         gtidS: {},
+        dumpIoBytes: {},
         ...options,
     };
     const gtidS = new Map<string, string>(Object.entries(opts.gtidS));
-    const report: SwitchReport = { plan, gtidS: {}, steps: [] };
+    const bytesAtPause = new Map<string, number>(Object.entries(opts.dumpIoBytes));
+    const report: SwitchReport = { plan, gtidS: {}, dumpIoBytes: {}, steps: [] };
     // What has happened so far, for the failure path.
     const paused = new Set(plan.switched.filter((t) => !plan.steps.some((s) => s.kind === "pause" && s.tasks.includes(t))));
     let pauseStart: number | undefined;
@@ -297,7 +325,7 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
             case "await-paused":
                 return void (await awaitStage(ports, step.tasks, "Paused", opts));
             case "check-rule":
-                await checkRule(ports, step.tasks, step.target, opts, gtidS);
+                await checkRule(ports, step.tasks, step.target, opts, gtidS, bytesAtPause);
                 ruleOk = true;
                 return;
             case "move-vip":
@@ -319,6 +347,8 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
                 now = step.to;
                 return;
             case "start-tasks":
+                // New subtasks: their syncers count received bytes from 0.
+                step.tasks.forEach((t) => bytesAtPause.set(t, 0));
                 return ports.startTasks(step.tasks, gtidS);
             case "await-running":
                 await awaitStage(ports, step.tasks, "Running", opts);
@@ -330,7 +360,7 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
             case "start-relay":
                 return ports.startRelay();
             case "confirm-reading":
-                return confirmReading(ports, step.tasks, step.target, gtidS, opts);
+                return confirmReading(ports, step.tasks, step.target, gtidS, bytesAtPause, opts);
         }
     };
 
@@ -366,6 +396,7 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
         report.pausedMs = Date.now() - pauseStart;
     }
     report.gtidS = Object.fromEntries(gtidS);
+    report.dumpIoBytes = Object.fromEntries(bytesAtPause);
     return report;
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { editTaskFile, oneLine, parseStage } from "../../components/dm";
+import { bytesOf } from "../../components/dm/types";
 import { readGeneratedYaml } from "../../components/dm/dmctl";
 import { sourceYaml, subtasksFromQueryStatus } from "../../components/dm/dmctlClient";
 import { sourceFromApi, subtaskFromApi } from "../../components/dm/openapi";
@@ -30,8 +31,15 @@ const offline = { task: "task-s1", source: "mariadb-01", worker: "", stage: "Off
 
 const statusCases = [
     // While Running, syncer_binlog_gtid is the last flushed checkpoint: it may lag the master's set.
-    { name: "running", dmctl: recorded.dmctlQueryStatusRunning, api: recorded.apiStatusRunning, want: running, wantApi: { ...running, masterBinlogGtid: "0-11-11" } },
-    { name: "paused", dmctl: recorded.dmctlQueryStatusPaused, api: recorded.apiStatusPaused, want: { ...running, stage: "Paused", rawStage: "Paused" } },
+    // dumpIOTotalBytes: dmctl prints it as a string, the OpenAPI as a number.
+    { name: "running", dmctl: recorded.dmctlQueryStatusRunning, api: recorded.apiStatusRunning, want: { ...running, dumpIoBytes: 2885 }, wantApi: { ...running, masterBinlogGtid: "0-11-11", dumpIoBytes: 2911 } },
+    {
+        name: "paused",
+        dmctl: recorded.dmctlQueryStatusPaused,
+        api: recorded.apiStatusPaused,
+        want: { ...running, stage: "Paused", rawStage: "Paused", dumpIoBytes: 2993 },
+        wantApi: { ...running, stage: "Paused", rawStage: "Paused", syncerBinlogGtid: "0-11-11", masterBinlogGtid: "0-11-11", dumpIoBytes: 2911 },
+    },
     { name: "worker offline", dmctl: recorded.dmctlQueryStatusOffline, api: recorded.apiStatusOffline, want: offline },
 ];
 // The OpenAPI answers were recorded after one more upstream transaction.
@@ -128,4 +136,14 @@ test("writes a source file operate-source create reads, quoting every string", (
 
 test("makes DM's text one line without secrets", () => {
     assert.equal(oneLine("Access denied\n  for pw hunter2,\tagain hunter2", ["hunter2"]), "Access denied for pw ******, again ******");
+});
+
+test("the syncer's received bytes: a count from either transport, nothing when DM reads relay files or gives no count", () => {
+    assert.deepEqual(bytesOf("2885"), { dumpIoBytes: 2885 });
+    assert.deepEqual(bytesOf(2911), { dumpIoBytes: 2911 });
+    assert.deepEqual(bytesOf(undefined), {});
+    assert.deepEqual(bytesOf("n/a"), {});
+    assert.deepEqual(bytesOf(-1), {});
+    const local = { ...recorded.apiStatusRunning.data[0], sync_status: { ...recorded.apiStatusRunning.data[0].sync_status, binlog_type: "local" } };
+    assert.equal(subtaskFromApi(local, "task-s1").dumpIoBytes, undefined, "with relay the syncer reads local files: its byte count says nothing about the upstream");
 });

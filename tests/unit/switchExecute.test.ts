@@ -16,6 +16,8 @@ interface Faults {
     createSource?: boolean;
     /** The resumed syncers never move their checkpoint. */
     stuck?: boolean;
+    /** The resumed syncers receive no byte from the upstream. */
+    silent?: boolean;
     startRelay?: boolean;
 }
 
@@ -30,6 +32,9 @@ class World implements SwitchPorts {
     caughtUpOnWait = false;
     /** Tasks resumed or started by the switch: their checkpoint moves one transaction per status read. */
     resumed = new Set<string>();
+    /** Each syncer's received bytes, reported in the status when `reportBytes`. */
+    bytes = new Map<string, number>();
+    reportBytes = false;
     /** undefined: relay off. */
     relayState: { stage: string; subDir: string; errors: string[] } | undefined;
 
@@ -49,7 +54,8 @@ class World implements SwitchPorts {
                 this.gtid.set(t, String(Math.min(Number(this.gtid.get(t)) + 1, upstream.executed)));
             }
         }
-        return new Map<string, TaskStatus>(tasks.map((t) => [t, { stage: this.stages.get(t) ?? "", syncerGtid: this.gtid.get(t) ?? "", errors: [] }]));
+        const bytes = (t: string) => (this.reportBytes ? { dumpIoBytes: this.bytes.get(t) ?? 3595 } : {});
+        return new Map<string, TaskStatus>(tasks.map((t) => [t, { stage: this.stages.get(t) ?? "", syncerGtid: this.gtid.get(t) ?? "", errors: [], ...bytes(t) }]));
     }
     async pause(tasks: string[]) {
         this.calls.push(`pause ${tasks}`);
@@ -65,6 +71,8 @@ class World implements SwitchPorts {
         tasks.forEach((t) => {
             this.stages.set(t, "Running");
             this.resumed.add(t);
+            // The reconnect's first events (fake rotate, format description, Gtid_list).
+            this.bytes.set(t, (this.bytes.get(t) ?? 3595) + (this.faults.silent ? 0 : 108));
         });
     }
     async stopTasks(tasks: string[]) {
@@ -76,6 +84,8 @@ class World implements SwitchPorts {
         tasks.forEach((t) => {
             this.stages.set(t, "Running");
             this.resumed.add(t);
+            // A new subtask: its counter starts again from 0.
+            this.bytes.set(t, this.faults.silent ? 0 : 108);
         });
     }
     async startRelay() {
@@ -303,7 +313,7 @@ test("a syncer that never moves past gtid-S while the target has newer transacti
         assert.equal(err.now, "b");
         assert.match(
             err.message,
-            /^DM source src now reads from b and tasks t1, t2 run again, but replication from b is not confirmed: within 200 ms the syncer of task t1 did not move past gtid-S 90 although b has newer transactions: it is Running with checkpoint 90 \(also unconfirmed: t2\)\. DM flushes the checkpoint every checkpoint-flush-interval \(30 s by default\): check 'query-status t1'/,
+            /^DM source src now reads from b and tasks t1, t2 run again, but replication from b is not confirmed: within 200 ms the syncer of task t1 received nothing from b and did not move past gtid-S 90 although b has newer transactions: it is Running with checkpoint 90 \(also unconfirmed: t2\)\. DM flushes the checkpoint every checkpoint-flush-interval \(30 s by default\): check 'query-status t1'/,
         );
         return true;
     });
@@ -406,5 +416,34 @@ test("a task whose gtid-S this run did not read is confirmed by its first checkp
     const afterMove = p.steps.slice(p.steps.findIndex((s) => s.kind === "move-vip") + 1);
     w.stages.set("t1", "Paused");
     await executeSwitch({ ...p, steps: afterMove }, w, { ...opts, continueAfterMove: true });
+    assert.equal(w.stages.get("t1"), "Running");
+});
+
+test("a syncer that streams from the target since the resume is confirmed even while DM has not flushed its checkpoint", async () => {
+    // DM flushes the checkpoint only when an event arrives after checkpoint-flush-interval: after a short
+    // backlog and silence it stays at gtid-S. The bytes the reader received show the stream instead.
+    const w = new World({ t1: "Running", t2: "Running" }, { stuck: true });
+    w.reportBytes = true;
+    const r = await executeSwitch(plan(w), w, opts);
+    assert.deepEqual(r.dumpIoBytes, { t1: 3595, t2: 3595 }, "read with gtid-S, while paused");
+    assert.equal(w.vipAt, "b");
+
+    const silent = new World({ t1: "Running" }, { stuck: true, silent: true });
+    silent.reportBytes = true;
+    await assert.rejects(executeSwitch(plan(silent), silent, opts), /received nothing from b and did not move past gtid-S 90/);
+});
+
+test("an address switch counts a restarted task's bytes from 0, not from the old subtask's count", async () => {
+    const w = new World({ t1: "Running" }, { stuck: true });
+    w.reportBytes = true;
+    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }] });
+    await executeSwitch(p, w, opts);
+    assert.equal(w.bytes.get("t1"), 108, "fewer bytes than the old subtask had, and still confirmed");
+});
+
+test("relay on: the syncers read relay files, so Running without errors and relay reading from the target confirm them", async () => {
+    const w = new World({ t1: "Running" }, { stuck: true });
+    w.relayState = { stage: "Running", subDir: "0-b.000002", errors: [] };
+    await executeSwitch(plan(w), w, opts);
     assert.equal(w.stages.get("t1"), "Running");
 });
