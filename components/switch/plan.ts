@@ -206,7 +206,10 @@ export function describeStep(step: Step, plan: Pick<SwitchPlan, "dmAddress" | "s
         case "await-running":
             return `${dmctl} query-status … until ${step.tasks.join(", ")} are Running`;
         case "confirm-reading": {
-            const syncers = step.tasks.length > 0 ? `until the syncer checkpoint of ${step.tasks.join(", ")} moves past gtid-S (unless ${step.target} has nothing newer) and ` : "until ";
+            const syncers =
+                step.tasks.length > 0
+                    ? `until the syncers of ${step.tasks.join(", ")} read from ${step.target} (binlog bytes received since the pause, or a checkpoint past gtid-S) and `
+                    : "until ";
             return `${dmctl} query-status … ${syncers}the relay log, if enabled, is read from ${step.target} without errors`;
         }
     }

@@ -74,7 +74,7 @@ test("the plan reads as the manual procedure in dmctl words", () => {
         "  5. connect through the VIP and check that mysql-b answers (server_id)",
         "  6. dmctl --master-addr dm:8261 resume-task t1 -s mysql-01",
         "  7. dmctl --master-addr dm:8261 query-status … until t1 are Running",
-        "  8. dmctl --master-addr dm:8261 query-status … until the syncer checkpoint of t1 moves past gtid-S (unless mysql-b has nothing newer) and the relay log, if enabled, is read from mysql-b without errors",
+        "  8. dmctl --master-addr dm:8261 query-status … until the syncers of t1 read from mysql-b (binlog bytes received since the pause, or a checkpoint past gtid-S) and the relay log, if enabled, is read from mysql-b without errors",
     ]);
     const addr = formatPlan(planAddressSwitch({ ...base, tasks: running("t1"), toAddress: { host: "10.0.0.2", port: 3306 } }));
     assert.ok(addr.includes("  4. dmctl --master-addr dm:8261 stop-task t1"));
