@@ -69,6 +69,40 @@ export function dmctlTlsProblem(tls: DmEndpoint["tls"]): string | undefined {
     return undefined;
 }
 
+/** Temp folders of dmctl runs: `dm-switch-dmctl-<pid>-<random>`, holding task files and TLS keys (0600). */
+const DIR_PREFIX = "dm-switch-dmctl-";
+
+/**
+ * Removes the dmctl temp folders of processes that are gone. A run removes its own folder when it ends,
+ * but a process killed meanwhile cannot (the Pulumi engine stops a provider host that failed while other
+ * dmctl runs were in flight), and the folder holds the downstream password and TLS keys. Returns the
+ * folders removed.
+ */
+export async function removeStaleDmctlDirs(tmp: string = os.tmpdir()): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of await fs.readdir(tmp).catch(() => [] as string[])) {
+        const pid = Number(/^dm-switch-dmctl-(\d+)-/.exec(name)?.[1]);
+        if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) {
+            continue;
+        }
+        await fs.rm(path.join(tmp, name), { recursive: true, force: true });
+        removed.push(name);
+    }
+    return removed;
+}
+
+function alive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (err) {
+        // EPERM: alive, another user's.
+        return (err as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+let staleSwept: Promise<unknown> | undefined;
+
 /** Runs dmctl once; returns its JSON answer, or throws a one-line DmError. */
 export async function runDmctl(ep: DmEndpoint, run: DmctlRun): Promise<DmctlReply> {
     const dmctl = ep.dmctlPath;
@@ -79,7 +113,9 @@ export async function runDmctl(ep: DmEndpoint, run: DmctlRun): Promise<DmctlRepl
     if (tlsProblem) {
         throw new DmError(`${run.operation} ${run.target}: ${tlsProblem}`, run.operation, run.target);
     }
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "dm-switch-dmctl-"));
+    staleSwept ??= removeStaleDmctlDirs().catch(() => undefined);
+    await staleSwept;
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
     try {
         const files: Record<string, string> = { ...run.files };
         const tlsArgs: string[] = [];

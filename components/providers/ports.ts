@@ -33,6 +33,19 @@ export interface PortsInput {
     vip?: { backend: VipBackend; address: AddressInputs; verify?: VipVerify };
 }
 
+/**
+ * Runs `fn` for every item in parallel and waits until every call has settled before throwing the first
+ * failure: a DM change left in flight (a dmctl start-task) could otherwise outlive the provider host, which
+ * the engine stops once a resource has failed.
+ */
+export async function settleAll<T>(items: T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+    const results = await Promise.allSettled(items.map(fn));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) {
+        throw failed.reason;
+    }
+}
+
 export function endpointOf(a: AddressInputs, user: string, password: string): MysqlEndpoint {
     return { host: a.host, port: a.port, user, password, connectTimeoutMs: 5000 };
 }
@@ -46,9 +59,6 @@ export function switchPorts(p: PortsInput): SwitchPorts {
         }
         return endpointOf(a, p.user, p.password);
     };
-    const each = async (tasks: string[], fn: (t: string) => Promise<unknown>) => {
-        await Promise.all(tasks.map(fn));
-    };
     return {
         async status(tasks) {
             const entries = await Promise.all(
@@ -59,8 +69,8 @@ export function switchPorts(p: PortsInput): SwitchPorts {
             );
             return new Map(entries);
         },
-        pause: (tasks) => each(tasks, (t) => p.dm.pauseTask(t, [p.sourceId])),
-        resume: (tasks) => each(tasks, (t) => p.dm.resumeTask(t, [p.sourceId])),
+        pause: (tasks) => settleAll(tasks, (t) => p.dm.pauseTask(t, [p.sourceId])),
+        resume: (tasks) => settleAll(tasks, (t) => p.dm.resumeTask(t, [p.sourceId])),
         stopTasks: () => Promise.reject(new Error("stopping tasks is the address procedure's, not the VIP's")),
         startTasks: () => Promise.reject(new Error("starting tasks is the address procedure's, not the VIP's")),
         stopSource: () => p.dm.stopSource(p.sourceId),

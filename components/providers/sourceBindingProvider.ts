@@ -13,7 +13,7 @@ import { executeSwitch, RuleViolationError, SwitchError, SwitchPorts } from "../
 import { Address, formatPlan, planAddressSwitch } from "../switch/plan";
 import { AddressInputs, checkSourceBindingInputs, SourceBindingInputs, SourceBindingOutputs } from "./inputs";
 import { PartialStateError } from "./load";
-import { switchPorts } from "./ports";
+import { settleAll, switchPorts } from "./ports";
 
 type StoppedTask = NonNullable<SourceBindingOutputs["stoppedTasks"]>[number];
 
@@ -78,7 +78,7 @@ function addressPorts(dm: DmClient, inputs: SourceBindingInputs, instances: Reco
             // The tasks are paused: their status holds gtid-S, which is what the checkpoint keeps after stop-task.
             const [status, configs] = await Promise.all([base.status(tasks), Promise.all(tasks.map((t) => dm.getTaskConfig(t)))]);
             tasks.forEach((name, i) => stopped.push({ name, config: configs[i], gtidS: status.get(name)?.syncerGtid ?? "" }));
-            await Promise.all(tasks.map((t) => dm.stopTask(t)));
+            await settleAll(tasks, (t) => dm.stopTask(t));
         },
         async startTasks(tasks) {
             await startStopped(dm, inputs, stopped.filter((s) => tasks.includes(s.name)), stopped);
@@ -97,12 +97,10 @@ function addressPorts(dm: DmClient, inputs: SourceBindingInputs, instances: Reco
 
 /** start-task for each stopped task from its checkpoint (meta = gtid-S); removes started ones from `stopped`. */
 async function startStopped(dm: DmClient, inputs: SourceBindingInputs, tasks: StoppedTask[], stopped: StoppedTask[]) {
-    await Promise.all(
-        tasks.map(async (t) => {
-            await dm.startTask(t.config, { binlogGtid: t.gtidS ? { [inputs.sourceId]: t.gtidS } : undefined, targetPassword: inputs.downstreamPassword });
-            stopped.splice(stopped.indexOf(t), 1);
-        }),
-    );
+    await settleAll(tasks, async (t) => {
+        await dm.startTask(t.config, { binlogGtid: t.gtidS ? { [inputs.sourceId]: t.gtidS } : undefined, targetPassword: inputs.downstreamPassword });
+        stopped.splice(stopped.indexOf(t), 1);
+    });
 }
 
 /** A previous run stopped the tasks and failed: finish the switch forward, never starting against a bad target. */
@@ -262,7 +260,7 @@ export const provider = {
                     `or set deleteWithTasks: true to stop them with the source (their checkpoints are kept)`,
             );
         }
-        await Promise.all(tasks.map((t) => dm.stopTask(t)));
+        await settleAll(tasks, (t) => dm.stopTask(t));
         if (await dm.getSource(props.sourceId)) {
             await dm.stopSource(props.sourceId);
         }

@@ -447,3 +447,15 @@ test("relay on: the syncers read relay files, so Running without errors and rela
     await executeSwitch(plan(w), w, opts);
     assert.equal(w.stages.get("t1"), "Running");
 });
+
+test("settleAll waits for every call before throwing the first failure", async () => {
+    const { settleAll } = await import("../../components/providers/ports");
+    const done: string[] = [];
+    const err = await settleAll(["fails fast", "slow"], async (t) => {
+        if (t === "fails fast") throw new Error(`${t} failed`);
+        await new Promise((r) => setTimeout(r, 30));
+        done.push(t);
+    }).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof Error && err.message === "fails fast failed");
+    assert.deepEqual(done, ["slow"], "the slow call finished before the error was thrown");
+});
