@@ -11,7 +11,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { vipHooks } from "./hooks";
 import { AddressInputs, DmEndpointInputs, Flavor } from "./providers/inputs";
-import { loadProvider, secretWhenKeyed } from "./providers/load";
+import { DelegatedResource, secretWhenKeyed } from "./providers/load";
 
 /** What the hooks and the policy pack need to know of a hooked VIP. */
 export interface HookedVipArgs {
@@ -36,11 +36,11 @@ export interface HookedVipArgs {
  * `pulumi-nodejs:dynamic/dm-switch:VipIntent`: the VIP's intended target and DM source, as data. It
  * changes nothing itself (the hooked resource moves the VIP); the policy pack reads it.
  */
-export class VipIntent extends pulumi.dynamic.Resource {
+export class VipIntent extends DelegatedResource {
     declare readonly target: pulumi.Output<string>;
 
     constructor(name: string, args: Omit<HookedVipArgs, "stageTimeoutMs" | "catchUpTimeoutMs" | "advanceTimeoutMs"> & { vipResource: string }, opts?: pulumi.CustomResourceOptions) {
-        super(loadProvider(require.resolve("./providers/vipIntentProvider")), name, { ...args, dm: secretWhenKeyed(args.dm), password: pulumi.secret(args.password) }, opts, "dm-switch", "VipIntent");
+        super(require.resolve("./providers/vipIntentProvider"), "VipIntent", name, { ...args, dm: secretWhenKeyed(args.dm), password: pulumi.secret(args.password) }, opts);
     }
 }
 

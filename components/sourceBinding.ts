@@ -4,9 +4,10 @@
  * stop-task → operate-source stop → operate-source create at the new address → start-task from the
  * checkpoint (meta = gtid-S, never removing it).
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { secret } from "@pulumi/pulumi/output";
 import { DmEndpointInputs, Flavor, SourceBindingOutputs } from "./providers/inputs";
-import { loadProvider, secretWhenKeyed } from "./providers/load";
+import { DelegatedResource, secretWhenKeyed } from "./providers/load";
 
 export interface SourceBindingArgs {
     dm: pulumi.Input<DmEndpointInputs>;
@@ -44,7 +45,7 @@ export interface SourceBindingArgs {
     advanceTimeoutMs?: pulumi.Input<number>;
 }
 
-export class SourceBinding extends pulumi.dynamic.Resource {
+export class SourceBinding extends DelegatedResource {
     declare readonly host: pulumi.Output<string>;
     declare readonly port: pulumi.Output<number>;
     /** Tasks a failed switch left paused or stopped; the next `pulumi up` starts them. */
@@ -54,22 +55,21 @@ export class SourceBinding extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: SourceBindingArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            loadProvider(require.resolve("./providers/sourceBindingProvider")),
+            require.resolve("./providers/sourceBindingProvider"),
+            "SourceBinding",
             name,
             {
                 enableGtid: true,
                 ...args,
                 dm: secretWhenKeyed(args.dm),
-                password: pulumi.secret(args.password),
-                downstreamPassword: args.downstreamPassword === undefined ? undefined : pulumi.secret(args.downstreamPassword),
+                password: secret(args.password),
+                downstreamPassword: args.downstreamPassword === undefined ? undefined : secret(args.downstreamPassword),
                 plan: undefined,
                 pausedByUs: undefined,
                 stoppedTasks: undefined,
                 lastSwitch: undefined,
             },
             { ...opts, additionalSecretOutputs: ["dm", "stoppedTasks", ...(opts?.additionalSecretOutputs ?? [])] },
-            "dm-switch",
-            "SourceBinding",
         );
     }
 }

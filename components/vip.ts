@@ -3,9 +3,10 @@
  * secondary IP) and which DM source reads through it. Changing `target` performs DM's VIP procedure:
  * pause every task of the source → check the rule against the target → move the VIP → verify → resume.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { secret } from "@pulumi/pulumi/output";
 import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipOutputs, VipVerify } from "./providers/inputs";
-import { loadProvider, secretWhenKeyed } from "./providers/load";
+import { DelegatedResource, secretWhenKeyed } from "./providers/load";
 
 export interface VipArgs {
     /** dm-master's address and transport. */
@@ -43,7 +44,7 @@ export interface VipArgs {
     advanceTimeoutMs?: pulumi.Input<number>;
 }
 
-export class Vip extends pulumi.dynamic.Resource {
+export class Vip extends DelegatedResource {
     /** The instance the VIP points at (after a refresh: where it really points). */
     declare readonly target: pulumi.Output<string>;
     /** Tasks a failed switch left paused; the next `pulumi up` resumes them. */
@@ -54,12 +55,11 @@ export class Vip extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: VipArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            loadProvider(require.resolve("./providers/vipProvider")),
-            name,
-            { ...args, dm: secretWhenKeyed(args.dm), password: pulumi.secret(args.password), plan: undefined, pausedByUs: undefined, lastSwitch: undefined },
-            { ...opts, additionalSecretOutputs: ["dm", ...(opts?.additionalSecretOutputs ?? [])] },
-            "dm-switch",
+            require.resolve("./providers/vipProvider"),
             "Vip",
+            name,
+            { ...args, dm: secretWhenKeyed(args.dm), password: secret(args.password), plan: undefined, pausedByUs: undefined, lastSwitch: undefined },
+            { ...opts, additionalSecretOutputs: ["dm", ...(opts?.additionalSecretOutputs ?? [])] },
         );
     }
 }

@@ -1,17 +1,19 @@
 /**
- * Dynamic providers that load their implementation at run time.
+ * Dynamic resources whose provider loads its implementation at run time.
  *
- * Pulumi serializes a dynamic provider's closures into the state and runs them in its provider host,
- * a plain Node process started in the project folder. Serializing our implementation (DM client,
- * mysql2, AWS SDK) would be fragile and large, so the serialized provider captures one path, relative
- * to the project, and on each call registers TypeScript support (tsx) and requires the implementation
- * by that path. A relative path keeps the state valid when the project is checked out elsewhere (CI).
+ * Pulumi keeps a dynamic resource's provider as JavaScript text in the state and runs it in its provider
+ * host, a plain Node process started in the project folder. Our implementation (DM client, mysql2, AWS
+ * SDK) is far too large to travel that way, so the text is host.cjs: a few lines that register TypeScript
+ * support (tsx) and require the implementation by a path relative to the project (the state stays valid
+ * when the project is checked out elsewhere, as in CI). The text is written here, not made by
+ * `pulumi.dynamic.Resource`'s closure serializer: loading that serializer alone (≈ 570 modules) costs
+ * each preview and update about half a second.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
-
-/** The provider-host key under which Pulumi keeps the serialized provider in a resource's state. */
-const PROVIDER_KEY = "__provider";
+import type * as pulumi from "@pulumi/pulumi";
+import { output, secret, type Output } from "@pulumi/pulumi/output";
+import { CustomResource } from "@pulumi/pulumi/resource";
 
 /**
  * An error after which the resource is in a state worth recording (for example: tasks paused, VIP
@@ -28,85 +30,35 @@ export class PartialStateError extends Error {
     }
 }
 
-type AnyProvider = pulumi.dynamic.ResourceProvider<Record<string, unknown>, Record<string, unknown>>;
+let hostText: string | undefined;
 
-/**
- * One provider object per module: Pulumi serializes a dynamic provider once per object (its cache is keyed
- * by the object), and serializing costs tens of milliseconds, so a stack of many sources shares them.
- */
-const loaded = new Map<string, pulumi.dynamic.ResourceProvider>();
-
-/** Makes a dynamic provider whose every method is delegated to `export const provider` of `modulePath`. */
-export function loadProvider(modulePath: string): pulumi.dynamic.ResourceProvider {
+/** The provider text for the implementation at `modulePath` (`export const provider`), as the provider host evaluates it. */
+export function providerText(modulePath: string): string {
+    hostText ??= fs.readFileSync(path.join(__dirname, "host.cjs"), "utf8");
     const relative = path.relative(process.cwd(), modulePath);
-    if (!loaded.has(relative)) {
-        loaded.set(relative, delegateTo(relative));
-    }
-    return loaded.get(relative)!;
+    return `${hostText}\nexports.handler = () => exports.delegateTo(${JSON.stringify(relative)});\n`;
 }
 
-function delegateTo(relative: string): pulumi.dynamic.ResourceProvider {
-    const impl = (): AnyProvider => {
-        const here = process.cwd();
-        // TypeScript support once per provider host process; the module itself comes from require's cache after the first call.
-        const g = globalThis as { dmSwitchTsx?: boolean };
-        if (!g.dmSwitchTsx) {
-            require(require.resolve("tsx/cjs/api", { paths: [here] })).register();
-            g.dmSwitchTsx = true;
-        }
-        return require(require.resolve(`./${relative}`, { paths: [here] })).provider;
-    };
-    // The engine keeps an update's or create's partial state only when the error carries the id, the
-    // properties and the serialized provider (pulumi's dynamic provider host reads `id`/`properties`).
-    // The engine's wire format (protobuf Struct) rejects `undefined`: results travel as plain JSON data.
-    const plain = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
-    const withPartialState = async <T>(news: Record<string, unknown>, call: () => Promise<T>): Promise<T> => {
-        try {
-            return await call();
-        } catch (err) {
-            if (err instanceof Error && err.name === "PartialStateError") {
-                const e = err as PartialStateError;
-                throw Object.assign(new Error(e.message), {
-                    id: e.id,
-                    properties: plain({ ...e.properties, [PROVIDER_KEY]: news[PROVIDER_KEY] }),
-                    reasons: [e.message],
-                });
-            }
-            throw err;
-        }
-    };
-    return {
-        check: async (olds, news) => {
-            const p = impl();
-            return p.check ? plain(await p.check(olds, news)) : { inputs: news };
-        },
-        diff: async (id, olds, news) => {
-            const p = impl();
-            return p.diff ? p.diff(id, olds, news) : {};
-        },
-        create: (inputs) => withPartialState(inputs, async () => plain(await impl().create(inputs))),
-        read: async (id, props) => {
-            const p = impl();
-            return p.read ? plain(await p.read(id, props)) : { id, props };
-        },
-        update: (id, olds, news) =>
-            withPartialState(news, async () => {
-                const p = impl();
-                return p.update ? plain(await p.update(id, olds, news)) : { outs: news };
-            }),
-        delete: async (id, props) => {
-            const p = impl();
-            if (p.delete) {
-                await p.delete(id, props);
-            }
-        },
-    };
+/**
+ * `pulumi-nodejs:dynamic/dm-switch:<type>`, served by Pulumi's dynamic provider host with the provider
+ * exported by `modulePath` — what `pulumi.dynamic.Resource` registers, with the provider given as text.
+ */
+export abstract class DelegatedResource extends CustomResource {
+    constructor(
+        modulePath: string,
+        type: string,
+        name: string,
+        props: pulumi.Inputs,
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        super(`pulumi-nodejs:dynamic/dm-switch:${type}`, name, { ...props, __provider: providerText(modulePath) }, opts);
+    }
 }
 
 /**
  * dm-master's endpoint as a resource input: secret as a whole when it holds a TLS client key, so that
  * the key is encrypted in the state (`additionalSecretOutputs` covers outputs only, not inputs).
  */
-export function secretWhenKeyed<T extends { tls?: { key?: string } }>(dm: pulumi.Input<T>): pulumi.Output<T> {
-    return pulumi.output(dm).apply((d) => (d.tls?.key ? pulumi.secret(d) : pulumi.output(d))) as pulumi.Output<T>;
+export function secretWhenKeyed<T extends { tls?: { key?: string } }>(dm: pulumi.Input<T>): Output<T> {
+    return output(dm).apply((d) => (d.tls?.key ? secret(d) : output(d))) as Output<T>;
 }
