@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { cacheDir, pulumiEnv, toolPath, nodeBinDir } from "../../tools/env";
@@ -9,9 +11,15 @@ test("puts Node 22 first on the tools' PATH", () => {
 });
 
 test("builds an offline Pulumi environment inside the given state folder", () => {
-    const env = pulumiEnv({ stateDir: "/tmp/dm-switch-env-test" });
-    assert.equal(env.PULUMI_BACKEND_URL, "file:///tmp/dm-switch-env-test/backend");
-    assert.equal(env.PULUMI_HOME, "/tmp/dm-switch-env-test/home");
-    assert.equal(env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION, "true");
-    assert.ok(!cacheDir().startsWith(path.resolve(__dirname, "../..")), "the cache is outside the repository");
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-switch-env-test-"));
+    try {
+        const env = pulumiEnv({ stateDir });
+        assert.equal(env.PULUMI_BACKEND_URL, `file://${stateDir}/backend`);
+        assert.equal(env.PULUMI_HOME, `${stateDir}/home`);
+        assert.ok(fs.statSync(`${stateDir}/backend`).isDirectory() && fs.statSync(`${stateDir}/home`).isDirectory());
+        assert.equal(env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION, "true");
+        assert.ok(!cacheDir().startsWith(path.resolve(__dirname, "../..")), "the cache is outside the repository");
+    } finally {
+        fs.rmSync(stateDir, { recursive: true, force: true });
+    }
 });
