@@ -22,6 +22,9 @@ const DEBIAN_PACKAGES: { pkg: string; provides: string }[] = [
     // The DM-over-TLS tests make their CA and certificates with it.
     { pkg: "openssl", provides: "/usr/bin/openssl" },
     { pkg: "python3-venv", provides: "" },
+    // The test that rebuilds the embedded WebAssembly GTID scanner from its C source (npm run build:wasm).
+    { pkg: "clang", provides: "/usr/bin/clang" },
+    { pkg: "lld", provides: "/usr/bin/wasm-ld" },
 ];
 
 function run(cmd: string, args: string[], opts: SpawnSyncOptions & { what: string }): string {
@@ -46,13 +49,13 @@ async function step(name: string, fn: () => string | Promise<string>): Promise<v
     console.log(`setup: ${name}: ${detail} (${((Date.now() - start) / 1000).toFixed(1)} s)`);
 }
 
-/** MariaDB, HAProxy, socat, xz, openssl from Debian; installed with apt-get when missing and running as root. */
+/** MariaDB, HAProxy, socat, xz, openssl, clang and lld from Debian; installed with apt-get when missing and running as root. */
 function debianPackages(): string {
     const missing = DEBIAN_PACKAGES.filter(
         (p) => (p.provides && !fs.existsSync(p.provides)) || (p.pkg === "python3-venv" && !pythonHasVenv()),
     );
     if (missing.length === 0) {
-        return "mariadb, haproxy, socat, xz, openssl present";
+        return "mariadb, haproxy, socat, xz, openssl, clang, lld present";
     }
     const names = missing.map((p) => p.pkg);
     if (process.getuid?.() !== 0) {

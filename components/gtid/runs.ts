@@ -94,15 +94,45 @@ export class RunsBuilder {
     }
 }
 
-/** Sorts intervals by start and merges overlapping and adjacent ones. */
+/**
+ * Sorts intervals by start and merges overlapping and adjacent ones. Intervals already in order (adjacent
+ * ones, as in `1-3:4-6`) are merged in one pass, without sorting.
+ */
 export function normalize(r: Runs): Runs {
+    let sorted = true;
+    for (let i = 2; i < r.length && sorted; i += 2) {
+        sorted = r[i - 2] <= r[i];
+    }
+    if (sorted && r instanceof Float64Array) {
+        return mergeSorted(r);
+    }
     const order = Array.from({ length: r.length >> 1 }, (_, i) => i << 1);
-    order.sort((x, y) => (r[x] < r[y] ? -1 : r[x] > r[y] ? 1 : 0));
+    if (!sorted) {
+        order.sort((x, y) => (r[x] < r[y] ? -1 : r[x] > r[y] ? 1 : 0));
+    }
     const out: Seq[] = [];
     for (const k of order) {
         pushMerged(out, r[k], r[k + 1]);
     }
     return out;
+}
+
+/** {@link normalize} of numbers sorted by start: one pass into a Float64Array. */
+function mergeSorted(r: Float64Array): Float64Array {
+    const out = new Float64Array(r.length);
+    let m = 0;
+    for (let i = 0; i < r.length; i += 2) {
+        if (m > 0 && r[i] <= out[m - 1]) {
+            if (r[i + 1] > out[m - 1]) {
+                out[m - 1] = r[i + 1];
+            }
+        } else {
+            out[m] = r[i];
+            out[m + 1] = r[i + 1];
+            m += 2;
+        }
+    }
+    return m < out.length ? out.slice(0, m) : out;
 }
 
 /** Appends `[s, e)` to a canonical list whose last start is ≤ s, merging when it touches the last interval. */
@@ -159,7 +189,11 @@ export function runsContain(a: Runs, b: Runs): boolean {
             return false;
         }
         if (a[i + 1] <= s) {
-            i = firstEndAfter(a, s, i);
+            // Most often the next interval of a (b holds most of them): one step before galloping.
+            i += 2;
+            if (i < an && a[i + 1] <= s) {
+                i = firstEndAfter(a, s, i);
+            }
             if (i >= an) {
                 return false;
             }

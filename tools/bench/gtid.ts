@@ -8,6 +8,8 @@
  * 1,000,000 intervals; a MariaDB `gtid_binlog_state` of 10,000 domains × 3 servers with a one-per-domain
  * gtid-S. Each round parses the superset and the subset, then checks containment (`contains(E, S)` is
  * true, so every interval is visited). `BENCH_ROUNDS` (default 7) rounds after one warm-up, min and median.
+ * MySQL sets in the servers' form go through the WebAssembly scanner (components/gtid/mysqlScan.ts); the
+ * exact parser's own figures are printed beside them.
  * Go: `GO` or `go` on PATH (or /usr/local/go/bin/go) builds tools/bench/gtid-go; without it, ours only.
  */
 import { spawnSync } from "node:child_process";
@@ -15,6 +17,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { checkSwitch, contains, Flavor, GtidParseError, parseGtidSet } from "../../components/gtid";
+import { parseMysqlExact } from "../../components/gtid/mysql";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const GO_DIR = path.join(__dirname, "gtid-go");
@@ -150,28 +153,44 @@ function timeOurs(c: Case): Figures & { checkSwitch: number[] } {
 }
 
 /**
- * The floor under any parser here: one `charCodeAt` pass over the superset and the subset, which every
- * parser of the text must at least make. Median ms over the rounds.
+ * The exact parser alone (mysql.ts, without the WebAssembly scanner): what texts outside the servers' form
+ * get, and what every MySQL set got before the scanner. Medians of parse E and parse S.
  */
-function scanFloor(c: Case): number {
+function timeExact(c: Case): { parseSuper: number; parseSub: number } {
     const texts = [fs.readFileSync(c.superFile, "utf8"), fs.readFileSync(c.subFile, "utf8")];
-    const times: number[] = [];
-    let sink = 0;
+    const times: number[][] = [[], []];
     for (let r = 0; r <= ROUNDS; r++) {
-        const t0 = performance.now();
-        for (const t of texts) {
-            for (let i = 0; i < t.length; i++) {
-                sink = (sink + t.charCodeAt(i)) | 0;
+        texts.forEach((t, k) => {
+            const t0 = performance.now();
+            parseMysqlExact(t);
+            if (r > 0) {
+                times[k].push(performance.now() - t0);
             }
-        }
-        if (r > 0) {
-            times.push(performance.now() - t0);
-        }
+        });
     }
-    if (sink === 42) {
-        console.log("");
-    }
-    return median(times);
+    return { parseSuper: median(times[0]), parseSub: median(times[1]) };
+}
+
+/** The first parse of the superset in fresh processes (min–max ms of 3), with the scanner and the exact parser alone. */
+function timeCold(c: Case): string {
+    const once = (which: string) => {
+        const times: number[] = [];
+        for (let r = 0; r < 3; r++) {
+            const out = spawnSync(
+                process.execPath,
+                ["--import", "tsx", path.join(__dirname, "gtidCold.ts"), which, c.superFile],
+                {
+                    encoding: "utf8",
+                },
+            );
+            if (out.status !== 0) {
+                return `failed: ${out.stderr.trim()}`;
+            }
+            times.push(Number(out.stdout.trim()));
+        }
+        return `${Math.min(...times).toFixed(1)}–${Math.max(...times).toFixed(1)}`;
+    };
+    return `scanner ${once("scanner")} ms, exact parser ${once("exact")} ms`;
 }
 
 /** Builds the Go program; returns its path, or why it could not be built. */
@@ -312,7 +331,13 @@ function main(): void {
                 `  dm-switch  parse E ${stats(o.parseSuper)}  parse S ${stats(o.parseSub)}  contains ${stats(o.contain)}  (= ${o.contains})`,
             );
             console.log(`             checkSwitch on the text (3 parses + rule): ${stats(o.checkSwitch)}`);
-            console.log(`             floor: one charCodeAt pass over E and S, nothing else: ${scanFloor(c).toFixed(1)} ms (median)`);
+            if (c.flavor === "mysql") {
+                const x = timeExact(c);
+                console.log(
+                    `             exact parser alone (no WebAssembly scanner), medians: parse E ${x.parseSuper.toFixed(1)}  parse S ${x.parseSub.toFixed(1)}`,
+                );
+                console.log(`             first parse of E in a fresh process (as the CLI makes it): ${timeCold(c)}`);
+            }
             const ourTotal = median(o.parseSuper) + median(o.parseSub) + median(o.contain);
             if ("bin" in built) {
                 const g = timeGo(built.bin, c);
