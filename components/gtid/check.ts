@@ -5,7 +5,7 @@
  */
 import { Flavor, GtidParseError } from "./errors";
 import { domainPosition, formatMariadb, MariadbGtidSet, mariadbEntries, serverRegressions } from "./mariadb";
-import { formatGtidSet, GtidSet, parseGtidSet, subtract, union } from "./sets";
+import { contains, formatGtidSet, GtidSet, parseGtidSet, subtract, union } from "./sets";
 
 /** The rule's answer, with what is missing in canonical text and sentences a person can act on. */
 export interface SwitchVerdict {
@@ -72,8 +72,10 @@ export function checkSets(s: { syncer: GtidSet; purged: GtidSet; executed: GtidS
     ) {
         return checkMariadb(s.syncer, s.purged, s.executed);
     }
-    const purgedNotInSyncer = formatGtidSet(subtract(s.purged, s.syncer));
-    const syncerNotInExecuted = formatGtidSet(subtract(s.syncer, s.executed));
+    // Containment first: it allocates nothing, and a subtraction is only needed to name what is missing.
+    const missing = (a: GtidSet, b: GtidSet) => (contains(b, a) ? "" : formatGtidSet(subtract(a, b)));
+    const purgedNotInSyncer = missing(s.purged, s.syncer);
+    const syncerNotInExecuted = missing(s.syncer, s.executed);
     const reasons: string[] = [];
     if (purgedNotInSyncer !== "") {
         reasons.push(
