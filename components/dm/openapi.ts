@@ -179,6 +179,10 @@ export function createOpenApiClient(ep: DmEndpoint): DmClient {
                             return fail(`${err.error_msg.replace(/[.\s]*$/, "")}. ${remedy(err.error_msg)}`, err.error_code);
                         }
                         // Never the raw body: it may echo a request's password.
+                        if (status === 400) {
+                            // DM's OpenAPI answers its errors with 400: it is serving, the message is what is missing.
+                            return fail(`dm-master answered HTTP 400 without an error message${err?.error_code ? ` (DM error ${err.error_code})` : ""}. See dm-master's log.`, err?.error_code || undefined);
+                        }
                         fail(`dm-master answered HTTP ${status}${err?.error ? ` (${err.error.split(":")[0]})` : ""}. Check that ${ep.address} serves DM's OpenAPI (openapi = true) and see dm-master's log.`);
                     });
                 },

@@ -32,6 +32,8 @@ const routes: Record<string, [number, unknown]> = {
     "DELETE /api/v1/sources/mariadb-01": [400, recorded.apiDeleteSourceBusy],
     // dm-master echoes the request in some answers: the client must never show a body raw.
     "POST /api/v1/sources": [500, { source: { password: "hunter2-pw" } }],
+    // DM's error reply with nothing in it (seen once while a dm-worker went offline).
+    "GET /api/v1/tasks/bare/status": [400, { error_code: 0, error_msg: "" }],
 };
 
 before(async () => {
@@ -95,6 +97,11 @@ const errorCases: { name: string; run: (c: DmClient) => Promise<unknown>; messag
         name: "an answer that echoes the password",
         run: (c) => c.createSource({ id: "s", host: "h", port: 1, user: "u", password: "hunter2-pw", flavor: "mariadb", enableGtid: true }),
         message: `operate-source create s failed: dm-master answered HTTP 500. Check that ADDR serves DM's OpenAPI (openapi = true) and see dm-master's log.`,
+    },
+    {
+        name: "DM's error reply without a message",
+        run: (c) => c.taskStatus("bare"),
+        message: "query-status bare failed: dm-master answered HTTP 400 without an error message. See dm-master's log.",
     },
 ];
 for (const c of errorCases) {
