@@ -67,7 +67,7 @@ export interface SwitchPlan {
     tasks: string[];
     /** Tasks dm-switch pauses and resumes. */
     switched: string[];
-    /** Tasks paused by someone else before the switch: checked, left paused, reported. */
+    /** Tasks not running before the switch (paused by someone else, offline, stopped): checked, left as they are, reported. */
     leftPaused: string[];
     /** Address mode: the source's relay is re-created off and started after the tasks. @default undefined */
     relay?: boolean;
@@ -221,6 +221,6 @@ export function formatPlan(plan: SwitchPlan): string[] {
         return [`DM source ${plan.sourceId} already reads from ${plan.to}: nothing to do.`];
     }
     const head = `DM source ${plan.sourceId}: ${plan.mode} switch ${plan.from ?? "(unknown)"} → ${plan.to}`;
-    const left = plan.leftPaused.length > 0 ? [`  tasks paused by someone else stay paused: ${plan.leftPaused.join(", ")}`] : [];
+    const left = plan.leftPaused.length > 0 ? [`  tasks not running before the switch stay as they are: ${plan.leftPaused.join(", ")}`] : [];
     return [head, ...plan.steps.map((s, i) => `  ${i + 1}. ${describeStep(s, plan)}`), ...left];
 }

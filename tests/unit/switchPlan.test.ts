@@ -24,7 +24,7 @@ test("a task paused by someone else is checked but left paused", () => {
     assert.deepEqual(plan.steps.at(-3), { kind: "resume", tasks: ["t1"] });
     assert.deepEqual(plan.steps.at(-1), { kind: "confirm-reading", tasks: ["t1"], target: "mysql-b" }, "only the resumed task is confirmed");
     assert.deepEqual(plan.leftPaused, ["t2"]);
-    assert.match(formatPlan(plan).at(-1)!, /tasks paused by someone else stay paused: t2/);
+    assert.match(formatPlan(plan).at(-1)!, /tasks not running before the switch stay as they are: t2/);
 });
 
 test("tasks a failed run paused are ours: awaited, resumed, not paused again", () => {
