@@ -12,7 +12,15 @@ import * as path from "node:path";
 const ROOT = path.join(__dirname, "..");
 export const SCAN_SOURCE = path.join(ROOT, "components/gtid/mysqlScan.c");
 export const SCAN_EMBEDDED = path.join(ROOT, "components/gtid/mysqlScanWasm.ts");
-const EXPORTS = ["heap_base", "scan_start", "scan", "scan_elements"];
+const EXPORTS = [
+    "heap_base",
+    "scan_start",
+    "scan",
+    "scan_elements",
+    "reference",
+    "within_reference",
+    "reference_within",
+];
 const LINE = 100;
 
 /** The clang command line (without -o): freestanding, memory given by the caller, names stripped. */
@@ -20,6 +28,7 @@ function clangArgs(source: string): string[] {
     return [
         "--target=wasm32",
         "-O3",
+        "-msimd128",
         "-nostdlib",
         "-ffreestanding",
         "-Wall",

@@ -5,6 +5,7 @@
  */
 import { Flavor, GtidParseError } from "./errors";
 import { domainPosition, formatMariadb, MariadbGtidSet, mariadbEntries, serverRegressions } from "./mariadb";
+import { scanSwitchRule } from "./mysqlScan";
 import { contains, formatGtidSet, GtidSet, parseGtidSet, subtract, union } from "./sets";
 
 /** The rule's answer, with what is missing in canonical text and sentences a person can act on. */
@@ -52,6 +53,12 @@ const DOMAINS_MAX = 3;
 export function checkSwitch(a: SwitchInputs): SwitchVerdict {
     if (a.flavor !== "mysql" && a.flavor !== "mariadb") {
         throw new TypeError(`flavor must be "mysql" or "mariadb", got ${JSON.stringify(a.flavor)}`);
+    }
+    // Large MySQL sets in the servers' form: both relations checked where the scanner read them. Only a
+    // verdict of "ok" is taken from there; anything else is answered below, from parsed sets, naming what
+    // is missing (or what does not parse).
+    if (a.flavor === "mysql" && scanSwitchRule(a.syncer, a.purged, a.executed) === true) {
+        return { ok: true, purgedNotInSyncer: "", syncerNotInExecuted: "", reasons: [] };
     }
     const parse = (argument: keyof typeof LABELS): GtidSet => {
         try {
