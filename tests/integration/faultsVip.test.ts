@@ -20,12 +20,14 @@ import {
     assertFailedClearly,
     FaultRig,
     report,
+    stagesOf,
     startFaultRig,
     unlogged,
     upUnderLoad,
 } from "./faultHelpers";
 
 let rig: FaultRig;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
     rig = await startFaultRig("vip");
@@ -127,6 +129,18 @@ test("the dm-worker offline when pulumi up starts: the switch is refused (gtid-S
     await vipAt("replica");
     await rig.sb.dm.worker.stop();
     try {
+        // The case is dm-master knowing the worker offline; it learns of the stop a moment later (before
+        // that, a status query is forwarded to the stopped worker and fails otherwise).
+        for (const deadline = Date.now() + 15_000; ; await sleep(100)) {
+            const stages = await stagesOf(rig).catch((e: Error) => ({ error: e.message }));
+            if (rig.sb.tasks.every((t) => (stages as Record<string, string>)[t.name] === "Offline")) {
+                break;
+            }
+            assert.ok(
+                Date.now() < deadline,
+                `dm-master did not list the tasks Offline within 15 s: ${JSON.stringify(stages)}`,
+            );
+        }
         const { r, load } = await upUnderLoad(rig, toPrimary);
         const left = await assertFailedClearly(
             rig,
