@@ -90,9 +90,19 @@ export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
             return;
         }
         pending.delete(h.urn);
-        const { executeSwitch } = await import("./switch/execute");
-        const report = await executeSwitch(p.plan, p.ports, { ...timeouts, continueAfterMove: true, gtidS: p.first.gtidS, dumpIoBytes: p.first.dumpIoBytes });
+        const { executeSwitch, writtenOnTargetWarning } = await import("./switch/execute");
+        const report = await executeSwitch(p.plan, p.ports, {
+            ...timeouts,
+            continueAfterMove: true,
+            gtidS: p.first.gtidS,
+            dumpIoBytes: p.first.dumpIoBytes,
+            executedAtCheck: p.first.executedAtCheck,
+        });
         p.ports.log(`switched to ${p.plan.to}; resumed ${p.plan.switched.join(", ") || "no task"} (${report.steps.length} steps)`);
+        const warning = writtenOnTargetWarning(report);
+        if (warning !== undefined) {
+            pulumi.log.warn(`dm-switch ${args.sourceId}: ${warning}`);
+        }
     });
 
     return { beforeUpdate: [before], afterUpdate: [after] };

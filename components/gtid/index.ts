@@ -10,7 +10,7 @@
 export type { Flavor } from "./errors";
 export { GtidParseError } from "./errors";
 export type { GtidSet } from "./sets";
-export { contains, equals, formatGtidSet, isEmpty, parseGtidSet, subtract, union } from "./sets";
+export { contains, equals, formatGtidSet, fromServer, isEmpty, parseGtidSet, subtract, union } from "./sets";
 export type { SwitchVerdict } from "./check";
 export { checkSets, checkSwitch } from "./check";
 export type { MariadbGtid } from "./mariadb";

@@ -13,6 +13,7 @@ import {
     unionMariadb,
 } from "./mariadb";
 import { containsMysql, equalsMysql, formatMysql, MysqlGtidSet, parseMysql, subtractMysql, unionMysql } from "./mysql";
+import { Seq } from "./runs";
 
 /**
  * A parsed GTID set of one flavor. Opaque: build it with {@link parseGtidSet}, read it with
@@ -107,4 +108,33 @@ export function union(a: GtidSet, b: GtidSet): GtidSet {
 export function isEmpty(set: GtidSet): boolean {
     const s = one(set);
     return s instanceof MysqlGtidSet ? s.sids.size === 0 : s.domains.size === 0;
+}
+
+/**
+ * The transactions of `set` that originated at one server: MySQL, those of its `server_uuid` (every tag of
+ * it included); MariaDB, the entries of its `server_id`. What a server's own clients wrote, as against what
+ * it replicated.
+ * @throws TypeError when `server` is not a UUID (MySQL) or a server_id (MariaDB).
+ */
+export function fromServer(set: GtidSet, server: string): GtidSet {
+    const s = one(set);
+    if (s instanceof MysqlGtidSet) {
+        const uuid = server.toLowerCase();
+        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid)) {
+            throw new TypeError(`a MySQL server is named by its server_uuid, got ${JSON.stringify(server)}`);
+        }
+        return new MysqlGtidSet(new Map([...s.sids].filter(([sid]) => sid === uuid || sid.startsWith(`${uuid}:`))));
+    }
+    if (!/^\d+$/.test(server)) {
+        throw new TypeError(`a MariaDB server is named by its server_id, got ${JSON.stringify(server)}`);
+    }
+    const id = Number(server);
+    const domains = new Map<number, ReadonlyMap<number, Seq>>();
+    for (const [domain, servers] of s.domains) {
+        const seq = servers.get(id);
+        if (seq !== undefined) {
+            domains.set(domain, new Map([[id, seq]]));
+        }
+    }
+    return new MariadbGtidSet(domains);
 }

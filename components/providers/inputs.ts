@@ -83,8 +83,11 @@ export interface VipInputs extends SwitchTimeouts {
 export interface VipOutputs extends Omit<VipInputs, "password"> {
     /** Tasks dm-switch paused and could not resume yet: the next `pulumi up` resumes them. */
     pausedByUs: string[];
-    /** The last switch: from, to, gtid-S per task, replication paused for, when. */
-    lastSwitch?: { from?: string; to: string; gtidS: Record<string, string>; pausedMs?: number; at: string };
+    /**
+     * The last switch: from, to, gtid-S per task, replication paused for, transactions written on the
+     * target itself during it (see `SwitchReport.writtenOnTarget`), when.
+     */
+    lastSwitch?: { from?: string; to: string; gtidS: Record<string, string>; pausedMs?: number; writtenOnTarget?: string; at: string };
 }
 
 export interface SourceBindingInputs extends SwitchTimeouts {
@@ -119,7 +122,8 @@ export interface SourceBindingOutputs extends Omit<SourceBindingInputs, "passwor
     pausedByUs: string[];
     /** Tasks a failed address switch left stopped: DM's config of each (masked password) and gtid-S to start from. */
     stoppedTasks?: { name: string; config: string; gtidS: string }[];
-    lastSwitch?: { from?: string; to: string; gtidS: Record<string, string>; pausedMs?: number; at: string };
+    /** As `VipOutputs.lastSwitch`. */
+    lastSwitch?: { from?: string; to: string; gtidS: Record<string, string>; pausedMs?: number; writtenOnTarget?: string; at: string };
 }
 
 export interface CheckFailure {

@@ -3,7 +3,7 @@
  * probe, the GTID rule and a VIP backend. Shared by the Vip and SourceBinding providers and the hooks.
  */
 import { DmClient } from "../dm";
-import { checkSwitch, contains, parseGtidSet } from "../gtid";
+import { checkSwitch, contains, formatGtidSet, fromServer, parseGtidSet, subtract } from "../gtid";
 import { MysqlEndpoint, probe, waitForCatchUp } from "../mysql";
 import { SwitchPorts, TaskStatus } from "../switch/execute";
 import { HaproxyVip } from "../vipBackends/haproxy";
@@ -78,13 +78,15 @@ export function switchPorts(p: PortsInput): SwitchPorts {
         startRelay: () => Promise.reject(new Error("starting relay is the address procedure's")),
         async targetGtids(target) {
             const facts = await probe(instance(target));
-            return { purged: facts.gtidPurged, executed: facts.gtidExecuted };
+            const server = p.flavor === "mariadb" ? String(facts.serverId) : (facts.serverUuid ?? "");
+            return { purged: facts.gtidPurged, executed: facts.gtidExecuted, server };
         },
         async waitForCatchUp(target, gtid, timeoutMs) {
             return (await waitForCatchUp(instance(target), p.flavor, gtid, timeoutMs)).caughtUp;
         },
         rule: (syncer, purged, executed) => checkSwitch({ flavor: p.flavor, syncer, purged, executed }),
         covers: (a, b) => contains(parseGtidSet(p.flavor, a), parseGtidSet(p.flavor, b)),
+        writtenBy: (before, after, server) => formatGtidSet(fromServer(subtract(parseGtidSet(p.flavor, after), parseGtidSet(p.flavor, before)), server)),
         async relay() {
             const source = await p.dm.getSource(p.sourceId);
             // On by the source's configuration, or started for its worker (start-relay: the configuration says off).

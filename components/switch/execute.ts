@@ -47,13 +47,18 @@ export interface SwitchPorts {
     createSource(address: Address): Promise<void>;
     /** start-relay for the source on the worker it is bound to. */
     startRelay(): Promise<void>;
-    /** gtid-P and gtid-E of an instance of the replication set. */
-    targetGtids(target: string): Promise<{ purged: string; executed: string }>;
+    /**
+     * gtid-P and gtid-E of an instance of the replication set, and the server its own transactions name
+     * (MySQL: its server_uuid; MariaDB: its server_id).
+     */
+    targetGtids(target: string): Promise<{ purged: string; executed: string; server: string }>;
     /** Waits until `target` has executed `gtid`; false on timeout. */
     waitForCatchUp(target: string, gtid: string, timeoutMs: number): Promise<boolean>;
     rule(syncer: string, purged: string, executed: string): RuleVerdict;
     /** a ⊇ b for the source's flavor (GTID set texts). */
     covers(a: string, b: string): boolean;
+    /** The transactions of `after` not in `before` that originated at `server` (canonical text, "" for none). */
+    writtenBy(before: string, after: string, server: string): string;
     /** The relay log of the source; undefined when relay is not enabled. */
     relay(): Promise<RelayView | undefined>;
     /** How DM names `target` in relay subdirectories: its server_uuid (MySQL) or `domain-server_id` (MariaDB). */
@@ -94,6 +99,8 @@ export interface SwitchOptions {
     gtidS?: Record<string, string>;
     /** The syncers' received bytes read with gtid-S by that earlier run. @default undefined */
     dumpIoBytes?: Record<string, number>;
+    /** The target's gtid-E read by that earlier run's check-rule step. @default undefined */
+    executedAtCheck?: string;
 }
 
 export interface SwitchReport {
@@ -105,6 +112,34 @@ export interface SwitchReport {
     /** From the first pause call until every task was Running again (checks included). */
     pausedMs?: number;
     steps: { step: string; ms: number }[];
+    /** The target's gtid-E read by check-rule (to pass on with gtidS to a run continuing after the move). */
+    executedAtCheck?: string;
+    /**
+     * Transactions written on the target itself (its own server's GTIDs) from the rule's check until the
+     * tasks were resumed or started: DM at this build can skip such transactions (README, Known limits).
+     * Undefined when there were none, or when the target could not be read at the resume.
+     */
+    writtenOnTarget?: { target: string; gtids: string };
+}
+
+/** How much of a long GTID set a warning quotes. */
+const QUOTE_MAX = 200;
+
+/**
+ * The warning for transactions written on the target itself during a switch: DM at this build can skip
+ * those written on its new upstream before the tasks run again. Undefined when there were none.
+ */
+export function writtenOnTargetWarning(report: SwitchReport): string | undefined {
+    const w = report.writtenOnTarget;
+    if (w === undefined) {
+        return undefined;
+    }
+    const gtids = w.gtids.length > QUOTE_MAX ? `${w.gtids.slice(0, QUOTE_MAX)}… (${w.gtids.length} characters)` : w.gtids;
+    return (
+        `transactions were written on ${w.target} itself while the tasks were paused for the switch: ${gtids}. ` +
+        "DM at this build can skip transactions written on its new upstream before the tasks run again: check that their rows reached the downstream, " +
+        "and keep writes off the target during a switch (read_only); see dm-switch's README, Known limits"
+    );
 }
 
 /** A switch that failed; `pausedTasks` are left paused (by dm-switch) and must be resumed later. */
@@ -156,8 +191,11 @@ async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opt
     }
 }
 
-/** Reads gtid-S and the target's sets, waits once for a lagging target, and enforces the rule for every task. */
-async function checkRule(ports: SwitchPorts, tasks: string[], target: string, opts: Required<SwitchOptions>, gtidS: Map<string, string>, bytes: Map<string, number>) {
+/**
+ * Reads gtid-S and the target's sets, waits once for a lagging target, and enforces the rule for every
+ * task. Returns the target's gtid-E it checked against.
+ */
+async function checkRule(ports: SwitchPorts, tasks: string[], target: string, opts: Required<SwitchOptions>, gtidS: Map<string, string>, bytes: Map<string, number>): Promise<string> {
     if (tasks.length > 0) {
         const status = await ports.status(tasks);
         // A subtask whose worker is offline reports no gtid-S: checking "" would pass vacuously and let the
@@ -175,8 +213,10 @@ async function checkRule(ports: SwitchPorts, tasks: string[], target: string, op
             }
         }
     }
+    let executed = "";
     const verdicts = async () => {
         const sets = await ports.targetGtids(target);
+        executed = sets.executed;
         return tasks.map((t) => ({ task: t, v: ports.rule(gtidS.get(t) ?? "", sets.purged, sets.executed) }));
     };
     let results = await verdicts();
@@ -193,6 +233,7 @@ async function checkRule(ports: SwitchPorts, tasks: string[], target: string, op
     if (failed.length > 0) {
         throw new RuleViolationError(failed.map((r) => `task ${r.task}: ${r.v.reasons.join(" ")}`).join(" "));
     }
+    return executed;
 }
 
 /**
@@ -303,6 +344,7 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
         advancePollMs: 100,
         gtidS: {},
         dumpIoBytes: {},
+        executedAtCheck: "",
         ...options,
     };
     const gtidS = new Map<string, string>(Object.entries(opts.gtidS));
@@ -315,6 +357,12 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
     let stopped = false;
     let ruleOk = opts.continueAfterMove;
     let now: string | undefined = opts.continueAfterMove ? plan.to : plan.from;
+    // The target's gtid-E at the first check, and a read of it started with the resume (or start-task).
+    let executedAtCheck = options.executedAtCheck;
+    let atResume: Promise<{ executed: string; server: string } | undefined> | undefined;
+    const readAtResume = (target: string) => {
+        atResume ??= ports.targetGtids(target).catch(() => undefined);
+    };
 
     const run = async (step: Step) => {
         switch (step.kind) {
@@ -324,10 +372,12 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
                 return ports.pause(step.tasks);
             case "await-paused":
                 return void (await awaitStage(ports, step.tasks, "Paused", opts));
-            case "check-rule":
-                await checkRule(ports, step.tasks, step.target, opts, gtidS, bytesAtPause);
+            case "check-rule": {
+                const executed = await checkRule(ports, step.tasks, step.target, opts, gtidS, bytesAtPause);
+                executedAtCheck ??= executed;
                 ruleOk = true;
                 return;
+            }
             case "move-vip":
                 moved = true;
                 await ports.vip!.moveTo(step.to);
@@ -336,6 +386,7 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
             case "verify-vip":
                 return ports.vip!.verify(step.to);
             case "resume":
+                readAtResume(plan.to);
                 return ports.resume(step.tasks);
             case "stop-tasks":
                 stopped = true;
@@ -349,6 +400,7 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
             case "start-tasks":
                 // New subtasks: their syncers count received bytes from 0.
                 step.tasks.forEach((t) => bytesAtPause.set(t, 0));
+                readAtResume(plan.to);
                 return ports.startTasks(step.tasks, gtidS);
             case "await-running":
                 await awaitStage(ports, step.tasks, "Running", opts);
@@ -397,6 +449,23 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
     }
     report.gtidS = Object.fromEntries(gtidS);
     report.dumpIoBytes = Object.fromEntries(bytesAtPause);
+    report.executedAtCheck = executedAtCheck;
+    if (atResume !== undefined && executedAtCheck !== undefined) {
+        const after = await atResume;
+        if (after === undefined) {
+            ports.log(`${plan.to} could not be read at the resume: transactions written on it during the switch were not looked for`);
+        } else {
+            try {
+                const gtids = ports.writtenBy(executedAtCheck, after.executed, after.server);
+                if (gtids !== "") {
+                    report.writtenOnTarget = { target: plan.to, gtids };
+                }
+            } catch (err) {
+                // The switch is done: a set that cannot be compared only leaves this question open.
+                ports.log(`transactions written on ${plan.to} during the switch were not looked for: ${err instanceof Error ? err.message : String(err)}`);
+            }
+        }
+    }
     return report;
 }
 

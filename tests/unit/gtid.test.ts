@@ -5,6 +5,7 @@ import {
     equals,
     Flavor,
     formatGtidSet,
+    fromServer,
     GtidParseError,
     isEmpty,
     parseGtidSet,
@@ -302,4 +303,21 @@ test("sets of different flavors do not mix", () => {
     const msg = /cannot combine a mysql GTID set with a mariadb one: parse every set with the source's flavor/;
     assert.throws(() => contains(parseGtidSet("mysql", ""), parseGtidSet("mariadb", "")), msg);
     assert.throws(() => parseGtidSet("postgres" as Flavor, ""), /flavor must be "mysql" or "mariadb", got "postgres"/);
+});
+
+test("fromServer keeps what one server wrote: a MySQL server_uuid with its tags, a MariaDB server_id", () => {
+    const mysql = parseGtidSet("mysql", `${A}:1-5:9,${A}:audit:1-2,${B}:1-7`);
+    assert.equal(formatGtidSet(fromServer(mysql, A.toUpperCase())), `${A}:1-5:9:audit:1-2`);
+    assert.equal(formatGtidSet(fromServer(mysql, B)), `${B}:1-7`);
+    assert.equal(formatGtidSet(fromServer(mysql, "0000aaaa-1111-2222-3333-000000000001")), "");
+    const mariadb = parseGtidSet("mariadb", "0-1-100,0-2-103,1-2-7,2-3-9");
+    assert.equal(formatGtidSet(fromServer(mariadb, "2")), "0-2-103,1-2-7");
+    assert.equal(formatGtidSet(fromServer(mariadb, "4")), "");
+    // What a target wrote itself between two reads: replicated transactions (server 1) are not its own.
+    const before = parseGtidSet("mariadb", "0-1-100,0-2-40");
+    const after = parseGtidSet("mariadb", "0-1-105,0-2-103");
+    assert.equal(formatGtidSet(fromServer(subtract(after, before), "2")), "0-2-103");
+    assert.equal(formatGtidSet(fromServer(subtract(after, after), "2")), "");
+    assert.throws(() => fromServer(mysql, "2"), /a MySQL server is named by its server_uuid, got "2"/);
+    assert.throws(() => fromServer(mariadb, A), /a MariaDB server is named by its server_id/);
 });

@@ -19,6 +19,8 @@ interface Faults {
     /** The resumed syncers receive no byte from the upstream. */
     silent?: boolean;
     startRelay?: boolean;
+    /** The n-th read of a target's GTID sets fails (1: the first). */
+    failTargetRead?: number;
 }
 
 class World implements SwitchPorts {
@@ -30,6 +32,7 @@ class World implements SwitchPorts {
     calls: string[] = [];
     lines: string[] = [];
     caughtUpOnWait = false;
+    targetReads = 0;
     /** Tasks resumed or started by the switch: their checkpoint moves one transaction per status read. */
     resumed = new Set<string>();
     /** Each syncer's received bytes, reported in the status when `reportBytes`. */
@@ -104,7 +107,10 @@ class World implements SwitchPorts {
     }
     async targetGtids(target: string) {
         const s = this.servers[target];
-        return { purged: String(s.purged), executed: String(s.executed) };
+        if (++this.targetReads === this.faults.failTargetRead) {
+            throw new Error("connection refused");
+        }
+        return { purged: String(s.purged), executed: String(s.executed), server: target };
     }
     async waitForCatchUp(target: string, gtid: string) {
         this.calls.push(`wait ${target} ${gtid}`);
@@ -118,6 +124,10 @@ class World implements SwitchPorts {
     }
     covers(a: string, b: string) {
         return Number(a) >= Number(b);
+    }
+    /** Simplified: every transaction the target gained was written on it. */
+    writtenBy(before: string, after: string, server: string) {
+        return Number(after) > Number(before) ? `${server}:${Number(before) + 1}-${after}` : "";
     }
     async relay() {
         return this.relayState;
@@ -162,6 +172,42 @@ test("a healthy VIP switch pauses, moves, verifies, resumes and reports gtid-S a
     assert.equal(r.steps.length, 8);
     assert.equal(w.vipAt, "b");
     assert.ok(Number(w.gtid.get("t1")) > 90 && Number(w.gtid.get("t2")) > 90, "the switch ends once both syncers moved past gtid-S");
+});
+
+test("transactions written on the target between the check and the resume are reported", async () => {
+    const w = new World({ t1: "Running", t2: "Running" });
+    const move = w.vip.moveTo;
+    w.vip.moveTo = async (to) => {
+        await move(to);
+        w.servers.b.executed = 103;
+    };
+    const r = await executeSwitch(plan(w), w, opts);
+    assert.deepEqual(r.writtenOnTarget, { target: "b", gtids: "b:101-103" });
+    assert.equal(r.executedAtCheck, "100");
+    assert.deepEqual(w.calls, ["pause t1,t2", "move b", "verify b", "resume t1,t2"]);
+});
+
+test("nothing written on the target: nothing reported; the target unreadable at the resume: said, and the switch stands", async () => {
+    const quiet = new World({ t1: "Running" });
+    assert.equal((await executeSwitch(plan(quiet), quiet, opts)).writtenOnTarget, undefined);
+    // Reads: before the pause, check-rule, at the resume (fails), confirm-reading.
+    const w = new World({ t1: "Running" }, { failTargetRead: 3 });
+    const r = await executeSwitch(plan(w), w, opts);
+    assert.equal(r.writtenOnTarget, undefined);
+    assert.equal(w.vipAt, "b");
+    assert.ok(w.lines.includes("b could not be read at the resume: transactions written on it during the switch were not looked for"), w.lines.join("\n"));
+});
+
+test("an address switch reports transactions written on the target before start-task", async () => {
+    const w = new World({ t1: "Running" });
+    const stop = w.stopTasks.bind(w);
+    w.stopTasks = async (tasks) => {
+        await stop(tasks);
+        w.servers.b.executed = 101;
+    };
+    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }] });
+    const r = await executeSwitch(p, w, opts);
+    assert.deepEqual(r.writtenOnTarget, { target: "b", gtids: "b:101-101" });
 });
 
 test("a target missing replicated GTIDs is refused, the VIP unmoved and the tasks resumed", async () => {
