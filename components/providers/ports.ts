@@ -79,7 +79,8 @@ export function switchPorts(p: PortsInput): SwitchPorts {
         async targetGtids(target) {
             const facts = await probe(instance(target));
             const server = p.flavor === "mariadb" ? String(facts.serverId) : (facts.serverUuid ?? "");
-            return { purged: facts.gtidPurged, executed: facts.gtidExecuted, server };
+            const replica = facts.replication !== undefined ? true : facts.replicationUnreadable !== undefined ? undefined : false;
+            return { purged: facts.gtidPurged, executed: facts.gtidExecuted, server, replica };
         },
         async waitForCatchUp(target, gtid, timeoutMs) {
             return (await waitForCatchUp(instance(target), p.flavor, gtid, timeoutMs)).caughtUp;

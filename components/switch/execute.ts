@@ -48,10 +48,11 @@ export interface SwitchPorts {
     /** start-relay for the source on the worker it is bound to. */
     startRelay(): Promise<void>;
     /**
-     * gtid-P and gtid-E of an instance of the replication set, and the server its own transactions name
-     * (MySQL: its server_uuid; MariaDB: its server_id).
+     * gtid-P and gtid-E of an instance of the replication set; the server its own transactions name (MySQL:
+     * its server_uuid; MariaDB: its server_id); whether it replicates from another server (undefined when
+     * its replication status cannot be read).
      */
-    targetGtids(target: string): Promise<{ purged: string; executed: string; server: string }>;
+    targetGtids(target: string): Promise<{ purged: string; executed: string; server: string; replica: boolean | undefined }>;
     /** Waits until `target` has executed `gtid`; false on timeout. */
     waitForCatchUp(target: string, gtid: string, timeoutMs: number): Promise<boolean>;
     rule(syncer: string, purged: string, executed: string): RuleVerdict;
@@ -116,10 +117,13 @@ export interface SwitchReport {
     executedAtCheck?: string;
     /**
      * Transactions written on the target itself (its own server's GTIDs) from the rule's check until the
-     * tasks were resumed or started: DM at this build can skip such transactions (README, Known limits).
-     * Undefined when there were none, or when the target could not be read at the resume.
+     * tasks were resumed or started, while it is a replica: a server written by two servers around a switch
+     * is where DM at this build has lost rows (README, Known limits). `replica` is undefined when the
+     * target's replication status could not be read: reported then if it had no transaction of its own at
+     * the check. Undefined when there were none, the target is no replica (a primary's own writes are its
+     * normal stream), or it could not be read at the resume.
      */
-    writtenOnTarget?: { target: string; gtids: string };
+    writtenOnTarget?: { target: string; gtids: string; replica: boolean | undefined };
 }
 
 /** How much of a long GTID set a warning quotes. */
@@ -135,10 +139,13 @@ export function writtenOnTargetWarning(report: SwitchReport): string | undefined
         return undefined;
     }
     const gtids = w.gtids.length > QUOTE_MAX ? `${w.gtids.slice(0, QUOTE_MAX)}… (${w.gtids.length} characters)` : w.gtids;
+    const who =
+        w.replica === true
+            ? `${w.target} replicates from another server and took writes of its own while the tasks were paused for the switch: ${gtids}`
+            : `${w.target} took writes of its own while the tasks were paused for the switch (${gtids}), after none before; whether it replicates from another server cannot be read with the source's account`;
     return (
-        `transactions were written on ${w.target} itself while the tasks were paused for the switch: ${gtids}. ` +
-        "DM at this build can skip transactions written on its new upstream before the tasks run again: check that their rows reached the downstream, " +
-        "and keep writes off the target during a switch (read_only); see dm-switch's README, Known limits"
+        `${who}. DM at this build has lost rows when the server it reads is written by two servers around a switch: check that these reached the downstream; ` +
+        "keep writes off a replica during a switch, and before a failover stop writes on the old primary and let the target apply all of them (dm-switch's README, Known limits)"
     );
 }
 
@@ -359,7 +366,7 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
     let now: string | undefined = opts.continueAfterMove ? plan.to : plan.from;
     // The target's gtid-E at the first check, and a read of it started with the resume (or start-task).
     let executedAtCheck = options.executedAtCheck;
-    let atResume: Promise<{ executed: string; server: string } | undefined> | undefined;
+    let atResume: Promise<{ executed: string; server: string; replica: boolean | undefined } | undefined> | undefined;
     const readAtResume = (target: string) => {
         atResume ??= ports.targetGtids(target).catch(() => undefined);
     };
@@ -457,8 +464,11 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
         } else {
             try {
                 const gtids = ports.writtenBy(executedAtCheck, after.executed, after.server);
-                if (gtids !== "") {
-                    report.writtenOnTarget = { target: plan.to, gtids };
+                // Replication status unknown: a target with no transaction of its own at the check was not
+                // being written, a replica as far as can be seen.
+                const replica = gtids === "" ? false : (after.replica ?? (ports.writtenBy("", executedAtCheck, after.server) === "" ? undefined : false));
+                if (replica !== false) {
+                    report.writtenOnTarget = { target: plan.to, gtids, replica };
                 }
             } catch (err) {
                 // The switch is done: a set that cannot be compared only leaves this question open.

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { executeSwitch, RuleViolationError, SwitchError, SwitchPorts, TaskStatus } from "../../components/switch/execute";
+import { executeSwitch, RuleViolationError, SwitchError, SwitchPorts, TaskStatus, writtenOnTargetWarning } from "../../components/switch/execute";
 import { planAddressSwitch, planVipSwitch } from "../../components/switch/plan";
 
 interface Faults {
@@ -33,6 +33,10 @@ class World implements SwitchPorts {
     lines: string[] = [];
     caughtUpOnWait = false;
     targetReads = 0;
+    /** Whether each server replicates from another (undefined: cannot be read). a writes, b replicates. */
+    replicas: Record<string, boolean | undefined> = { a: false, b: true };
+    /** The first transaction each server wrote itself (none: a pure replica). */
+    ownFrom: Record<string, number> = { a: 1 };
     /** Tasks resumed or started by the switch: their checkpoint moves one transaction per status read. */
     resumed = new Set<string>();
     /** Each syncer's received bytes, reported in the status when `reportBytes`. */
@@ -110,7 +114,7 @@ class World implements SwitchPorts {
         if (++this.targetReads === this.faults.failTargetRead) {
             throw new Error("connection refused");
         }
-        return { purged: String(s.purged), executed: String(s.executed), server: target };
+        return { purged: String(s.purged), executed: String(s.executed), server: target, replica: this.replicas[target] };
     }
     async waitForCatchUp(target: string, gtid: string) {
         this.calls.push(`wait ${target} ${gtid}`);
@@ -125,9 +129,10 @@ class World implements SwitchPorts {
     covers(a: string, b: string) {
         return Number(a) >= Number(b);
     }
-    /** Simplified: every transaction the target gained was written on it. */
+    /** Transactions numbered from `ownFrom[server]` on were written on that server itself. */
     writtenBy(before: string, after: string, server: string) {
-        return Number(after) > Number(before) ? `${server}:${Number(before) + 1}-${after}` : "";
+        const first = Math.max(Number(before) + 1, this.ownFrom[server] ?? Infinity);
+        return first <= Number(after) ? `${server}:${first}-${after}` : "";
     }
     async relay() {
         return this.relayState;
@@ -179,12 +184,39 @@ test("transactions written on the target between the check and the resume are re
     const move = w.vip.moveTo;
     w.vip.moveTo = async (to) => {
         await move(to);
+        w.ownFrom.b = 101;
         w.servers.b.executed = 103;
     };
     const r = await executeSwitch(plan(w), w, opts);
-    assert.deepEqual(r.writtenOnTarget, { target: "b", gtids: "b:101-103" });
+    assert.deepEqual(r.writtenOnTarget, { target: "b", gtids: "b:101-103", replica: true });
     assert.equal(r.executedAtCheck, "100");
     assert.deepEqual(w.calls, ["pause t1,t2", "move b", "verify b", "resume t1,t2"]);
+    assert.match(writtenOnTargetWarning(r) ?? "", /^b replicates from another server and took writes of its own while the tasks were paused for the switch: b:101-103\. DM at this build has lost rows/);
+});
+
+test("writes on a target that is no replica are its normal stream: not reported; replication status unknown: reported only for a target that wrote nothing before", async () => {
+    const written = (w: World) => {
+        const move = w.vip.moveTo;
+        w.vip.moveTo = async (to) => {
+            await move(to);
+            w.ownFrom.b ??= 101;
+            w.servers.b.executed = 103;
+        };
+        return w;
+    };
+    const primary = written(new World({ t1: "Running" }));
+    primary.replicas.b = false;
+    primary.ownFrom.b = 1;
+    assert.equal((await executeSwitch(plan(primary), primary, opts)).writtenOnTarget, undefined);
+    const unknown = written(new World({ t1: "Running" }));
+    unknown.replicas.b = undefined;
+    const r = await executeSwitch(plan(unknown), unknown, opts);
+    assert.deepEqual(r.writtenOnTarget, { target: "b", gtids: "b:101-103", replica: undefined });
+    assert.match(writtenOnTargetWarning(r) ?? "", /^b took writes of its own while the tasks were paused for the switch \(b:101-103\), after none before; whether it replicates/);
+    const wroteBefore = written(new World({ t1: "Running" }));
+    wroteBefore.replicas.b = undefined;
+    wroteBefore.ownFrom.b = 50;
+    assert.equal((await executeSwitch(plan(wroteBefore), wroteBefore, opts)).writtenOnTarget, undefined);
 });
 
 test("nothing written on the target: nothing reported; the target unreadable at the resume: said, and the switch stands", async () => {
@@ -203,11 +235,12 @@ test("an address switch reports transactions written on the target before start-
     const stop = w.stopTasks.bind(w);
     w.stopTasks = async (tasks) => {
         await stop(tasks);
+        w.ownFrom.b = 101;
         w.servers.b.executed = 101;
     };
     const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }] });
     const r = await executeSwitch(p, w, opts);
-    assert.deepEqual(r.writtenOnTarget, { target: "b", gtids: "b:101-101" });
+    assert.deepEqual(r.writtenOnTarget, { target: "b", gtids: "b:101-101", replica: true });
 });
 
 test("a target missing replicated GTIDs is refused, the VIP unmoved and the tasks resumed", async () => {
