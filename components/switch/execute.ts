@@ -172,19 +172,26 @@ export class RuleViolationError extends Error {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opts: Required<SwitchOptions>): Promise<void> {
+/** Polls until every task is at `want`; returns the status that showed each one there. */
+async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opts: Required<SwitchOptions>): Promise<Map<string, TaskStatus>> {
     const deadline = Date.now() + opts.stageTimeoutMs;
     const there = (s: TaskStatus | undefined) => s?.stage === want && !(want === "Running" && s.errors.length > 0);
+    const seenThere = new Map<string, TaskStatus>();
     let pending = [...tasks];
     for (;;) {
         // One task at a time, stopping at the first that is not there yet: dm-master answers status
         // queries one after another in a few ms but concurrent ones ~100 ms apart, and a busy poll of
         // every task slows the worker that is pausing or resuming them (10 tasks: 0.4 s versus 1.8 s).
-        while (pending.length > 0 && there((await ports.status([pending[0]])).get(pending[0]))) {
+        while (pending.length > 0) {
+            const s = (await ports.status([pending[0]])).get(pending[0]);
+            if (!there(s)) {
+                break;
+            }
+            seenThere.set(pending[0], s!);
             pending = pending.slice(1);
         }
         if (pending.length === 0) {
-            return;
+            return seenThere;
         }
         if (Date.now() >= deadline) {
             const status = await ports.status(pending);
@@ -200,11 +207,22 @@ async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opt
 
 /**
  * Reads gtid-S and the target's sets, waits once for a lagging target, and enforces the rule for every
- * task. Returns the target's gtid-E it checked against.
+ * task. `paused` holds statuses read once each task was Paused (its gtid-S cannot move since): only the
+ * other tasks are read again — dm-master passes every status read to a dm-worker through a rate limit.
+ * Returns the target's gtid-E it checked against.
  */
-async function checkRule(ports: SwitchPorts, tasks: string[], target: string, opts: Required<SwitchOptions>, gtidS: Map<string, string>, bytes: Map<string, number>): Promise<string> {
+async function checkRule(
+    ports: SwitchPorts,
+    tasks: string[],
+    target: string,
+    opts: Required<SwitchOptions>,
+    gtidS: Map<string, string>,
+    bytes: Map<string, number>,
+    paused: Map<string, TaskStatus>,
+): Promise<string> {
     if (tasks.length > 0) {
-        const status = await ports.status(tasks);
+        const unread = tasks.filter((t) => !paused.has(t));
+        const status = new Map([...paused, ...(unread.length > 0 ? await ports.status(unread) : [])]);
         // A subtask whose worker is offline reports no gtid-S: checking "" would pass vacuously and let the
         // task resume later, unchecked, from a checkpoint the target may not have (seen: ERROR 1236).
         const offline = tasks.filter((t) => ["", "Offline"].includes(status.get(t)?.stage ?? ""));
@@ -364,6 +382,8 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
     let stopped = false;
     let ruleOk = opts.continueAfterMove;
     let now: string | undefined = opts.continueAfterMove ? plan.to : plan.from;
+    // Each task's status as await-paused saw it Paused: check-rule takes gtid-S from it.
+    const pausedStatus = new Map<string, TaskStatus>();
     // The target's gtid-E at the first check, and a read of it started with the resume (or start-task).
     let executedAtCheck = options.executedAtCheck;
     let atResume: Promise<{ executed: string; server: string; replica: boolean | undefined } | undefined> | undefined;
@@ -378,9 +398,12 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
                 step.tasks.forEach((t) => paused.add(t));
                 return ports.pause(step.tasks);
             case "await-paused":
-                return void (await awaitStage(ports, step.tasks, "Paused", opts));
+                for (const [t, s] of await awaitStage(ports, step.tasks, "Paused", opts)) {
+                    pausedStatus.set(t, s);
+                }
+                return;
             case "check-rule": {
-                const executed = await checkRule(ports, step.tasks, step.target, opts, gtidS, bytesAtPause);
+                const executed = await checkRule(ports, step.tasks, step.target, opts, gtidS, bytesAtPause, pausedStatus);
                 executedAtCheck ??= executed;
                 ruleOk = true;
                 return;

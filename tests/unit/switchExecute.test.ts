@@ -33,6 +33,8 @@ class World implements SwitchPorts {
     lines: string[] = [];
     caughtUpOnWait = false;
     targetReads = 0;
+    /** Every task status read, in order. */
+    reads: string[] = [];
     /** Whether each server replicates from another (undefined: cannot be read). a writes, b replicates. */
     replicas: Record<string, boolean | undefined> = { a: false, b: true };
     /** The first transaction each server wrote itself (none: a pure replica). */
@@ -55,6 +57,7 @@ class World implements SwitchPorts {
         }
     }
     async status(tasks: string[]) {
+        this.reads.push(...tasks);
         for (const t of tasks) {
             const upstream = this.servers[(this.vipAt === this.sourceAt ? this.vipAt : this.sourceAt) ?? ""];
             if (this.resumed.has(t) && this.stages.get(t) === "Running" && !this.faults.stuck && upstream) {
@@ -219,6 +222,20 @@ test("writes on a target that is no replica are its normal stream: not reported;
     assert.equal((await executeSwitch(plan(wroteBefore), wroteBefore, opts)).writtenOnTarget, undefined);
 });
 
+test("check-rule takes gtid-S from the statuses await-paused read: no task is read again before the move", async () => {
+    const w = new World({ t1: "Running", t2: "Running", t3: "Paused" });
+    const move = w.vip.moveTo;
+    let readsBeforeMove: string[] = [];
+    w.vip.moveTo = async (to) => {
+        readsBeforeMove = [...w.reads];
+        await move(to);
+    };
+    const r = await executeSwitch(plan(w), w, opts);
+    // t1 and t2 once each, as Paused; t3, paused by someone else and not awaited, once by check-rule.
+    assert.deepEqual(readsBeforeMove, ["t1", "t2", "t3"]);
+    assert.deepEqual(r.gtidS, { t1: "90", t2: "90", t3: "90" });
+});
+
 test("nothing written on the target: nothing reported; the target unreadable at the resume: said, and the switch stands", async () => {
     const quiet = new World({ t1: "Running" });
     assert.equal((await executeSwitch(plan(quiet), quiet, opts)).writtenOnTarget, undefined);
@@ -363,25 +380,33 @@ test("a target that cannot be read is refused before any task is paused", async 
 });
 
 test("a task whose subtask is Offline cannot prove gtid-S: the switch is refused and the VIP stays", async () => {
-    const w = new World({ t1: "Running", t2: "Running" });
-    // The worker goes away once the tasks are Paused: DM then reports no stage and no gtid-S for t2.
-    const paused = new Map<string, TaskStatus>([
-        ["t1", { stage: "Paused", syncerGtid: "90", errors: [] }],
-        ["t2", { stage: "Paused", syncerGtid: "90", errors: [] }],
-    ]);
-    w.pause = async (tasks: string[]) => {
-        w.calls.push(`pause ${tasks}`);
-        // Paused while the executor waits for Paused (one query per task), Offline when it reads gtid-S.
-        let reads = 0;
-        w.status = async () => (++reads <= tasks.length ? paused : new Map([...paused, ["t2", { stage: "Offline", syncerGtid: "", errors: ["worker offline"] }]]));
-    };
+    // t2's worker is gone: DM reports no stage for it. Not running, it is not paused or awaited, and
+    // check-rule, reading it, finds nothing to check.
+    const w = new World({ t1: "Running", t2: "" });
+    w.gtid.set("t2", "");
     await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
         assert.ok(err instanceof Error);
-        assert.match(err.message, /gtid-S cannot be read: t2 is Offline \(worker offline\)/);
+        assert.match(err.message, /gtid-S cannot be read: t2 is Offline/);
         return true;
     });
     assert.ok(!w.calls.some((c) => c.startsWith("move")), `the VIP did not move: ${w.calls.join(", ")}`);
     assert.equal(w.vipAt, "a");
+    assert.equal(w.stages.get("t1"), "Running", "t1 was resumed");
+});
+
+test("a worker lost after the tasks were seen Paused: gtid-S was read then; the failed resume names the tasks", async () => {
+    const w = new World({ t1: "Running", t2: "Running" });
+    const move = w.vip.moveTo;
+    w.vip.moveTo = async (to) => {
+        await move(to);
+        w.faults.resume = 10;
+    };
+    await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
+        assert.ok(err instanceof SwitchError);
+        assert.deepEqual(err.pausedTasks, ["t1", "t2"]);
+        return true;
+    });
+    assert.equal(w.vipAt, "b");
 });
 
 test("a syncer that never moves past gtid-S while the target has newer transactions fails loudly; the switch stands", async () => {
