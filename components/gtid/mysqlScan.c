@@ -151,6 +151,20 @@ int reference(const u8 *text, u32 count, const u32 *el, const double *runs, u32 
     return 0;
 }
 
+/* Saves all of scan()'s state, to go on from byte `at` at the next call, and returns 1 (call again). */
+static int stop(u32 at, u32 what, u32 start, u32 flags, u32 ref, u32 shared, u32 j, u32 c, u64 end) {
+    pos = at;
+    state = what;
+    element_start = start;
+    element_flags = flags;
+    element_ref = ref;
+    element_shared = shared;
+    ref_pos = j;
+    colons = c;
+    last_end = end;
+    return 1;
+}
+
 /*
  * Scans from the saved position until the text ends (returns 0) or `limit` is passed (returns 1: call
  * again). Returns -1 when the text is not in the servers' form: the exact parser must read it.
@@ -168,11 +182,7 @@ int scan(const u8 *p, u32 n, u32 limit, u32 *element_out, double *run_out) {
             pos = i;
             return 0;
         }
-        if (i >= limit) {
-            pos = i;
-            state = BETWEEN;
-            return 1;
-        }
+        if (i >= limit) return stop(i, BETWEEN, start, flags, ref, shared, j, c, end);
         start = i;
         flags = ref = shared = 0;
         end = 0;
@@ -185,17 +195,7 @@ int scan(const u8 *p, u32 n, u32 limit, u32 *element_out, double *run_out) {
             c = 0;
         compare:
             for (;;) {
-                if (i >= limit) {
-                    pos = i;
-                    state = COMPARING;
-                    element_start = start;
-                    element_flags = flags;
-                    element_ref = ref;
-                    ref_pos = j;
-                    colons = c;
-                    last_end = end;
-                    return 1;
-                }
+                if (i >= limit) return stop(i, COMPARING, start, flags, ref, shared, j, c, end);
                 /* 16 bytes at a time: where they differ, where p has a separator (',', whitespace, the 0
                  * after the text: all below '-', as ':' and the digits are not), and where it has ':'. */
                 v128_t a = wasm_v128_load(p + i);
@@ -257,16 +257,7 @@ int scan(const u8 *p, u32 n, u32 limit, u32 *element_out, double *run_out) {
             run_out[2 * intervals] = (double)(long long)first;
             run_out[2 * intervals + 1] = (double)(long long)end;
             intervals++;
-            if (i >= limit && i < n) {
-                pos = i;
-                state = INTERVALS;
-                element_start = start;
-                element_flags = flags;
-                element_ref = ref;
-                element_shared = shared;
-                last_end = end;
-                return 1;
-            }
+            if (i >= limit && i < n) return stop(i, INTERVALS, start, flags, ref, shared, j, c, end);
         }
         while (is_space(p[i])) i++;
         if (i < n && p[i] != ',') return -1;
