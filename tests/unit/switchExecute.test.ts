@@ -171,6 +171,15 @@ const plan = (w: World, extra: Partial<Parameters<typeof planVipSwitch>[0]> = {}
     planVipSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", tasks: [...w.stages].map(([name, stage]) => ({ name, stage })), ...extra });
 const opts = { stageTimeoutMs: 200, catchUpTimeoutMs: 50, pollIntervalMs: 1, advanceTimeoutMs: 200, advancePollMs: 1 };
 
+/** Runs `then` right after each VIP move of `w` (inside the pause). */
+function afterMove(w: World, then: () => void): void {
+    const move = w.vip.moveTo;
+    w.vip.moveTo = async (to) => {
+        await move(to);
+        then();
+    };
+}
+
 test("a healthy VIP switch pauses, moves, verifies, resumes and reports gtid-S and the pause", async () => {
     const w = new World({ t1: "Running", t2: "Running" });
     const r = await executeSwitch(plan(w), w, opts);
@@ -184,12 +193,10 @@ test("a healthy VIP switch pauses, moves, verifies, resumes and reports gtid-S a
 
 test("transactions written on the target between the check and the resume are reported", async () => {
     const w = new World({ t1: "Running", t2: "Running" });
-    const move = w.vip.moveTo;
-    w.vip.moveTo = async (to) => {
-        await move(to);
+    afterMove(w, () => {
         w.ownFrom.b = 101;
         w.servers.b.executed = 103;
-    };
+    });
     const r = await executeSwitch(plan(w), w, opts);
     assert.deepEqual(r.writtenOnTarget, { target: "b", gtids: "b:101-103", replica: true });
     assert.equal(r.executedAtCheck, "100");
@@ -199,12 +206,10 @@ test("transactions written on the target between the check and the resume are re
 
 test("writes on a target that is no replica are its normal stream: not reported; replication status unknown: reported only for a target that wrote nothing before", async () => {
     const written = (w: World) => {
-        const move = w.vip.moveTo;
-        w.vip.moveTo = async (to) => {
-            await move(to);
+        afterMove(w, () => {
             w.ownFrom.b ??= 101;
             w.servers.b.executed = 103;
-        };
+        });
         return w;
     };
     const primary = written(new World({ t1: "Running" }));
@@ -224,12 +229,10 @@ test("writes on a target that is no replica are its normal stream: not reported;
 
 test("check-rule takes gtid-S from the statuses await-paused read: no task is read again before the move", async () => {
     const w = new World({ t1: "Running", t2: "Running", t3: "Paused" });
-    const move = w.vip.moveTo;
     let readsBeforeMove: string[] = [];
-    w.vip.moveTo = async (to) => {
+    afterMove(w, () => {
         readsBeforeMove = [...w.reads];
-        await move(to);
-    };
+    });
     const r = await executeSwitch(plan(w), w, opts);
     // t1 and t2 once each, as Paused; t3, paused by someone else and not awaited, once by check-rule.
     assert.deepEqual(readsBeforeMove, ["t1", "t2", "t3"]);
@@ -396,11 +399,9 @@ test("a task whose subtask is Offline cannot prove gtid-S: the switch is refused
 
 test("a worker lost after the tasks were seen Paused: gtid-S was read then; the failed resume names the tasks", async () => {
     const w = new World({ t1: "Running", t2: "Running" });
-    const move = w.vip.moveTo;
-    w.vip.moveTo = async (to) => {
-        await move(to);
+    afterMove(w, () => {
         w.faults.resume = 10;
-    };
+    });
     await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
         assert.ok(err instanceof SwitchError);
         assert.deepEqual(err.pausedTasks, ["t1", "t2"]);
