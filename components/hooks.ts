@@ -90,7 +90,7 @@ export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
             return;
         }
         pending.delete(h.urn);
-        const { executeSwitch, writtenOnTargetWarning } = await import("./switch/execute");
+        const { executeSwitch, warnWrittenOnTarget } = await import("./switch/execute");
         const report = await executeSwitch(p.plan, p.ports, {
             ...timeouts,
             continueAfterMove: true,
@@ -99,10 +99,7 @@ export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
             executedAtCheck: p.first.executedAtCheck,
         });
         p.ports.log(`switched to ${p.plan.to}; resumed ${p.plan.switched.join(", ") || "no task"} (${report.steps.length} steps)`);
-        const warning = writtenOnTargetWarning(report);
-        if (warning !== undefined) {
-            pulumi.log.warn(`dm-switch ${args.sourceId}: ${warning}`);
-        }
+        warnWrittenOnTarget(report, (w) => pulumi.log.warn(`dm-switch ${args.sourceId}: ${w}`));
     });
 
     return { beforeUpdate: [before], afterUpdate: [after] };

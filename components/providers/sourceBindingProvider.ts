@@ -9,7 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createDmClient, DmClient, SourceConfig, SourceInfo, waitForStage } from "../dm";
-import { executeSwitch, RuleViolationError, SwitchError, SwitchPorts, writtenOnTargetWarning } from "../switch/execute";
+import { executeSwitch, RuleViolationError, SwitchError, SwitchPorts, warnWrittenOnTarget } from "../switch/execute";
 import { Address, formatPlan, planAddressSwitch } from "../switch/plan";
 import { AddressInputs, checkSourceBindingInputs, SourceBindingInputs, SourceBindingOutputs } from "./inputs";
 import { PartialStateError } from "./load";
@@ -187,11 +187,7 @@ async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBi
         if (report.pausedMs !== undefined) {
             log(`replication was stopped for ${report.pausedMs} ms`);
         }
-        const warning = writtenOnTargetWarning(report);
-        if (warning !== undefined) {
-            pulumi.log.warn(`dm-switch ${inputs.sourceId}: ${warning}`);
-        }
-        const written = report.writtenOnTarget ? { writtenOnTarget: report.writtenOnTarget.gtids } : {};
+        const written = warnWrittenOnTarget(report, (w) => pulumi.log.warn(`dm-switch ${inputs.sourceId}: ${w}`));
         const lastSwitch = from === to ? olds?.lastSwitch : { from, to, gtidS: report.gtidS, pausedMs: report.pausedMs, ...written, at: new Date().toISOString() };
         return outputsOf(inputs, { pausedByUs: [], lastSwitch });
     } catch (err) {

@@ -3,7 +3,7 @@
  * Loaded by the dynamic provider host through ./load.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { executeSwitch, RuleViolationError, SwitchError, writtenOnTargetWarning } from "../switch/execute";
+import { executeSwitch, RuleViolationError, SwitchError, warnWrittenOnTarget } from "../switch/execute";
 import { formatPlan, planVipSwitch } from "../switch/plan";
 import { checkVipInputs, VipInputs, VipOutputs } from "./inputs";
 import { PartialStateError } from "./load";
@@ -63,11 +63,7 @@ async function converge(id: string, inputs: VipInputs, pausedByUs: string[], pre
         if (report.pausedMs !== undefined) {
             log(`replication was paused for ${report.pausedMs} ms`);
         }
-        const warning = writtenOnTargetWarning(report);
-        if (warning !== undefined) {
-            pulumi.log.warn(`dm-switch ${inputs.sourceId}: ${warning}`);
-        }
-        const written = report.writtenOnTarget ? { writtenOnTarget: report.writtenOnTarget.gtids } : {};
+        const written = warnWrittenOnTarget(report, (w) => pulumi.log.warn(`dm-switch ${inputs.sourceId}: ${w}`));
         const lastSwitch = from === inputs.target ? previous : { from, to: inputs.target, gtidS: report.gtidS, pausedMs: report.pausedMs, ...written, at: new Date().toISOString() };
         return outputsOf(inputs, { pausedByUs: [], lastSwitch });
     } catch (err) {

@@ -149,6 +149,19 @@ export function writtenOnTargetWarning(report: SwitchReport): string | undefined
     );
 }
 
+/**
+ * Says {@link writtenOnTargetWarning} through `warn` when there is one; returns the field the resources'
+ * `lastSwitch` output records it in (empty when nothing was written).
+ */
+export function warnWrittenOnTarget(report: SwitchReport, warn: (line: string) => void): { writtenOnTarget?: string } {
+    const warning = writtenOnTargetWarning(report);
+    if (warning === undefined) {
+        return {};
+    }
+    warn(warning);
+    return { writtenOnTarget: report.writtenOnTarget!.gtids };
+}
+
 /** A switch that failed; `pausedTasks` are left paused (by dm-switch) and must be resumed later. */
 export class SwitchError extends Error {
     constructor(

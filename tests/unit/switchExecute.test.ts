@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { executeSwitch, RuleViolationError, SwitchError, SwitchPorts, TaskStatus, writtenOnTargetWarning } from "../../components/switch/execute";
+import { executeSwitch, RuleViolationError, SwitchError, SwitchPorts, TaskStatus, warnWrittenOnTarget, writtenOnTargetWarning } from "../../components/switch/execute";
 import { planAddressSwitch, planVipSwitch } from "../../components/switch/plan";
 
 interface Faults {
@@ -202,6 +202,9 @@ test("transactions written on the target between the check and the resume are re
     assert.equal(r.executedAtCheck, "100");
     assert.deepEqual(w.calls, ["pause t1,t2", "move b", "verify b", "resume t1,t2"]);
     assert.match(writtenOnTargetWarning(r) ?? "", /^b replicates from another server and took writes of its own while the tasks were paused for the switch: b:101-103\. DM at this build has lost rows/);
+    const warned: string[] = [];
+    assert.deepEqual(warnWrittenOnTarget(r, (l) => warned.push(l)), { writtenOnTarget: "b:101-103" });
+    assert.deepEqual(warned, [writtenOnTargetWarning(r)]);
 });
 
 test("writes on a target that is no replica are its normal stream: not reported; replication status unknown: reported only for a target that wrote nothing before", async () => {
@@ -241,7 +244,9 @@ test("check-rule takes gtid-S from the statuses await-paused read: no task is re
 
 test("nothing written on the target: nothing reported; the target unreadable at the resume: said, and the switch stands", async () => {
     const quiet = new World({ t1: "Running" });
-    assert.equal((await executeSwitch(plan(quiet), quiet, opts)).writtenOnTarget, undefined);
+    const q = await executeSwitch(plan(quiet), quiet, opts);
+    assert.equal(q.writtenOnTarget, undefined);
+    assert.deepEqual(warnWrittenOnTarget(q, () => assert.fail("no warning when nothing was written")), {});
     // Reads: before the pause, check-rule, at the resume (fails), confirm-reading.
     const w = new World({ t1: "Running" }, { failTargetRead: 3 });
     const r = await executeSwitch(plan(w), w, opts);
