@@ -130,8 +130,9 @@ export interface SwitchReport {
 const QUOTE_MAX = 200;
 
 /**
- * The warning for transactions written on the target itself during a switch: DM at this build can skip
- * those written on its new upstream before the tasks run again. Undefined when there were none.
+ * The warning for {@link SwitchReport.writtenOnTarget}: a replica target took writes of its own during the
+ * switch, and DM at this build has lost rows of a server written by two servers. Undefined when there were
+ * none.
  */
 export function writtenOnTargetWarning(report: SwitchReport): string | undefined {
     const w = report.writtenOnTarget;
@@ -400,8 +401,8 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
     // The target's gtid-E at the first check, and a read of it started with the resume (or start-task).
     let executedAtCheck = options.executedAtCheck;
     let atResume: Promise<{ executed: string; server: string; replica: boolean | undefined } | undefined> | undefined;
-    const readAtResume = (target: string) => {
-        atResume ??= ports.targetGtids(target).catch(() => undefined);
+    const readAtResume = () => {
+        atResume ??= ports.targetGtids(plan.to).catch(() => undefined);
     };
 
     const run = async (step: Step) => {
@@ -429,7 +430,7 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
             case "verify-vip":
                 return ports.vip!.verify(step.to);
             case "resume":
-                readAtResume(plan.to);
+                readAtResume();
                 return ports.resume(step.tasks);
             case "stop-tasks":
                 stopped = true;
@@ -443,7 +444,7 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
             case "start-tasks":
                 // New subtasks: their syncers count received bytes from 0.
                 step.tasks.forEach((t) => bytesAtPause.set(t, 0));
-                readAtResume(plan.to);
+                readAtResume();
                 return ports.startTasks(step.tasks, gtidS);
             case "await-running":
                 await awaitStage(ports, step.tasks, "Running", opts);
