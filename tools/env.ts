@@ -47,6 +47,70 @@ export function dmBinDir(): string {
     return process.env.DM_BIN_DIR ?? toolchainInstallDir();
 }
 
+/**
+ * DM that reads MySQL ≥ 8.4 (tiflow master 2409e0b, from the toolchain): the first build fails on
+ * `SHOW MASTER STATUS` and `SHOW SLAVE HOSTS`, both removed in 8.4. `DM_MYSQL_BIN_DIR` overrides it.
+ */
+export function dmMysqlBinDir(): string {
+    return process.env.DM_MYSQL_BIN_DIR ?? path.join(toolchainInstallDir(), "dm-2409e0b");
+}
+
+/** tidb-server (`-store unistore`), DM's own downstream, from the toolchain; `TIDB_SERVER` overrides it. */
+export function tidbServerBin(): string {
+    return process.env.TIDB_SERVER ?? path.join(toolchainInstallDir(), "tidb-8ea80e6", "tidb-server");
+}
+
+/** The oldest MySQL the sandbox's MySQL flavour accepts from Debian unstable (8.4 brought tagged GTIDs and dropped SHOW MASTER STATUS). */
+export const MYSQL_MIN_VERSION = "8.4";
+
+/** Where `npm run setup` unpacks MySQL from Debian unstable (root/, dist.json). */
+export function mysqlInstallDir(): string {
+    return process.env.DM_SWITCH_MYSQL_DIR ?? path.join(cacheDir(), "mysql-server");
+}
+
+/** The unpacked MySQL: its Debian version and how to run its programs through its own loader. */
+export interface MysqlDist {
+    /** The Debian package version, e.g. "9.7.4-2". */
+    version: string;
+    /** The unpacked file system root (usr/sbin/mysqld, usr/bin/mysql, usr/share/mysql). */
+    root: string;
+    /** `mysqld`'s `--lc-messages-dir` (its compiled-in default is under /usr, absent here). */
+    lcMessagesDir: string;
+    /** The command line running `program` (`mysqld`, `mysql`, `mysqladmin`…) with `args`. */
+    command(program: string, args: string[]): { command: string; args: string[] };
+}
+
+/** The MySQL unpacked by `npm run setup`, or undefined when it is not (completely) there. */
+export function mysqlDist(): MysqlDist | undefined {
+    const dir = mysqlInstallDir();
+    let dist: { version: string; libraryDirs: string[] };
+    try {
+        dist = JSON.parse(fs.readFileSync(path.join(dir, "dist.json"), "utf8")) as typeof dist;
+    } catch {
+        return undefined;
+    }
+    const root = path.join(dir, "root");
+    const loader = path.join(root, "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+    if (!fs.existsSync(loader) || !fs.existsSync(path.join(root, "usr/sbin/mysqld"))) {
+        return undefined;
+    }
+    // The unpacked glibc is newer than the machine's: every program runs through the unpacked loader, which
+    // finds libraries only in the unpacked folders (no LD_LIBRARY_PATH, so child processes are not affected).
+    const libraryPath = dist.libraryDirs.map((d) => path.join(root, d)).join(":");
+    return {
+        version: dist.version,
+        root,
+        lcMessagesDir: path.join(root, "usr/share/mysql"),
+        command(program, args) {
+            const bin = ["usr/sbin", "usr/bin"].map((d) => path.join(root, d, program)).find((f) => fs.existsSync(f));
+            if (!bin) {
+                throw new Error(`${program} is not part of the unpacked MySQL ${dist.version} in ${root}.`);
+            }
+            return { command: loader, args: ["--library-path", libraryPath, bin, ...args] };
+        },
+    };
+}
+
 /** The Python virtual environment holding moto. */
 export function motoVenv(): string {
     return path.join(cacheDir(), `moto-${VERSIONS.moto}`);

@@ -9,7 +9,7 @@ import { spawnSync, SpawnSyncOptions } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cacheDir, motoVenv, pulumiBin, sharedToolchainDir, toolchainInstallDir, VERSIONS } from "./env";
+import { cacheDir, motoVenv, MYSQL_MIN_VERSION, MysqlDist, mysqlDist, mysqlInstallDir, pulumiBin, sharedToolchainDir, toolchainInstallDir, VERSIONS } from "./env";
 
 class SetupError extends Error {}
 
@@ -169,6 +169,119 @@ function pulumiCli(): string {
     }
 }
 
+/** The machine's own Debian mirror (from /etc/apt/sources.list.d/*.sources or sources.list). @default deb.debian.org */
+function debianMirror(): string {
+    const files = ["/etc/apt/sources.list", ...listDir("/etc/apt/sources.list.d").map((f) => path.join("/etc/apt/sources.list.d", f))];
+    for (const f of files) {
+        const text = fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "";
+        const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/m.exec(text)?.[1];
+        if (uri && !/security/.test(uri)) {
+            return uri;
+        }
+    }
+    return "http://deb.debian.org/debian";
+}
+
+const listDir = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d) : []);
+
+/**
+ * MySQL (server and client) from Debian's unstable archive, unpacked into the cache: it cannot be installed
+ * into Debian 12, but runs through its own unpacked loader (tools/env.ts mysqlDist). apt reads a private
+ * sources list, package lists, cache and an empty status file in a temporary folder, so the machine's own
+ * apt setup is not touched; the packages of the dependency closure whose files are libraries are unpacked
+ * with dpkg-deb and the folder is moved into place only when complete.
+ */
+function mysqlServer(): string {
+    const have = mysqlDist();
+    if (have && mysqldVersion(have)) {
+        return `MySQL ${have.version} cached at ${mysqlInstallDir()}`;
+    }
+    for (const cmd of ["apt-get", "apt-cache", "dpkg-deb"]) {
+        if (!has(cmd)) {
+            throw new SetupError(`${cmd} is missing: MySQL is unpacked from Debian packages, which needs apt and dpkg (Debian or Ubuntu)`);
+        }
+    }
+    fs.mkdirSync(cacheDir(), { recursive: true });
+    const work = fs.mkdtempSync(path.join(cacheDir(), ".mysql-build-"));
+    try {
+        for (const d of ["lists/partial", "cache/archives/partial", "debs", "final/root"]) {
+            fs.mkdirSync(path.join(work, d), { recursive: true });
+        }
+        fs.writeFileSync(path.join(work, "status"), "");
+        const keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
+        const signed = fs.existsSync(keyring) ? `[signed-by=${keyring}] ` : "";
+        fs.writeFileSync(path.join(work, "sources.list"), `deb ${signed}${debianMirror()} sid main\n`);
+        const opts = [
+            `Dir::Etc::sourcelist=${path.join(work, "sources.list")}`,
+            "Dir::Etc::sourceparts=-",
+            `Dir::State::Lists=${path.join(work, "lists")}`,
+            `Dir::State::status=${path.join(work, "status")}`,
+            `Dir::Cache=${path.join(work, "cache")}`,
+            // The private folders are root's: downloading as root's apt sandbox user (_apt) could not write them.
+            "APT::Sandbox::User=root",
+            "Debug::NoLocking=1",
+        ].flatMap((o) => ["-o", o]);
+        run("apt-get", [...opts, "update", "-qq"], { what: "reading Debian unstable's package lists" });
+        const wanted = ["mysql-server-core", "mysql-client-core"];
+        const version = run("apt-cache", [...opts, "show", "--no-all-versions", "mysql-server-core"], {
+            what: "reading mysql-server-core's version",
+        }).match(/^Version:\s*(\S+)/m)?.[1];
+        if (!version || !versionAtLeast(version, MYSQL_MIN_VERSION)) {
+            throw new SetupError(`Debian unstable offers mysql-server-core ${version ?? "in no version"}; dm-switch's MySQL sandbox needs ≥ ${MYSQL_MIN_VERSION}`);
+        }
+        const depends = run(
+            "apt-cache",
+            [...opts, "depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", "--no-pre-depends", ...wanted],
+            { what: "resolving MySQL's dependencies" },
+        );
+        const pkgs = [...new Set(depends.split("\n").filter((l) => /^(lib|zlib|mysql-)[^\s<>]*$/.test(l)))].sort();
+        run("apt-get", [...opts, "download", "-qq", ...pkgs], { cwd: path.join(work, "debs"), what: "downloading MySQL's packages" });
+        const root = path.join(work, "final", "root");
+        for (const deb of fs.readdirSync(path.join(work, "debs")).filter((f) => f.endsWith(".deb"))) {
+            run("dpkg-deb", ["-x", path.join(work, "debs", deb), root], { what: `unpacking ${deb}` });
+        }
+        // The loader is told every folder holding a shared library: the unpacked ones come before the machine's.
+        const libDirs = new Set<string>();
+        const walk = (dir: string) => {
+            for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+                const p = path.join(dir, e.name);
+                if (e.isDirectory()) {
+                    walk(p);
+                } else if (/\.so(\.|$)/.test(e.name)) {
+                    libDirs.add(path.relative(root, dir));
+                }
+            }
+        };
+        walk(root);
+        const dist = { version, packages: pkgs.length, libraryDirs: [...libDirs].sort() };
+        fs.writeFileSync(path.join(work, "final", "dist.json"), `${JSON.stringify(dist, null, 2)}\n`);
+        const dest = mysqlInstallDir();
+        fs.rmSync(dest, { recursive: true, force: true });
+        fs.renameSync(path.join(work, "final"), dest);
+        const got = mysqlDist();
+        if (!got || !mysqldVersion(got)) {
+            throw new SetupError(`the unpacked MySQL in ${dest} does not run: try 'npm run setup' again, or remove ${dest}`);
+        }
+        return `MySQL ${got.version} unpacked from Debian unstable (${pkgs.length} packages) into ${dest}`;
+    } finally {
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+}
+
+/** `mysqld --version` through the unpacked loader, or undefined when it does not run. */
+function mysqldVersion(dist: MysqlDist): string | undefined {
+    const c = dist.command("mysqld", ["--version"]);
+    const r = spawnSync(c.command, c.args, { encoding: "utf8" });
+    return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** Compares a Debian version's leading `major.minor` with `wanted`. */
+function versionAtLeast(version: string, wanted: string): boolean {
+    const [a1, a2] = version.split(/[.-]/).map(Number);
+    const [b1, b2] = wanted.split(".").map(Number);
+    return a1 > b1 || (a1 === b1 && a2 >= b2);
+}
+
 /** moto, the AWS API server the Route53/ENI tests run against, in its own virtual environment. */
 function moto(): string {
     const venv = motoVenv();
@@ -193,10 +306,22 @@ async function main(): Promise<void> {
     if (os.platform() !== "linux" || os.arch() !== "x64") {
         throw new SetupError(`dm-switch's prebuilt tools are linux-amd64; this is ${os.platform()}-${os.arch()}`);
     }
-    await step("debian packages", debianPackages);
-    await step("toolchain", toolchain);
-    await step("pulumi cli", pulumiCli);
-    await step("moto", moto);
+    const steps: [string, () => string | Promise<string>][] = [
+        ["debian packages", debianPackages],
+        ["toolchain", toolchain],
+        ["pulumi cli", pulumiCli],
+        ["moto", moto],
+        ["mysql", mysqlServer],
+    ];
+    // `npm run setup -- mysql` runs only the named steps.
+    const only = process.argv.slice(2);
+    const unknown = only.filter((n) => !steps.some(([name]) => name === n));
+    if (unknown.length > 0) {
+        throw new SetupError(`unknown step ${unknown.join(", ")}: the steps are ${steps.map(([n]) => `"${n}"`).join(", ")}`);
+    }
+    for (const [name, fn] of steps.filter(([n]) => only.length === 0 || only.includes(n))) {
+        await step(name, fn);
+    }
 }
 
 main().catch((err: unknown) => {
