@@ -22,7 +22,10 @@ export const repoRoot = path.resolve(__dirname, "..");
 
 /** Where built and unpacked tools are cached, outside the repository. */
 export function cacheDir(): string {
-    return process.env.DM_SWITCH_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "dm-switch");
+    return (
+        process.env.DM_SWITCH_CACHE ??
+        path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "dm-switch")
+    );
 }
 
 /** The folder of prebuilt upstream binaries (DM, the Node language host, the command provider). */
@@ -33,7 +36,9 @@ export function sharedToolchainDir(): string {
 /** Where `sharedToolchainDir()/install` unpacks to, keyed by the checksum list so a new toolchain gets a new folder. */
 export function toolchainInstallDir(): string {
     const sums = path.join(sharedToolchainDir(), "SHA256SUMS");
-    const key = fs.existsSync(sums) ? crypto.createHash("sha256").update(fs.readFileSync(sums)).digest("hex").slice(0, 12) : "missing";
+    const key = fs.existsSync(sums)
+        ? crypto.createHash("sha256").update(fs.readFileSync(sums)).digest("hex").slice(0, 12)
+        : "missing";
     return path.join(cacheDir(), `toolchain-${key}`);
 }
 

@@ -9,7 +9,18 @@ import { spawnSync, SpawnSyncOptions } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cacheDir, motoVenv, MYSQL_MIN_VERSION, MysqlDist, mysqlDist, mysqlInstallDir, pulumiBin, sharedToolchainDir, toolchainInstallDir, VERSIONS } from "./env";
+import {
+    cacheDir,
+    motoVenv,
+    MYSQL_MIN_VERSION,
+    MysqlDist,
+    mysqlDist,
+    mysqlInstallDir,
+    pulumiBin,
+    sharedToolchainDir,
+    toolchainInstallDir,
+    VERSIONS,
+} from "./env";
 
 class SetupError extends Error {}
 
@@ -59,7 +70,9 @@ function debianPackages(): string {
     }
     const names = missing.map((p) => p.pkg);
     if (process.getuid?.() !== 0) {
-        throw new SetupError(`missing Debian packages ${names.join(", ")}: run 'sudo apt-get install -y ${names.join(" ")}'`);
+        throw new SetupError(
+            `missing Debian packages ${names.join(", ")}: run 'sudo apt-get install -y ${names.join(" ")}'`,
+        );
     }
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     run("apt-get", ["update", "-qq"], { what: "apt-get update", env });
@@ -112,7 +125,9 @@ function pulumiCli(): string {
     const have = fs.existsSync(bin) ? pulumiVersion(bin) : undefined;
     if (process.env.PULUMI_BIN) {
         if (!have || !atLeast(have, VERSIONS.pulumi)) {
-            throw new SetupError(`PULUMI_BIN=${bin} is ${have ?? "not runnable"}: dm-switch needs Pulumi ≥ ${VERSIONS.pulumi}`);
+            throw new SetupError(
+                `PULUMI_BIN=${bin} is ${have ?? "not runnable"}: dm-switch needs Pulumi ≥ ${VERSIONS.pulumi}`,
+            );
         }
         return `using ${bin} (${have})`;
     }
@@ -151,7 +166,17 @@ function pulumiCli(): string {
         const out = path.join(work, "out", "pulumi");
         run(
             "go",
-            ["build", "-trimpath", "-tags", "osusergo,grpcnotrace", "-ldflags", ldflags, "-o", out, "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"],
+            [
+                "build",
+                "-trimpath",
+                "-tags",
+                "osusergo,grpcnotrace",
+                "-ldflags",
+                ldflags,
+                "-o",
+                out,
+                "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
+            ],
             { cwd: work, env, what: "building the Pulumi CLI" },
         );
         const built = pulumiVersion(out);
@@ -171,7 +196,10 @@ function pulumiCli(): string {
 
 /** The machine's own Debian mirror (from /etc/apt/sources.list.d/*.sources or sources.list). @default deb.debian.org */
 function debianMirror(): string {
-    const files = ["/etc/apt/sources.list", ...listDir("/etc/apt/sources.list.d").map((f) => path.join("/etc/apt/sources.list.d", f))];
+    const files = [
+        "/etc/apt/sources.list",
+        ...listDir("/etc/apt/sources.list.d").map((f) => path.join("/etc/apt/sources.list.d", f)),
+    ];
     for (const f of files) {
         const text = fs.existsSync(f) ? fs.readFileSync(f, "utf8") : "";
         const uri = /^URIs:\s*(\S+)/m.exec(text)?.[1] ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/m.exec(text)?.[1];
@@ -198,7 +226,9 @@ function mysqlServer(): string {
     }
     for (const cmd of ["apt-get", "apt-cache", "dpkg-deb"]) {
         if (!has(cmd)) {
-            throw new SetupError(`${cmd} is missing: MySQL is unpacked from Debian packages, which needs apt and dpkg (Debian or Ubuntu)`);
+            throw new SetupError(
+                `${cmd} is missing: MySQL is unpacked from Debian packages, which needs apt and dpkg (Debian or Ubuntu)`,
+            );
         }
     }
     fs.mkdirSync(cacheDir(), { recursive: true });
@@ -227,15 +257,32 @@ function mysqlServer(): string {
             what: "reading mysql-server-core's version",
         }).match(/^Version:\s*(\S+)/m)?.[1];
         if (!version || !versionAtLeast(version, MYSQL_MIN_VERSION)) {
-            throw new SetupError(`Debian unstable offers mysql-server-core ${version ?? "in no version"}; dm-switch's MySQL sandbox needs ≥ ${MYSQL_MIN_VERSION}`);
+            throw new SetupError(
+                `Debian unstable offers mysql-server-core ${version ?? "in no version"}; dm-switch's MySQL sandbox needs ≥ ${MYSQL_MIN_VERSION}`,
+            );
         }
         const depends = run(
             "apt-cache",
-            [...opts, "depends", "--recurse", "--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", "--no-pre-depends", ...wanted],
+            [
+                ...opts,
+                "depends",
+                "--recurse",
+                "--no-recommends",
+                "--no-suggests",
+                "--no-conflicts",
+                "--no-breaks",
+                "--no-replaces",
+                "--no-enhances",
+                "--no-pre-depends",
+                ...wanted,
+            ],
             { what: "resolving MySQL's dependencies" },
         );
         const pkgs = [...new Set(depends.split("\n").filter((l) => /^(lib|zlib|mysql-)[^\s<>]*$/.test(l)))].sort();
-        run("apt-get", [...opts, "download", "-qq", ...pkgs], { cwd: path.join(work, "debs"), what: "downloading MySQL's packages" });
+        run("apt-get", [...opts, "download", "-qq", ...pkgs], {
+            cwd: path.join(work, "debs"),
+            what: "downloading MySQL's packages",
+        });
         const root = path.join(work, "final", "root");
         for (const deb of fs.readdirSync(path.join(work, "debs")).filter((f) => f.endsWith(".deb"))) {
             run("dpkg-deb", ["-x", path.join(work, "debs", deb), root], { what: `unpacking ${deb}` });
@@ -260,7 +307,9 @@ function mysqlServer(): string {
         fs.renameSync(path.join(work, "final"), dest);
         const got = mysqlDist();
         if (!got || !mysqldVersion(got)) {
-            throw new SetupError(`the unpacked MySQL in ${dest} does not run: try 'npm run setup' again, or remove ${dest}`);
+            throw new SetupError(
+                `the unpacked MySQL in ${dest} does not run: try 'npm run setup' again, or remove ${dest}`,
+            );
         }
         return `MySQL ${got.version} unpacked from Debian unstable (${pkgs.length} packages) into ${dest}`;
     } finally {
@@ -295,9 +344,13 @@ function moto(): string {
     // A virtual environment cannot be moved once made: build it in place and mark it complete last.
     fs.rmSync(venv, { recursive: true, force: true });
     run("python3", ["-m", "venv", venv], { what: "creating moto's virtual environment" });
-    run(path.join(venv, "bin", "pip"), ["install", "-q", "--disable-pip-version-check", `moto[server]==${VERSIONS.moto}`], {
-        what: "installing moto from PyPI",
-    });
+    run(
+        path.join(venv, "bin", "pip"),
+        ["install", "-q", "--disable-pip-version-check", `moto[server]==${VERSIONS.moto}`],
+        {
+            what: "installing moto from PyPI",
+        },
+    );
     fs.writeFileSync(done, `${new Date().toISOString()}\n`);
     return `installed moto ${VERSIONS.moto} into ${venv}`;
 }
@@ -317,7 +370,9 @@ async function main(): Promise<void> {
     const only = process.argv.slice(2);
     const unknown = only.filter((n) => !steps.some(([name]) => name === n));
     if (unknown.length > 0) {
-        throw new SetupError(`unknown step ${unknown.join(", ")}: the steps are ${steps.map(([n]) => `"${n}"`).join(", ")}`);
+        throw new SetupError(
+            `unknown step ${unknown.join(", ")}: the steps are ${steps.map(([n]) => `"${n}"`).join(", ")}`,
+        );
     }
     for (const [name, fn] of steps.filter(([n]) => only.length === 0 || only.includes(n))) {
         await step(name, fn);
