@@ -18,6 +18,12 @@ export interface AwsApiInputs {
     timeoutMs?: number;
     /** Pause between two reads while waiting for a change. @default 1000 (Route53), 250 (ENI) */
     intervalMs?: number;
+    /**
+     * With `verify: "backend"`, accept a mapping (Route53 values, ENI ids) that the inputs cannot prove
+     * names the right instances: nothing then connects through the VIP. Only where no proof can exist, an
+     * AWS-compatible API that moves no packets (moto). @default false
+     */
+    trustMapping?: boolean;
 }
 
 /** The VIP is a Route53 record (usually in a private hosted zone) that names the instance DM reads from. */
@@ -130,6 +136,9 @@ function checkApi(b: AwsApiInputs, path: string, out: Failure[]) {
                 reason: `${path}.endpoint must be an http(s) URL such as "https://ec2.eu-west-1.amazonaws.com", got ${JSON.stringify(b.endpoint)}; leave it out for AWS's own endpoint`,
             });
         }
+    }
+    if (b.trustMapping !== undefined && typeof b.trustMapping !== "boolean") {
+        out.push({ property: `${path}.trustMapping`, reason: `${path}.trustMapping must be true or false, got ${JSON.stringify(b.trustMapping)}` });
     }
     for (const k of ["timeoutMs", "intervalMs"] as const) {
         const v = b[k];
@@ -262,5 +271,34 @@ export function checkEniInputs(b: EniBackendInputs, path = "backend"): Failure[]
         checkDistinct(b.enis, path, "enis", out);
     }
     checkApi(b, path, out);
+    return out;
+}
+
+/**
+ * With `verify: "backend"` nothing connects through the VIP, so a Route53 mapping that names the wrong
+ * instance (two values swapped) would be "verified" by the record holding the value it was given. What
+ * the inputs can prove is checked instead: each value must be the address dm-switch itself reaches that
+ * instance at (an A value its IPv4 host, a CNAME value its host name). A value that differs from, or
+ * cannot be compared with, the instance's host is refused. `hosts`: instance name → its host.
+ */
+export function checkRoute53Mapping(b: Route53BackendInputs, hosts: Record<string, string>, path = "backend"): Failure[] {
+    const out: Failure[] = [];
+    const type = route53RecordType(b);
+    for (const [instance, value] of Object.entries(isRecord(b.values) ? b.values : {})) {
+        const host = hosts[instance];
+        if (typeof host !== "string" || typeof value !== "string") {
+            continue;
+        }
+        const same = type === "A" ? isIpv4(host) && host === value : isDnsName(host) && normalizeDnsName(host) === normalizeDnsName(value);
+        if (!same) {
+            out.push({
+                property: `${path}.values.${instance}`,
+                reason:
+                    `${path}.values.${instance} is ${JSON.stringify(value)} but instances.${instance} is at ${JSON.stringify(host)}: with verify "backend" ` +
+                    `nothing connects through the VIP, so only a value equal to the instance's own address proves the record names that instance; ` +
+                    `use verify "connect" (run where the VIP is reachable), or give the instances the addresses the record holds`,
+            });
+        }
+    }
     return out;
 }

@@ -21,8 +21,29 @@ export interface HaproxyVipConfig {
 // CMAINT (0x04, "disabled" in the configuration) stays set after `enable server`, so it is not tested.
 const ADMIN_NOT_SERVING = 0x01 | 0x02 | 0x20 | 0x08 | 0x10;
 
-/** Sends one runtime API command and returns HAProxy's answer (HAProxy closes the connection after it). */
+/**
+ * HAProxy's own rule for proxy and server names (cfgparse.c `invalid_char`): letters, digits, '-', '_',
+ * '.', ':'. Anything else in a name would end up inside a runtime API command, where a newline or ';'
+ * starts another command and a space shifts the arguments.
+ */
+const HAPROXY_NAME = /^[A-Za-z0-9_.:-]+$/;
+
+/** True for a name HAProxy accepts for a backend or a server (and so safe inside a runtime API command). */
+export function isHaproxyName(name: unknown): name is string {
+    return typeof name === "string" && HAPROXY_NAME.test(name);
+}
+
+/**
+ * Sends one runtime API command, on one line, and returns HAProxy's answer (HAProxy closes the connection
+ * after it). A command holding a line break or ';' is refused before anything is sent: HAProxy would run
+ * what follows as another command.
+ */
 export function haproxyCommand(socket: string, command: string, timeoutMs = 5000): Promise<string> {
+    if (/[\r\n;]/.test(command)) {
+        return Promise.reject(
+            new Error(`HAProxy runtime API ${socket}: refusing to send ${JSON.stringify(command)}: a line break or ';' in it would start another command`),
+        );
+    }
     return new Promise((resolve, reject) => {
         const tcp = /^(.+):(\d+)$/.exec(socket);
         const conn = tcp ? net.createConnection(Number(tcp[2]), tcp[1]) : net.createConnection(socket);
@@ -91,6 +112,19 @@ export class HaproxyVip implements VipBackend {
 
     constructor(private readonly cfg: HaproxyVipConfig) {
         this.description = `HAProxy backend ${cfg.backend} at ${cfg.socket}`;
+        // Checked again here although the provider's check refuses such names: this class is also used
+        // directly, and a name goes verbatim into runtime API commands.
+        const bad = [
+            ...(isHaproxyName(cfg.backend) ? [] : [`backend ${JSON.stringify(cfg.backend)}`]),
+            ...Object.entries(cfg.servers ?? {})
+                .filter(([, s]) => !isHaproxyName(s))
+                .map(([i, s]) => `servers.${i} ${JSON.stringify(s)}`),
+        ];
+        if (bad.length > 0) {
+            throw new Error(
+                `HAProxy VIP at ${cfg.socket}: ${bad.join(", ")} is not an HAProxy name (letters, digits, '-', '_', '.', ':'); use the name of the backend section and of its server lines`,
+            );
+        }
     }
 
     private async command(cmd: string): Promise<string> {
