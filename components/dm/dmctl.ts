@@ -172,9 +172,27 @@ function parseReply(stdout: string): DmctlReply | undefined {
     }
 }
 
+/** The variables a child process gets from ours: what a program needs to run, find files and speak. */
+const CHILD_ENV_KEYS = ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ"];
+
+/**
+ * The environment of a child process dm-switch spawns (dmctl): only {@link CHILD_ENV_KEYS}. Never the
+ * whole of ours: under Pulumi it holds PULUMI_CONFIG (the decrypted stack configuration, passwords and
+ * keys included), cloud credentials and access tokens, none of which dmctl needs.
+ */
+export function childEnv(from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {};
+    for (const k of CHILD_ENV_KEYS) {
+        if (from[k] !== undefined) {
+            env[k] = from[k];
+        }
+    }
+    return env;
+}
+
 function spawnCollect(cmd: string, argv: string[], cwd: string, timeoutMs: number) {
     return new Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }>((resolve, reject) => {
-        const child = spawn(cmd, argv, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(cmd, argv, { cwd, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         let timedOut = false;

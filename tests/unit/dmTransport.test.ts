@@ -158,6 +158,33 @@ test("dmctl: the password reaches dmctl only in a 0600 file of a private folder 
     }
 });
 
+test("dmctl: runs with a minimal environment, never the stack's decrypted configuration", async () => {
+    const fake = fakeDmctl({ result: true, msg: "", sources: [{ result: true, msg: "", source: "s", worker: "w1" }] });
+    const secret = "stack-secret-7f3a";
+    const saved = { PULUMI_CONFIG: process.env.PULUMI_CONFIG, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.PULUMI_CONFIG = JSON.stringify({ "dm-switch:passwords": JSON.stringify({ s: secret }) });
+    process.env.AWS_SECRET_ACCESS_KEY = secret;
+    try {
+        const envFile = path.join(path.dirname(fake.script), "env");
+        // The stand-in also dumps its environment (one NAME=value a line).
+        fs.appendFileSync(fake.script, `env > ${envFile}\n`);
+        await createDmClient({ transport: "dmctl", address: "127.0.0.1:8261", dmctlPath: fake.script }).pauseTask("t1", ["s"]);
+        const env = fs.readFileSync(envFile, "utf8");
+        assert.doesNotMatch(env, new RegExp(secret));
+        const names = env.split("\n").filter((l) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(l)).map((l) => l.slice(0, l.indexOf("=")));
+        // What the shell sets itself (PWD, SHLVL, _) besides what dm-switch passes.
+        const allowed = new Set(["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "PWD", "OLDPWD", "SHLVL", "_"]);
+        assert.deepEqual(names.filter((n) => !allowed.has(n)), []);
+        assert.ok(names.includes("PATH"), env);
+    } finally {
+        for (const [k, v] of Object.entries(saved)) {
+            if (v === undefined) delete process.env[k];
+            else process.env[k] = v;
+        }
+        fake.cleanup();
+    }
+});
+
 const dmctlErrors: { name: string; reply: unknown; run: (c: DmClient) => Promise<unknown>; message: string }[] = [
     { name: "result false with exit 0", reply: recorded.dmctlPauseUnknown, run: (c) => c.pauseTask("nope"), message: "pause-task nope failed: task nope has no source or not exist, please check the task name and status. Check the task and source names (dmctl query-status, operate-source show)." },
     { name: "a source's result false", reply: { op: "Stop", result: true, msg: "", sources: [{ result: false, msg: "worker\nbusy", source: "s1" }] }, run: (c) => c.stopTask("t"), message: "stop-task t failed: source s1: worker busy. See dm-master's log for stop-task, fix the cause, and retry." },
