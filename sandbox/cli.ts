@@ -5,7 +5,8 @@
  * described by `sandbox.json` there (0600) so a stack file, a benchmark or the next command finds it.
  *
  * Options: --dir DIR (another state folder), --free-ports (free ports instead of the fixed ones),
- * --tasks N (default 2), --relay, --json (status as JSON), --keep (down keeps the folder and its logs).
+ * --tasks N (default 2), --relay, --json (status as JSON), --keep (down keeps the folder and its logs),
+ * --flavor mariadb|mysql (the upstream servers; default mariadb; mysql needs `npm run setup`'s MySQL).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -22,11 +23,13 @@ interface Args {
     freePorts: boolean;
     tasks?: number;
     relay: boolean;
+    flavor: "mariadb" | "mysql";
     json: boolean;
     keep: boolean;
 }
 
-const USAGE = "usage: sandbox/cli.ts up|status|down [--dir DIR] [--free-ports] [--tasks N] [--relay] [--json] [--keep]";
+const USAGE =
+    "usage: sandbox/cli.ts up|status|down [--dir DIR] [--free-ports] [--tasks N] [--relay] [--flavor mariadb|mysql] [--json] [--keep]";
 
 function parseArgs(argv: string[]): Args {
     const a: Args = {
@@ -34,6 +37,7 @@ function parseArgs(argv: string[]): Args {
         dir: path.join(cacheDir(), "sandbox"),
         freePorts: false,
         relay: false,
+        flavor: "mariadb",
         json: false,
         keep: false,
     };
@@ -46,6 +50,12 @@ function parseArgs(argv: string[]): Args {
             if (!Number.isInteger(a.tasks) || a.tasks < 0) {
                 throw new Error(`--tasks ${argv[i]} must be a whole number ≥ 0. ${USAGE}`);
             }
+        } else if (arg === "--flavor") {
+            const v = argv[++i];
+            if (v !== "mariadb" && v !== "mysql") {
+                throw new Error(`--flavor ${v ?? "(missing)"} must be mariadb or mysql. ${USAGE}`);
+            }
+            a.flavor = v;
         } else if (arg === "--free-ports" || arg === "--relay" || arg === "--json" || arg === "--keep") {
             const key = (
                 { "--free-ports": "freePorts", "--relay": "relay", "--json": "json", "--keep": "keep" } as const
@@ -71,21 +81,22 @@ interface PartStatus {
 async function status(d: SandboxDescription): Promise<PartStatus[]> {
     const out: PartStatus[] = [];
     for (const i of d.instances) {
+        const kind = d.source.flavor === "mysql" && i.name !== "downstream" ? "mysql" : "mariadb";
         try {
             const r = (
                 await query(
                     { host: "127.0.0.1", port: i.port, ...d.admin },
-                    "SELECT @@server_id AS id, @@gtid_binlog_pos AS g",
+                    `SELECT @@server_id AS id, ${kind === "mysql" ? "@@gtid_executed" : "@@gtid_binlog_pos"} AS g`,
                 )
             )[0];
             out.push({
-                part: `mariadb ${i.name}`,
+                part: `${kind} ${i.name}`,
                 up: true,
-                detail: `127.0.0.1:${i.port} server_id ${String(r.id)} gtid_binlog_pos ${String(r.g) || "(empty)"}`,
+                detail: `127.0.0.1:${i.port} server_id ${String(r.id)} ${kind === "mysql" ? "gtid_executed" : "gtid_binlog_pos"} ${String(r.g).replace(/\s+/g, "") || "(empty)"}`,
             });
         } catch (e) {
             out.push({
-                part: `mariadb ${i.name}`,
+                part: `${kind} ${i.name}`,
                 up: false,
                 detail: `127.0.0.1:${i.port}: ${(e as { code?: string }).code ?? "no answer"}`,
             });
@@ -200,6 +211,7 @@ async function up(a: Args): Promise<number> {
         ports: a.freePorts ? undefined : DEFAULT_PORTS,
         tasks: a.tasks,
         relay: a.relay,
+        flavor: a.flavor,
         log: (l) => console.log(l),
     });
     console.log(`sandbox: up in ${(sb.startupMs / 1000).toFixed(1)} s; described in ${descriptionPath(a.dir)}`);

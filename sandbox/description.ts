@@ -144,6 +144,7 @@ export async function openSandbox(dir: string): Promise<Sandbox> {
     return assemble({
         dir,
         ownsDir: false,
+        flavor: d.source.flavor,
         primary: inst("primary"),
         replica: inst("replica"),
         downstream: inst("downstream"),

@@ -13,16 +13,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createDmClient, waitForStage } from "../components/dm";
-import { dmBinDir } from "../tools/env";
+import { dmBinDir, dmMysqlBinDir } from "../tools/env";
 import { writeDescription } from "./description";
 import { dmBinaries, dmMasterDaemon, dmWorkerDaemon } from "./dm";
 import { startHaproxy } from "./haproxy";
 import { ADMIN, freePort, MariadbInstance, replicate, startMariadb } from "./mariadb";
+import { replicateMysql, startMysql } from "./mysql";
 import { failureWithLogs, Proc } from "./proc";
 import { assemble, stopParts } from "./parts";
 import { DEFAULT_PORTS, Sandbox, SandboxOptions, SandboxPorts, SOURCE_ID, SOURCE_USER, WORKER_NAME } from "./types";
 import { query } from "./sql";
-import { IGNORED_CHECKS, SOURCE_GRANTS, TABLE_DDL, taskFileText, taskNames } from "./taskFile";
+import { ignoredChecks, sourceGrants, TABLE_DDL, taskFileText, taskNames } from "./taskFile";
 import { generateTls } from "./tls";
 
 export type { MariadbInstance } from "./mariadb";
@@ -52,7 +53,12 @@ async function resolvePorts(given: SandboxPorts = {}): Promise<Required<SandboxP
 export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     const t0 = performance.now();
     const log = o.log ?? (() => undefined);
-    const binDir = dmBinDir();
+    const flavor = o.flavor ?? "mariadb";
+    if (flavor !== "mariadb" && flavor !== "mysql") {
+        throw new TypeError(`startSandbox: flavor "${String(flavor)}" must be "mariadb" or "mysql".`);
+    }
+    // The first DM build cannot read MySQL ≥ 8.4 (SHOW MASTER STATUS, SHOW SLAVE HOSTS): MySQL gets 2409e0b.
+    const binDir = flavor === "mysql" && !process.env.DM_BIN_DIR ? dmMysqlBinDir() : dmBinDir();
     const bins = dmBinaries(binDir);
     const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "dm-switch-sandbox-"));
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -80,7 +86,8 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
         const mariadb = (name: "primary" | "replica" | "downstream", serverId: number) => {
             const tmpdir = path.join(dir, name, "tmp");
             fs.mkdirSync(tmpdir, { recursive: true, mode: 0o700 });
-            return startMariadb({
+            const start = flavor === "mysql" && name !== "downstream" ? startMysql : startMariadb;
+            return start({
                 dir,
                 name,
                 serverId,
@@ -137,16 +144,17 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
         const sourcePassword = crypto.randomBytes(18).toString("base64url");
         const tasks = taskNames(o.tasks ?? 2);
         const setUp = async () => {
-            await replicate(replica, primary);
+            await (flavor === "mysql" ? replicateMysql : replicate)(replica, primary);
             await primary.query(`CREATE USER ?@'127.0.0.1' IDENTIFIED BY ?`, [SOURCE_USER, sourcePassword]);
-            await primary.query(`GRANT ${SOURCE_GRANTS} ON *.* TO ?@'127.0.0.1'`, [SOURCE_USER]);
-            const start = String((await primary.query("SELECT @@GLOBAL.gtid_binlog_pos AS g"))[0].g);
+            await primary.query(`GRANT ${sourceGrants(flavor)} ON *.* TO ?@'127.0.0.1'`, [SOURCE_USER]);
+            const start = await gtidNow(primary, flavor);
             for (const t of tasks) {
                 await primary.query(`CREATE DATABASE \`${t.schema}\``);
                 await primary.query(TABLE_DDL.replace("CREATE TABLE t", `CREATE TABLE \`${t.schema}\`.t`));
             }
-            const pos = String((await primary.query("SELECT @@GLOBAL.gtid_binlog_pos AS g"))[0].g);
-            const waited = (await replica.query("SELECT MASTER_GTID_WAIT(?, 20) AS w", [pos]))[0].w;
+            const pos = await gtidNow(primary, flavor);
+            const wait = flavor === "mysql" ? "WAIT_FOR_EXECUTED_GTID_SET(?, 20)" : "MASTER_GTID_WAIT(?, 20)";
+            const waited = (await replica.query(`SELECT ${wait} AS w`, [pos]))[0].w;
             if (Number(waited) !== 0) {
                 throw failureWithLogs(
                     `the replica did not reach the primary's GTID ${pos} within 20 s; see its log below.`,
@@ -201,7 +209,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
                 binlogGtid: startGtid,
                 target: { host: "127.0.0.1", port: downstream.port, ...ADMIN },
                 checkpointFlushIntervalSec: o.checkpointFlushIntervalSec,
-                ignoreChecks: o.ignoreChecks,
+                ignoreChecks: o.ignoreChecks ?? ignoredChecks(flavor),
             });
             fs.writeFileSync(taskFile, text, { mode: 0o600 });
             return { ...t, taskFile };
@@ -230,7 +238,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
                 port: ports.vip,
                 user: SOURCE_USER,
                 password: sourcePassword,
-                flavor: "mariadb",
+                flavor,
                 enableGtid: true,
                 enableRelay: o.relay ?? false,
                 workerName: WORKER_NAME,
@@ -272,7 +280,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
                     dmLogs,
                 );
                 log(
-                    `dm: ${taskList.length} task(s) Running, schemas replicated downstream (${(performance.now() - t1).toFixed(0)} ms; prechecks ignored: ${(o.ignoreChecks ?? IGNORED_CHECKS).join(", ")})`,
+                    `dm: ${taskList.length} task(s) Running, schemas replicated downstream (${(performance.now() - t1).toFixed(0)} ms; prechecks ignored: ${(o.ignoreChecks ?? ignoredChecks(flavor)).join(", ")})`,
                 );
             }
         }
@@ -280,6 +288,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
         const sb = assemble({
             dir,
             ownsDir: !o.dir,
+            flavor,
             primary,
             replica,
             downstream,
@@ -306,6 +315,12 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
         await cleanUp();
         throw err;
     }
+}
+
+/** The server's GTID set now: MariaDB's gtid_binlog_pos, MySQL's gtid_executed (without the newlines it prints between UUIDs). */
+async function gtidNow(inst: MariadbInstance, flavor: "mariadb" | "mysql"): Promise<string> {
+    const v = flavor === "mysql" ? "@@GLOBAL.gtid_executed" : "@@GLOBAL.gtid_binlog_pos";
+    return String((await inst.query(`SELECT ${v} AS g`))[0].g).replace(/\s+/g, "");
 }
 
 /** Polls `ok` every 100 ms; throws naming what was awaited, with the logs' last lines, after `timeoutMs`. */

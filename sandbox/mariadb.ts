@@ -45,8 +45,8 @@ export interface MariadbInstance {
 /** The administrative account on every instance: all privileges, usable as the DM user. Created with `sql_log_bin=0`. */
 export const ADMIN: { user: string; password: string } = { user: "dmswitch_admin", password: randomPassword() };
 
-/** The account replicas connect with (REPLICATION SLAVE only). */
-const REPL = { user: "dmswitch_repl", password: randomPassword() };
+/** The account replicas connect with (REPLICATION SLAVE only); sandbox/mysql.ts creates it too. */
+export const REPL: { user: string; password: string } = { user: "dmswitch_repl", password: randomPassword() };
 
 /** Options of {@link startMariadb}. */
 export interface StartMariadbOptions {
@@ -102,7 +102,7 @@ function program(name: string): string {
     );
 }
 
-const asRoot = typeof process.getuid === "function" && process.getuid() === 0;
+export const asRoot = typeof process.getuid === "function" && process.getuid() === 0;
 /** InnoDB sizes shared by the template and the servers, so that no server resizes its redo log at start. */
 const INNODB = ["--innodb-log-file-size=32M", "--innodb-buffer-pool-size=64M"];
 
@@ -149,7 +149,7 @@ function templateDataDir(): Promise<string> {
 
 const sha12 = (text: string) => crypto.createHash("sha256").update(text).digest("hex").slice(0, 12);
 
-function run(cmd: string, args: string[]): Promise<{ code: number | null; output: string }> {
+export function run(cmd: string, args: string[]): Promise<{ code: number | null; output: string }> {
     return new Promise((resolve, reject) => {
         const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
         let output = "";
@@ -160,18 +160,22 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; output
     });
 }
 
-function lastLines(text: string, n: number): string {
+export function lastLines(text: string, n: number): string {
     return text.trimEnd().split("\n").slice(-n).join("\n");
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function connect(o: ConnectionOptions): Promise<Connection> {
+export async function connect(o: ConnectionOptions): Promise<Connection> {
     const mysql = await import("mysql2/promise");
     return mysql.createConnection({ connectTimeout: 2000, supportBigNumbers: true, dateStrings: true, ...o });
 }
 
-async function queryOnce(o: ConnectionOptions, sql: string, params?: unknown[]): Promise<Record<string, unknown>[]> {
+export async function queryOnce(
+    o: ConnectionOptions,
+    sql: string,
+    params?: unknown[],
+): Promise<Record<string, unknown>[]> {
     const conn = await connect(o);
     try {
         const [rows] = await conn.query(sql, params);

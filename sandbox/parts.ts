@@ -69,6 +69,8 @@ export async function stopParts(parts: {
 export function assemble(p: {
     dir: string;
     ownsDir: boolean;
+    /** @default "mariadb" */
+    flavor?: "mariadb" | "mysql";
     primary: MariadbInstance;
     replica: MariadbInstance;
     downstream: MariadbInstance;
@@ -109,7 +111,7 @@ export function assemble(p: {
             worker: p.worker,
         },
         haproxy: p.haproxy,
-        source: { id: SOURCE_ID, user: SOURCE_USER, password: p.sourcePassword, flavor: "mariadb" },
+        source: { id: SOURCE_ID, user: SOURCE_USER, password: p.sourcePassword, flavor: p.flavor ?? "mariadb" },
         tasks: p.tasks,
         ports: p.ports,
         startupMs: p.startupMs,

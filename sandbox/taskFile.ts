@@ -24,6 +24,25 @@ export const IGNORED_CHECKS: readonly string[] = ["replication_privilege", "vers
 /** The privileges of the DM source account on MariaDB 10.11 for incremental replication. */
 export const SOURCE_GRANTS = "SELECT, REPLICATION SLAVE, BINLOG MONITOR, REPLICATION MASTER ADMIN";
 
+/**
+ * The source account's privileges per flavour. MySQL ≥ 8.4: SHOW BINARY LOG STATUS and SHOW REPLICA STATUS
+ * need REPLICATION CLIENT, the binlog dump REPLICATION SLAVE; RELOAD is what DM's dump (all mode) asks for.
+ */
+export function sourceGrants(flavor: "mariadb" | "mysql"): string {
+    return flavor === "mysql" ? "SELECT, RELOAD, REPLICATION SLAVE, REPLICATION CLIENT" : SOURCE_GRANTS;
+}
+
+/** The prechecks ignored by default per flavour (MariaDB: see above). */
+export function ignoredChecks(flavor: "mariadb" | "mysql"): readonly string[] {
+    return flavor === "mysql" ? MYSQL_IGNORED_CHECKS : IGNORED_CHECKS;
+}
+
+/**
+ * MySQL: `version` — DM 2409e0b warns that MySQL 9.7 is above the versions it supports (a warning breaks
+ * dmctl start-task's parse, see above).
+ */
+export const MYSQL_IGNORED_CHECKS: readonly string[] = ["version"];
+
 /** The load's table in every task schema: `seq` is the load's sequence number, `id` one per write attempt. */
 export const TABLE_DDL =
     "CREATE TABLE t (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, payload VARCHAR(64) NOT NULL, " +

@@ -35,6 +35,12 @@ export const DEFAULT_PORTS: Required<SandboxPorts> = {
 
 /** How startSandbox builds the sandbox; every field is optional. */
 export interface SandboxOptions {
+    /**
+     * The upstream servers: MariaDB 10.11 (Debian's) or MySQL ≥ 8.4 (unpacked by `npm run setup`, GTID
+     * replica with SOURCE_AUTO_POSITION=1); MySQL is read by DM from the toolchain's dm-2409e0b
+     * (tools/env.ts dmMysqlBinDir) unless DM_BIN_DIR is set. The downstream is MariaDB either way. @default "mariadb"
+     */
+    flavor?: "mariadb" | "mysql";
     /** Incremental tasks on the source, each replicating its own schema `sbtest_<i>`. @default 2 */
     tasks?: number;
     /** Enable relay log on the source. @default false */
@@ -109,7 +115,7 @@ export interface Sandbox {
     /** The HAProxy process (graceful stop keeps the VIP's target; kill returns it to the primary). */
     haproxy: Proc;
     /** The DM source (bound through the VIP) and its account (on primary and replica). */
-    source: { id: string; user: string; password: string; flavor: "mariadb" };
+    source: { id: string; user: string; password: string; flavor: "mariadb" | "mysql" };
     /** Incremental tasks `sandbox_task_<i>`, each replicating schema `sbtest_<i>`; taskFile is a 0600 YAML file. */
     tasks: { name: string; schema: string; taskFile: string }[];
     /** Every port the sandbox listens on. */
