@@ -18,8 +18,14 @@ export interface SandboxStackSuite {
     readonly dm: DmClient;
     /** The stage of the source's subtask of every task, in task order. */
     stages(): Promise<string[]>;
-    /** Configures `next`, runs `pulumi up` while rows are written to the primary, and checks the downstream. */
-    upUnderLoad(next: SandboxSourceOptions): Promise<{ r: PulumiResult; written: number }>;
+    /**
+     * Configures `next`, runs `pulumi up` while rows are written (to the primary, 200 rows/s, unless `load`
+     * says otherwise), and checks the downstream.
+     */
+    upUnderLoad(
+        next: SandboxSourceOptions,
+        load?: { rowsPerSec?: number; via?: "primary" | "vip" },
+    ): Promise<{ r: PulumiResult; written: number; rowsPerSec: number }>;
 }
 
 /** Registers the file's before/after: a sandbox with 2 tasks (and `sandbox`'s options) and a stack configured with `first`. */
@@ -47,10 +53,12 @@ export function sandboxStackSuite(first: SandboxSourceOptions, sandbox: SandboxO
             return dm!;
         },
         async stages() {
-            return (await Promise.all(sb!.tasks.map((t) => dm!.taskStatus(t.name, sb!.source.id)))).flat().map((s) => s.stage);
+            return (await Promise.all(sb!.tasks.map((t) => dm!.taskStatus(t.name, sb!.source.id))))
+                .flat()
+                .map((s) => s.stage);
         },
-        async upUnderLoad(next) {
-            const load = startLoad(sb!, { rowsPerSec: 200, via: "primary" });
+        async upUnderLoad(next, o = {}) {
+            const load = startLoad(sb!, { rowsPerSec: o.rowsPerSec ?? 200, via: o.via ?? "primary" });
             await new Promise((r) => setTimeout(r, 1000));
             stack!.configure(next);
             const r = await stack!.run(["up", "--yes", "--skip-preview"]);
@@ -59,11 +67,16 @@ export function sandboxStackSuite(first: SandboxSourceOptions, sandbox: SandboxO
             assert.deepEqual(await suite.stages(), ["Running", "Running"]);
             const v = await verifyReplicated(sb!, { timeoutMs: 60_000 });
             assert.ok(v.equal, JSON.stringify(v));
-            const expectedLastSeq = Object.fromEntries(Object.entries(written.schemas).map(([schema, l]) => [schema, l.lastSeq]));
+            const expectedLastSeq = Object.fromEntries(
+                Object.entries(written.schemas).map(([schema, l]) => [schema, l.lastSeq]),
+            );
             const seqs = await checkSequences(sb!, { expectedLastSeq });
-            assert.ok(Object.values(seqs).every((s) => s.ok), `no row lost or duplicated downstream: ${JSON.stringify(seqs)}`);
+            assert.ok(
+                Object.values(seqs).every((s) => s.ok),
+                `no row lost or duplicated downstream: ${JSON.stringify(seqs)}`,
+            );
             assert.ok(written.written > 0);
-            return { r, written: written.written };
+            return { r, written: written.written, rowsPerSec: (written.written / written.elapsedMs) * 1000 };
         },
     };
     return suite;
