@@ -3,6 +3,7 @@
  * stopTask, startTask and getTaskConfig here serve the OpenAPI transport too (see ./openapi.ts).
  */
 import { DmctlReply, readGeneratedYaml, runDmctl } from "./dmctl";
+import { maskSourceFile, overlaySourceFile } from "./sourceFile";
 import { editTaskFile, taskNameOf } from "./taskFile";
 import { bytesOf, DmClient, DmEndpoint, DmError, parseStage, RelayStatus, SourceConfig, SourceConfigInfo, SourceInfo, StartTaskOptions, SubtaskStatus } from "./types";
 
@@ -82,6 +83,37 @@ export function sourceYaml(cfg: SourceConfig): string {
         `  password: ${q(cfg.password)}`,
         "",
     ].join("\n");
+}
+
+/** `get-config source`: DM's whole configuration of the source (password masked); undefined when DM has none. */
+export async function dmctlGetSourceFile(ep: DmEndpoint, id: string): Promise<string | undefined> {
+    try {
+        const reply = await runDmctl(ep, { operation: "get-config source", target: id, args: ["get-config", "source", id] });
+        // DM masks the password itself; masked again so that no DM version's answer can carry it further.
+        return maskSourceFile(String(reply.cfg ?? ""));
+    } catch (err) {
+        if (err instanceof DmError && /source not found/.test(err.message)) {
+            return undefined;
+        }
+        throw err;
+    }
+}
+
+/** `operate-source create` from a file: DM's own (cfg.baseFile, the fields dm-switch sets overlaid) or a new one. */
+export async function dmctlCreateSource(ep: DmEndpoint, cfg: SourceConfig): Promise<void> {
+    let file: string;
+    try {
+        file = cfg.baseFile !== undefined ? overlaySourceFile(cfg.baseFile, cfg) : sourceYaml(cfg);
+    } catch (err) {
+        throw new DmError(`operate-source create ${cfg.id}: ${(err as Error).message}. Pass DM's configuration of this source (get-config source ${cfg.id}).`, "operate-source create", cfg.id);
+    }
+    await runDmctl(ep, {
+        operation: "operate-source create",
+        target: cfg.id,
+        args: ["operate-source", "create", "{file:source.yaml}", ...(cfg.workerName ? ["-w", cfg.workerName] : [])],
+        files: { "source.yaml": file },
+        secrets: [cfg.password],
+    });
 }
 
 /** `stop-task`: removes the subtasks; DM keeps the downstream checkpoint. */
@@ -184,15 +216,8 @@ export function createDmctlClient(ep: DmEndpoint): DmClient {
             }));
             return all.filter((s): s is SourceConfigInfo => s !== undefined);
         },
-        async createSource(cfg) {
-            await runDmctl(ep, {
-                operation: "operate-source create",
-                target: cfg.id,
-                args: ["operate-source", "create", "{file:source.yaml}", ...(cfg.workerName ? ["-w", cfg.workerName] : [])],
-                files: { "source.yaml": sourceYaml(cfg) },
-                secrets: [cfg.password],
-            });
-        },
+        getSourceFile: (id) => dmctlGetSourceFile(ep, id),
+        createSource: (cfg) => dmctlCreateSource(ep, cfg),
         async stopSource(id) {
             await run("operate-source stop", id, ["operate-source", "stop", id]);
         },

@@ -28,6 +28,9 @@ function oneAtATime<T>(address: string, fn: () => Promise<T>): Promise<T> {
  *   the downstream password in clear and a lossy conversion of the task.
  * So stopTask, startTask and getTaskConfig run dmctl (`stop-task`, `start-task <file>`, `get-config
  * task`) — dmctlPath must be set for them. Everything on the VIP path (status, pause, resume) is HTTP.
+ * Likewise getSourceFile and createSource from a base file (`get-config source`, `operate-source create
+ * <file>`): `GET /sources/{s}` answers only some of a source's fields and `POST /sources` sets the
+ * others (case-sensitive, filters, checker, from.session, …) to DM's defaults.
  *
  * Other findings against a real dm-master: `POST /tasks/{t}/stop` without `source_name_list` answers
  * 200 for a task that does not exist, so pause/resume always name the sources; `GET …/status` ignores
@@ -37,7 +40,7 @@ function oneAtATime<T>(address: string, fn: () => Promise<T>): Promise<T> {
  */
 import * as http from "node:http";
 import * as https from "node:https";
-import { dmctlGetTaskConfig, dmctlStartTask, dmctlStopTask } from "./dmctlClient";
+import { dmctlCreateSource, dmctlGetSourceFile, dmctlGetTaskConfig, dmctlStartTask, dmctlStopTask } from "./dmctlClient";
 import { bytesOf, codeOf, configOf, DmClient, DmEndpoint, DmError, oneLine, parseStage, SourceConfigInfo, SourceInfo, SubtaskStatus } from "./types";
 
 interface ApiSubtask {
@@ -221,7 +224,12 @@ export function createOpenApiClient(ep: DmEndpoint): DmClient {
             const r = await get("/sources?with_status=true", "list sources", ep.address);
             return ((r.body as { data?: ApiSource[] })?.data ?? []).map(sourceFromApi);
         },
+        getSourceFile: (id) => dmctlGetSourceFile(ep, id),
         async createSource(cfg) {
+            if (cfg.baseFile !== undefined) {
+                // POST /sources would reset every field its body does not carry to DM's default.
+                return dmctlCreateSource(ep, cfg);
+            }
             const source = {
                 source_name: cfg.id,
                 host: cfg.host,

@@ -76,6 +76,13 @@ export interface SourceConfig {
     relayBinlogGtid?: string;
     /** Bind the source to this worker (OpenAPI `worker_name`; dmctl `-w`). @default undefined (DM picks a free worker) */
     workerName?: string;
+    /**
+     * DM's own configuration file of the source (DmClient.getSourceFile, password masked): the source is
+     * created from it with the fields above overlaid, so every field DM had that these do not set is kept
+     * (`case-sensitive`, `filters`, `purge`, `checker`, `from.session`, …). Both transports then run dmctl
+     * `operate-source create` (the OpenAPI sets only some fields). @default undefined (a new file)
+     */
+    baseFile?: string;
 }
 
 export interface RelayStatus {
@@ -149,7 +156,13 @@ export interface DmClient {
      * listSources spend one of per source.
      */
     listSourceConfigs(): Promise<SourceConfigInfo[]>;
-    /** `operate-source create`. */
+    /**
+     * DM's whole configuration of the source, as the YAML `operate-source create` takes (`dmctl get-config
+     * source`, both transports: the OpenAPI answers only some fields), `from.password` masked; undefined
+     * when DM has no such source. Never log it: it is DM's raw text.
+     */
+    getSourceFile(id: string): Promise<string | undefined>;
+    /** `operate-source create` (from `cfg.baseFile` when given). */
     createSource(cfg: SourceConfig): Promise<void>;
     /** `operate-source stop`: DM refuses while tasks of the source exist (stop them first). */
     stopSource(id: string): Promise<void>;

@@ -24,6 +24,7 @@ function countingClient(calls: string[], transport: Transport = "openapi"): DmCl
             calls.push("listSourceConfigs"),
             [config("s1", ["t1"]), config("s2", ["t1", "t2"])]
         ),
+        getSourceFile: async (id) => (calls.push(`getSourceFile ${id}`), undefined),
         createSource: (cfg) => note(`createSource ${cfg.id}`),
         stopSource: (id) => note(`stopSource ${id}`),
         startRelay: (id, worker) => note(`startRelay ${id} ${worker}`),

@@ -238,3 +238,38 @@ test("times out naming the task, the awaited stage and the last stage seen", asy
         return true;
     });
 });
+
+test("a source created from DM's own file goes through dmctl on both transports: POST /sources would reset what it does not carry", async () => {
+    const fake = fakeDmctl({ result: true, msg: "", sources: [{ result: true, msg: "", source: "mariadb-01", worker: "w1" }] });
+    const baseFile = "source-id: mariadb-01\ncase-sensitive: false\nfrom:\n  host: 10.0.0.1\n  port: 3306\n  user: dm\n  password: '******'\n  session:\n    time_zone: \"+00:00\"\n";
+    try {
+        const before = requests.length;
+        const c = createDmClient({ transport: "openapi", address, dmctlPath: fake.script });
+        await c.createSource({ id: "mariadb-01", host: "10.0.0.1", port: 3306, user: "dm2", password: "hunter2-pw", flavor: "mariadb", enableGtid: true, baseFile });
+        assert.deepEqual(requests.slice(before), [], "no request to the OpenAPI");
+        const log = fake.log();
+        assert.match(/^ARGV (.*)$/m.exec(log)![1], /^--master-addr \S+ operate-source create \/.*\/source\.yaml$/);
+        assert.match(log, /^MODE 600$/m);
+        assert.match(log, /^case-sensitive: false$/m);
+        assert.match(log, /^ {2}user: "dm2"\n {2}password: "hunter2-pw"\n {2}session:\n {4}time_zone: "\+00:00"$/m);
+    } finally {
+        fake.cleanup();
+    }
+});
+
+test("DM's file of a source is read with get-config source, its password masked even when DM does not mask it", async () => {
+    const fake = fakeDmctl({ result: true, msg: "", cfg: "source-id: s\nfrom:\n  host: h\n  port: 1\n  user: dm\n  password: hunter2-pw\ncase-sensitive: false\n" });
+    try {
+        const file = await createDmClient({ transport: "openapi", address, dmctlPath: fake.script }).getSourceFile("s");
+        assert.equal(file, "source-id: s\nfrom:\n  host: h\n  port: 1\n  user: dm\n  password: '******'\ncase-sensitive: false\n");
+        assert.match(/^ARGV (.*)$/m.exec(fake.log())![1], /^--master-addr \S+ get-config source s$/);
+    } finally {
+        fake.cleanup();
+    }
+    const missing = fakeDmctl({ result: false, msg: "[code=38032:class=dm-master:scope=internal:level=high], Message: source not found" });
+    try {
+        assert.equal(await createDmClient({ transport: "dmctl", address: "127.0.0.1:8261", dmctlPath: missing.script }).getSourceFile("s"), undefined);
+    } finally {
+        missing.cleanup();
+    }
+});

@@ -62,6 +62,7 @@ function fakeDm(calls: string[]): DmClient {
         listSourceConfigs: async () => (calls.push("listSourceConfigs"), [cfg("s1"), cfg("s2")]),
         tasksOfSource: async (id) => (calls.push(`tasksOfSource ${id}`), [`task-${id}`]),
         taskStatus: async (task) => (calls.push(`taskStatus ${task}`), [status(task, task.replace("task-", ""))]),
+        getSourceFile: async (id) => (calls.push(`getSourceFile ${id}`), undefined),
         createSource: never,
         stopSource: never,
         startRelay: never,
