@@ -11,6 +11,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { vipHooks } from "./hooks";
 import { AddressInputs, DmEndpointInputs, Flavor } from "./providers/inputs";
+import type { PendingSwitch } from "./providers/hookedSwitch";
 import { DelegatedResource, secretWhenKeyed } from "./providers/load";
 
 /** What the hooks and the policy pack need to know of a hooked VIP. */
@@ -33,22 +34,52 @@ export interface HookedVipArgs {
 }
 
 /**
- * `pulumi-nodejs:dynamic/dm-switch:VipIntent`: the VIP's intended target and DM source, as data. It
- * changes nothing itself (the hooked resource moves the VIP); the policy pack reads it.
+ * `pulumi-nodejs:dynamic/dm-switch:VipIntent`: the VIP's intended target and DM source, which the policy
+ * pack reads; and the owner of the pause around a move: its update (before the hooked resource's) pauses
+ * the tasks, checks the rule and records them and the pending switch in its state (providers/hookedSwitch.ts).
  */
 export class VipIntent extends DelegatedResource {
     declare readonly target: pulumi.Output<string>;
+    /** Tasks dm-switch paused and has not seen running again. */
+    declare readonly pausedByUs: pulumi.Output<string[]>;
+    /** The switch paused for in this run, until the VipResume finishes it. */
+    declare readonly pending: pulumi.Output<PendingSwitch | undefined>;
 
-    constructor(name: string, args: Omit<HookedVipArgs, "stageTimeoutMs" | "catchUpTimeoutMs" | "advanceTimeoutMs"> & { vipResource: string }, opts?: pulumi.CustomResourceOptions) {
-        super(require.resolve("./providers/vipIntentProvider"), "VipIntent", name, { ...args, dm: secretWhenKeyed(args.dm), password: pulumi.secret(args.password) }, opts);
+    constructor(name: string, args: HookedVipArgs & { vipResource: string }, opts?: pulumi.CustomResourceOptions) {
+        super(
+            require.resolve("./providers/vipIntentProvider"),
+            "VipIntent",
+            name,
+            // Outputs are declared by name (undefined inputs) so that `pausedByUs` and `pending` can be read.
+            { ...args, dm: secretWhenKeyed(args.dm), password: pulumi.secret(args.password), pausedByUs: undefined, pending: undefined },
+            opts,
+        );
     }
 }
 
-function hooksAndIntent(name: string, kind: string, args: HookedVipArgs, targetOf: (inputs: Record<string, unknown>) => string | undefined, parent?: pulumi.Resource) {
-    const { stageTimeoutMs: _s, catchUpTimeoutMs: _c, advanceTimeoutMs: _a, ...intentArgs } = args;
-    const intent = new VipIntent(`${name}-intent`, { ...intentArgs, vipResource: `${kind} ${name}` }, { parent });
-    const hooks = vipHooks({ ...args, name, targetOf });
-    return { intent, hooks };
+/**
+ * `pulumi-nodejs:dynamic/dm-switch:VipResume`: the end of a hooked VIP's switch, after the hooked
+ * resource. Its `pending` input is the VipIntent's, so it is updated in every run that paused for a
+ * move: it verifies through the VIP, resumes the tasks and confirms they read from the target.
+ */
+export class VipResume extends DelegatedResource {
+    constructor(name: string, args: HookedVipArgs & { vipResource: string; pending: pulumi.Input<PendingSwitch | undefined> }, opts?: pulumi.CustomResourceOptions) {
+        const { target: _target, ...rest } = args;
+        super(require.resolve("./providers/vipResumeProvider"), "VipResume", name, { ...rest, dm: secretWhenKeyed(args.dm), password: pulumi.secret(args.password) }, opts);
+    }
+}
+
+/**
+ * The VipIntent before the hooked resource, its hooks, and a function that declares the VipResume after it.
+ * Order in the engine: VipIntent (pause, check, record) → hooked resource (move; onError resumes or names)
+ * → VipResume (verify, resume, confirm).
+ */
+function hooksAndIntent(name: string, kind: string, args: HookedVipArgs, targetOf: (inputs: Record<string, unknown>) => string | undefined, opts?: pulumi.CustomResourceOptions) {
+    const vipResource = `${kind} ${name}`;
+    const intent = new VipIntent(`${name}-intent`, { ...args, vipResource }, { parent: opts?.parent, dependsOn: opts?.dependsOn });
+    const hooks = vipHooks({ ...args, name, targetOf, vipResource, pending: intent.pending });
+    const resumeAfter = (mover: pulumi.Resource) => new VipResume(`${name}-resume`, { ...args, vipResource, pending: intent.pending }, { parent: opts?.parent, dependsOn: [mover] });
+    return { intent, hooks, resumeAfter };
 }
 
 export interface Route53RecordVipArgs extends HookedVipArgs {
@@ -63,22 +94,23 @@ export interface Route53RecordVipArgs extends HookedVipArgs {
 }
 
 /** An `aws.route53.Record` as the VIP, with DM's VIP procedure around each change of its value. */
-export function route53RecordVip(name: string, args: Route53RecordVipArgs, opts?: pulumi.CustomResourceOptions): { record: aws.route53.Record; intent: VipIntent } {
+export function route53RecordVip(name: string, args: Route53RecordVipArgs, opts?: pulumi.CustomResourceOptions): { record: aws.route53.Record; intent: VipIntent; resume: VipResume } {
     const value = args.values[args.target];
     if (value === undefined) {
         throw new pulumi.RunError(`${name}: route53.values has no value for target ${args.target}: add one per instance (${Object.keys(args.instances).join(", ")})`);
     }
     const byValue = new Map(Object.entries(args.values).map(([instance, v]) => [v, instance]));
-    const { intent, hooks } = hooksAndIntent(name, "aws.route53.Record", args, (inputs) => {
+    const { zoneId: _z, recordName: _n, recordType: _t, ttl: _ttl, values: _v, ...hooked } = args;
+    const { intent, hooks, resumeAfter } = hooksAndIntent(name, "aws.route53.Record", hooked, (inputs) => {
         const records = inputs.records as string[] | undefined;
         return records?.length === 1 ? byValue.get(records[0]) : undefined;
-    }, opts?.parent);
+    }, opts);
     const record = new aws.route53.Record(
         name,
         { zoneId: args.zoneId, name: args.recordName, type: args.recordType ?? "A", ttl: args.ttl ?? 5, records: [value], allowOverwrite: true },
         { ...opts, hooks, dependsOn: [intent] },
     );
-    return { record, intent };
+    return { record, intent, resume: resumeAfter(record) };
 }
 
 export interface CommandVipArgs extends HookedVipArgs {
@@ -91,14 +123,15 @@ export interface CommandVipArgs extends HookedVipArgs {
 }
 
 /** A `command.local.Command` as the VIP mover, with DM's VIP procedure around each change of target. */
-export function commandVip(name: string, args: CommandVipArgs, opts?: pulumi.CustomResourceOptions): { command: command.local.Command; intent: VipIntent } {
+export function commandVip(name: string, args: CommandVipArgs, opts?: pulumi.CustomResourceOptions): { command: command.local.Command; intent: VipIntent; resume: VipResume } {
     if (!(args.target in args.instances)) {
         throw new pulumi.RunError(`${name}: target ${args.target} is not one of the instances (${Object.keys(args.instances).join(", ")})`);
     }
-    const { intent, hooks } = hooksAndIntent(name, "command.local.Command", args, (inputs) => {
+    const { script: _s, values: _v, environment: _e, ...hooked } = args;
+    const { intent, hooks, resumeAfter } = hooksAndIntent(name, "command.local.Command", hooked, (inputs) => {
         const env = inputs.environment as Record<string, string> | undefined;
         return env?.DM_SWITCH_TARGET;
-    }, opts?.parent);
+    }, opts);
     const value = args.values?.[args.target] ?? args.instances[args.target].host;
     // No `update` command: the engine runs `create` again as an update when the target changes, so the
     // update hooks (not create/delete ones) wrap the move.
@@ -107,5 +140,5 @@ export function commandVip(name: string, args: CommandVipArgs, opts?: pulumi.Cus
         { create: args.script, environment: { ...args.environment, DM_SWITCH_TARGET: args.target, DM_SWITCH_VALUE: value }, interpreter: ["/bin/sh", "-ec"] },
         { ...opts, hooks, dependsOn: [intent] },
     );
-    return { command: cmd, intent };
+    return { command: cmd, intent, resume: resumeAfter(cmd) };
 }

@@ -1,20 +1,18 @@
 /**
- * DM's VIP procedure around a VIP that the stack already manages as another resource (an
- * `aws.route53.Record`, an ENI attachment, a `command.local.Command` running keepalived or `ip addr`):
- * put the returned hooks in that resource's `hooks` option.
+ * The hooks of a resource that moves a VIP (an `aws.route53.Record`, a `command.local.Command`…), for
+ * DM's VIP procedure around it (see providers/hookedSwitch.ts: the VipIntent pauses and records, the
+ * VipResume verifies and resumes; nothing is kept in memory between them):
  *
- * - beforeUpdate: when the target changes, pause every task of the source, wait until Paused, read
- *   gtid-S and enforce the rule against the new target (any failure resumes the tasks and fails the
- *   update before the VIP moves);
- * - afterUpdate: verify through the VIP that the target answers, resume the tasks, wait Running.
- *
- * Limit: hooks run in `pulumi up` only, and the engine has already updated the resource when
- * afterUpdate runs, so an afterUpdate failure leaves the VIP moved. The error then lists the paused
- * tasks with the command that resumes them (`dmctl … resume-task <task> -s <source>`); since the
- * resource has no diff left, the next `pulumi up` does not run the hooks again: resume by that command,
- * or use the Vip resource, which records paused tasks in its state and resumes them on the next run.
+ * - beforeUpdate: refuses to move the VIP unless this run's VipIntent paused the tasks for that move, or
+ *   the VIP already answers as the target (`pulumi up --target` on the hooked resource alone would
+ *   otherwise move it under running tasks);
+ * - onError (the SDK's error hook; the update failed): resumes the tasks where the VIP answers when that is
+ *   safe — the old instance, or the target once the rule is checked there — or names them with the
+ *   command that resumes them. Never retries. Either way the VipIntent's state still lists them, and the
+ *   next `pulumi up` resumes what is still paused by dm-switch and pauses again if the VIP must move.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { PendingSwitch } from "./providers/hookedSwitch";
 import { AddressInputs, DmEndpointInputs, Flavor } from "./providers/inputs";
 
 export interface VipHooksArgs {
@@ -31,6 +29,10 @@ export interface VipHooksArgs {
     password: pulumi.Input<string>;
     /** The instance a version of the hooked resource's inputs makes the VIP point at. */
     targetOf: (inputs: Record<string, unknown>) => string | undefined;
+    /** The VipIntent's pending switch (its `pending` output). */
+    pending: pulumi.Input<PendingSwitch | undefined>;
+    /** The hooked resource, for messages: "command.local.Command orders-vip". */
+    vipResource: string;
     tasks?: string[];
     stageTimeoutMs?: number;
     catchUpTimeoutMs?: number;
@@ -42,65 +44,75 @@ function valueOf<T>(input: pulumi.Input<T>): Promise<T> {
     return new Promise((resolve) => pulumi.output(input).apply((v) => resolve(v as T)));
 }
 
+/** When this program started: a pending switch recorded since belongs to this run. */
+const PROGRAM_START = Date.now();
+
+/** The pending switch of this run, if the VipIntent recorded one (a record of an earlier run is stale). */
+async function thisRunsPending(args: VipHooksArgs): Promise<PendingSwitch | undefined> {
+    const p = await valueOf(args.pending);
+    return p !== undefined && p !== null && Date.parse(p.at) >= PROGRAM_START ? p : undefined;
+}
+
 export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
-    // A switch begun by beforeUpdate, finished by afterUpdate of the same resource.
-    const pending = new Map<string, { plan: import("./switch/plan").SwitchPlan; ports: import("./switch/execute").SwitchPorts; first: import("./switch/execute").SwitchReport }>();
-    const timeouts = { stageTimeoutMs: args.stageTimeoutMs, catchUpTimeoutMs: args.catchUpTimeoutMs, advanceTimeoutMs: args.advanceTimeoutMs };
+    const inputs = async () => {
+        const [dm, password] = await Promise.all([valueOf(args.dm), valueOf(args.password)]);
+        const { name: _n, targetOf: _t, pending: _p, ...rest } = args;
+        return { ...rest, dm, password };
+    };
 
-    const before = new pulumi.ResourceHook(`${args.name}-dm-pause`, async (h) => {
-        const from = args.targetOf(h.oldInputs ?? {});
+    const guard = new pulumi.ResourceHook(`${args.name}-dm-guard`, async (h) => {
         const to = args.targetOf(h.newInputs ?? {});
-        if (!to || from === to) {
+        const pending = await thisRunsPending(args);
+        if (!to || pending?.to === to) {
             return;
         }
-        const { switchPorts } = await import("./providers/ports");
-        const { createDmClient } = await import("./dm");
-        const { planVipSwitch, formatPlan } = await import("./switch/plan");
-        const { executeSwitch } = await import("./switch/execute");
-        const dmEndpoint = await valueOf(args.dm);
-        const dm = createDmClient(dmEndpoint);
-        const log = (line: string) => pulumi.log.info(`dm-switch ${args.sourceId}: ${line}`);
-        const password = await valueOf(args.password);
-        const ports = switchPorts({ dm, sourceId: args.sourceId, flavor: args.flavor, instances: args.instances, user: args.user, password, log });
-        const names = args.tasks ?? (await dm.tasksOfSource(args.sourceId));
-        const status = await ports.status(names);
-        const plan = planVipSwitch({ sourceId: args.sourceId, dmAddress: dmEndpoint.address, tasks: names.map((name) => ({ name, stage: status.get(name)?.stage ?? "" })), from, to });
-        formatPlan(plan).forEach(log);
-        const moveAt = plan.steps.findIndex((s) => s.kind === "move-vip");
-        const first = await executeSwitch({ ...plan, steps: plan.steps.slice(0, moveAt) }, ports, timeouts);
-        // The engine moves the VIP (updates the resource) next; afterUpdate verifies and resumes.
-        const { endpointOf } = await import("./providers/ports");
-        const { probe } = await import("./mysql");
-        ports.vip = {
-            current: async () => to,
-            moveTo: async () => undefined,
-            async verify(target) {
-                const [through, direct] = await Promise.all([probe(endpointOf(args.address, args.user, password)), probe(endpointOf(args.instances[target], args.user, password))]);
-                if (through.serverId !== direct.serverId) {
-                    throw new Error(`the VIP ${args.address.host}:${args.address.port} is answered by server_id ${through.serverId}, not by ${target} (server_id ${direct.serverId})`);
-                }
-            },
-        };
-        pending.set(h.urn, { plan: { ...plan, steps: plan.steps.slice(moveAt + 1) }, ports, first });
-    });
-
-    const after = new pulumi.ResourceHook(`${args.name}-dm-resume`, async (h) => {
-        const p = pending.get(h.urn);
-        if (!p) {
-            return;
+        const { answeringBackend } = await import("./providers/hookedSwitch");
+        const now = await answeringBackend(await inputs()).current();
+        if (now !== to) {
+            throw new Error(
+                `${args.vipResource} would point the VIP at ${to}, which answers as ${now ?? "no instance"} now, but the tasks of DM source ${args.sourceId} were not paused for it in this run ` +
+                    `(its VipIntent was not updated: 'pulumi up --target'?): run 'pulumi up' without --target`,
+            );
         }
-        pending.delete(h.urn);
-        const { executeSwitch, warnWrittenOnTarget } = await import("./switch/execute");
-        const report = await executeSwitch(p.plan, p.ports, {
-            ...timeouts,
-            continueAfterMove: true,
-            gtidS: p.first.gtidS,
-            dumpIoBytes: p.first.dumpIoBytes,
-            executedAtCheck: p.first.executedAtCheck,
-        });
-        p.ports.log(`switched to ${p.plan.to}; resumed ${p.plan.switched.join(", ") || "no task"} (${report.steps.length} steps)`);
-        warnWrittenOnTarget(report, (w) => pulumi.log.warn(`dm-switch ${args.sourceId}: ${w}`));
     });
 
-    return { beforeUpdate: [before], afterUpdate: [after] };
+    const onError = new pulumi.ErrorHook(`${args.name}-dm-on-error`, async (h) => {
+        const pending = h.failedOperation === "update" ? await thisRunsPending(args) : undefined;
+        if (pending === undefined || pending.tasks.length === 0) {
+            return false;
+        }
+        const i = await inputs();
+        const { hookedPorts, resumeCommands, resumeWhereVipPoints } = await import("./providers/hookedSwitch");
+        const hp = hookedPorts(i);
+        // The provider's error on one line, shortened: a script's whole output can be in it.
+        const first = (h.errors[0] ?? "its update failed").replace(/\s+/g, " ").replace(/[.\s]*$/, "");
+        const why = first.length > 300 ? `${first.slice(0, 300)}…` : first;
+        const named = (reason: string) =>
+            pulumi.log.error(
+                `dm-switch ${args.sourceId}: ${args.vipResource} did not finish moving the VIP to ${pending.to} (${why}); tasks ${pending.tasks.join(", ")} stay paused: ${reason}. ` +
+                    `Its VipIntent records them: the next 'pulumi up' resumes them where the VIP points once the rule holds there, or resume by hand: ${resumeCommands(i, pending.tasks)}`,
+            );
+        try {
+            const now = await hp.backend.current();
+            // Safe: the instance DM read before the pause, or the target whose rule the intent checked (checked again).
+            if (now === undefined || (now !== pending.from && now !== pending.to)) {
+                named(`no instance of the replication set answers through the VIP ${i.address.host}:${i.address.port}`);
+                return false;
+            }
+            const status = await hp.ports.status(pending.tasks);
+            const ours = pending.tasks.filter(
+                (t) => status.get(t)?.stage === "Paused" && status.get(t)?.syncerGtid === pending.gtidS[t],
+            );
+            const stages = new Map(pending.tasks.map((t) => [t, status.get(t)?.stage ?? ""] as const));
+            await resumeWhereVipPoints(i, hp, now, pending.tasks, stages, ours);
+            pulumi.log.warn(
+                `dm-switch ${args.sourceId}: ${args.vipResource} failed (${why}); tasks ${ours.join(", ") || "none"} were resumed reading from ${now}, where the VIP answers`,
+            );
+        } catch (err) {
+            named(err instanceof Error ? err.message.replace(/[.\s]*$/, "") : String(err));
+        }
+        return false;
+    });
+
+    return { beforeUpdate: [guard], onError: [onError] };
 }

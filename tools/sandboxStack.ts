@@ -31,15 +31,41 @@ export interface SandboxSourceOptions {
     aws?: { route53: Omit<Route53BackendInputs, "kind"> } | { eni: Omit<EniBackendInputs, "kind"> };
     /** The Vip's `vip.verify`. @default undefined ("connect") */
     verify?: "connect" | "backend";
+    /** The source's user (its password is `dm-switch:passwords.<id>`). @default the sandbox's source user */
+    user?: string;
+    /**
+     * Mover "command": the site script misbehaves when it moves the VIP to `target` — exits 1 before or
+     * after pointing HAProxy there, or "succeeds" leaving no server enabled. @default undefined (it works)
+     */
+    scriptFault?: ScriptFault;
+}
+
+/** A site script's failure for the hooked VIP's tests. */
+export interface ScriptFault {
+    target: "primary" | "replica";
+    kind: "exit-before-move" | "exit-after-move" | "no-server";
 }
 
 /** The site script of the "command" mover: points HAProxy at server $DM_SWITCH_VALUE through its runtime API. */
-export function haproxyScript(sb: Sandbox): string {
+export function haproxyScript(sb: Sandbox, fault?: ScriptFault): string {
     const b = sb.vip.backend;
     const others = Object.values(sb.vip.servers)
         .map((s) => `[ "${s}" = "$DM_SWITCH_VALUE" ] || cmds="$cmds; disable server ${b}/${s}; shutdown sessions server ${b}/${s}"`)
         .join("\n");
-    return [`cmds="enable server ${b}/$DM_SWITCH_VALUE"`, others, `echo "$cmds" | socat -t 2 stdio UNIX-CONNECT:${sb.vip.haproxySocket}`].join("\n");
+    const faulty = fault && `[ "$DM_SWITCH_TARGET" = "${fault.target}" ]`;
+    const lines = [`cmds="enable server ${b}/$DM_SWITCH_VALUE"`, others];
+    if (fault?.kind === "exit-before-move") {
+        lines.unshift(`if ${faulty}; then echo "site script: cannot reach the load balancer" >&2; exit 1; fi`);
+    }
+    if (fault?.kind === "no-server") {
+        const all = Object.values(sb.vip.servers).map((s) => `disable server ${b}/${s}; shutdown sessions server ${b}/${s}`);
+        lines.push(`if ${faulty}; then cmds="${all.join("; ")}"; fi`);
+    }
+    lines.push(`echo "$cmds" | socat -t 2 stdio UNIX-CONNECT:${sb.vip.haproxySocket}`);
+    if (fault?.kind === "exit-after-move") {
+        lines.push(`if ${faulty}; then echo "site script: the load balancer did not confirm" >&2; exit 1; fi`);
+    }
+    return lines.join("\n");
 }
 
 /** The stack configuration (plain part) for the sandbox's source. */
@@ -52,7 +78,7 @@ export function sandboxConfig(sb: Sandbox, o: SandboxSourceOptions): Record<stri
             {
                 id: sb.source.id,
                 flavor: sb.source.flavor,
-                user: sb.source.user,
+                user: o.user ?? sb.source.user,
                 mode: o.mode,
                 reads: o.reads,
                 ...(o.tasks ? { tasks: o.tasks } : {}),
@@ -65,7 +91,7 @@ export function sandboxConfig(sb: Sandbox, o: SandboxSourceOptions): Record<stri
                           vip: {
                               address: { host: sb.vip.host, port: sb.vip.port },
                               ...(o.mover === "command"
-                                  ? { command: { script: haproxyScript(sb), values: { ...sb.vip.servers } } }
+                                  ? { command: { script: haproxyScript(sb, o.scriptFault), values: { ...sb.vip.servers } } }
                                   : (o.aws ?? { haproxy: { socket: sb.vip.haproxySocket, backend: sb.vip.backend, servers: sb.vip.servers } })),
                               ...(o.verify ? { verify: o.verify } : {}),
                           },

@@ -1,10 +1,13 @@
 /**
  * A VIP moved by a site script in a `command.local.Command` (@pulumi/command, its real provider plugin)
- * carrying dm-switch's hooks: beforeUpdate pauses the source's tasks and checks the rule, the command
- * moves HAProxy, afterUpdate verifies through the VIP and resumes. Real Pulumi CLI, DM, MariaDB, HAProxy.
+ * carrying dm-switch's hooks: the VipIntent pauses the source's tasks, checks the rule and records them,
+ * the command moves HAProxy, the VipResume verifies through the VIP and resumes; a failed move is met by
+ * the command's error hook and by the next `pulumi up`. Real Pulumi CLI, DM, MariaDB, HAProxy.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { HaproxyVip } from "../../components/vipBackends/haproxy";
+import type { SandboxSourceOptions } from "../../tools/sandboxStack";
 import { sandboxStackSuite } from "./sandboxStackSuite";
 
 const s = sandboxStackSuite({ mode: "vip", mover: "command", reads: "primary" });
@@ -14,21 +17,23 @@ test("the first pulumi up runs the script for the current target; no task is pau
     assert.equal(r.code, 0, r.output);
     assert.match(r.output, /\+ +command:local:Command sandbox-source-vip created/);
     assert.match(r.output, /\+ +pulumi-nodejs:dynamic\/dm-switch:VipIntent sandbox-source-vip-intent created/);
+    assert.match(r.output, /\+ +pulumi-nodejs:dynamic\/dm-switch:VipResume sandbox-source-vip-resume created/);
     assert.doesNotMatch(r.output, /pause-task/);
     assert.equal(await s.sb.vipTarget(), "primary");
 });
 
-test("changing the target: the hooks pause, check, and resume around the command that moves HAProxy", async () => {
+test("changing the target: the VipIntent pauses and checks, the command moves HAProxy, the VipResume verifies and resumes", async () => {
     const { r } = await s.upUnderLoad({ mode: "vip", mover: "command", reads: "replica" });
     assert.match(r.output, /~ +command:local:Command sandbox-source-vip updated/);
-    // beforeUpdate ran the steps up to the move; afterUpdate verified and resumed.
+    assert.match(r.output, /~ +pulumi-nodejs:dynamic\/dm-switch:VipResume sandbox-source-vip-resume updated/);
+    // The intent ran the steps up to the move; the VipResume verified and resumed.
     assert.match(r.output, /step 3\/\d+ done in \d+ ms: read syncerBinlogGtid/);
     assert.match(r.output, /connect through the VIP and check that replica answers/);
     assert.match(r.output, /switched to replica; resumed sandbox_task_0, sandbox_task_1/);
     assert.equal(await s.sb.vipTarget(), "replica");
 });
 
-test("a lagging target is refused in beforeUpdate: the command does not run, the tasks run on; re-running converges", async () => {
+test("a lagging target is refused by the VipIntent: the command does not run, the tasks run on; re-running converges", async () => {
     s.stack.configure({ mode: "vip", mover: "command", reads: "primary" });
     const back = await s.stack.run(["up", "--yes", "--skip-preview"]);
     assert.equal(back.code, 0, back.output);
@@ -40,7 +45,7 @@ test("a lagging target is refused in beforeUpdate: the command does not run, the
         const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
         assert.notEqual(r.code, 0, r.output);
         assert.match(r.output, /switching DM source sandbox-source to replica is not allowed/);
-        assert.match(r.output, /sandbox-source-vip-dm-pause/);
+        assert.match(r.output, /pulumi-nodejs:dynamic\/dm-switch:VipIntent \(sandbox-source-vip-intent\)/);
         assert.equal(await s.sb.vipTarget(), "primary", "the command did not run");
         assert.deepEqual(await s.stages(), ["Running", "Running"]);
     } finally {
@@ -49,5 +54,65 @@ test("a lagging target is refused in beforeUpdate: the command does not run, the
     const again = await s.stack.run(["up", "--yes", "--skip-preview"]);
     assert.equal(again.code, 0, again.output);
     assert.equal(await s.sb.vipTarget(), "replica");
+    assert.deepEqual(await s.stages(), ["Running", "Running"]);    // The row only the primary had breaks the load's sequence (seq 900000002): the later tests check it.
+    await s.sb.primary.query(`DELETE FROM ${s.sb.tasks[0].schema}.t WHERE id = 900000002`);
+});
+
+/** `pulumi up` with `o`; it must fail. */
+async function upFails(o: SandboxSourceOptions): Promise<string> {
+    s.stack.configure(o);
+    const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
+    assert.notEqual(r.code, 0, r.output);
+    return r.output;
+}
+
+/** The VIP back at the primary with a working script and every task running. */
+async function atPrimary(): Promise<void> {
+    s.stack.configure({ mode: "vip", mover: "command", reads: "primary" });
+    const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(r.code, 0, r.output);
+    assert.equal(await s.sb.vipTarget(), "primary");
     assert.deepEqual(await s.stages(), ["Running", "Running"]);
+}
+
+test("the command fails before moving HAProxy: its error hook resumes the tasks at the primary, up fails; the next up converges", async () => {
+    await atPrimary();
+    const out = await upFails({ mode: "vip", mover: "command", reads: "replica", scriptFault: { target: "replica", kind: "exit-before-move" } });
+    assert.match(out, /site script: cannot reach the load balancer/);
+    assert.match(out, /command\.local\.Command sandbox-source-vip failed \(.*\); tasks sandbox_task_0, sandbox_task_1 were resumed reading from primary, where the VIP answers/);
+    assert.equal(await s.sb.vipTarget(), "primary");
+    assert.deepEqual(await s.stages(), ["Running", "Running"], "no task left paused");
+    const { r } = await s.upUnderLoad({ mode: "vip", mover: "command", reads: "replica" });
+    assert.match(r.output, /task sandbox_task_0, paused by an earlier switch, is Running now: forgotten/);
+    assert.match(r.output, /switched to replica; resumed sandbox_task_0, sandbox_task_1/);
+    assert.equal(await s.sb.vipTarget(), "replica");
+});
+
+test("the command fails after moving HAProxy: its error hook checks the rule at the new target and resumes there; the next up converges", async () => {
+    // The VIP is at the replica (previous test); back to the primary with a script that fails once HAProxy moved.
+    const out = await upFails({ mode: "vip", mover: "command", reads: "primary", scriptFault: { target: "primary", kind: "exit-after-move" } });
+    assert.match(out, /site script: the load balancer did not confirm/);
+    assert.match(out, /tasks sandbox_task_0, sandbox_task_1 were resumed reading from primary, where the VIP answers/);
+    assert.equal(await s.sb.vipTarget(), "primary");
+    assert.deepEqual(await s.stages(), ["Running", "Running"], "no task left paused");
+    const { r } = await s.upUnderLoad({ mode: "vip", mover: "command", reads: "primary" });
+    assert.match(r.output, /~ +command:local:Command sandbox-source-vip updated/);
+    assert.equal(await s.sb.vipTarget(), "primary");
+});
+
+test("the command succeeds but no server answers through the VIP: VipResume names the paused tasks, up fails; the next up resumes them and converges", async () => {
+    await atPrimary();
+    const out = await upFails({ mode: "vip", mover: "command", reads: "replica", scriptFault: { target: "replica", kind: "no-server" } });
+    assert.match(out, /command\.local\.Command sandbox-source-vip was to point the VIP at replica: switching DM source sandbox-source to replica failed/);
+    assert.match(out, /Tasks sandbox_task_0, sandbox_task_1 stay paused because it is not known which server the VIP points at/);
+    assert.match(out, /the next 'pulumi up' resumes them where the VIP points once the rule holds there, or 'dmctl --master-addr [^ ]+ resume-task sandbox_task_0 -s sandbox-source', 'dmctl --master-addr [^ ]+ resume-task sandbox_task_1 -s sandbox-source'/);
+    assert.deepEqual(await s.stages(), ["Paused", "Paused"], "named, left paused: DM reads through a VIP nobody answers");
+    // As the error says: point the VIP at an instance (the old one, by hand), then run `pulumi up` with a
+    // working script. The VipIntent's state lists the tasks: it pauses nothing more and finishes the switch.
+    await new HaproxyVip({ socket: s.sb.vip.haproxySocket, backend: s.sb.vip.backend, servers: { ...s.sb.vip.servers } }).moveTo("primary");
+    const { r } = await s.upUnderLoad({ mode: "vip", mover: "command", reads: "replica" });
+    assert.match(r.output, /DM source sandbox-source: vip switch primary → replica\n.*1\. dmctl --master-addr [^ ]+ query-status … until sandbox_task_0, sandbox_task_1 are Paused/);
+    assert.match(r.output, /paused sandbox_task_0, sandbox_task_1 for command\.local\.Command sandbox-source-vip to point the VIP at replica/);
+    assert.match(r.output, /switched to replica; resumed sandbox_task_0, sandbox_task_1/);
+    assert.equal(await s.sb.vipTarget(), "replica");
 });
