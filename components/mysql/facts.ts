@@ -3,7 +3,16 @@
  * judges facts — can DM read from this server, do two servers belong to one replication set. No I/O,
  * no @pulumi/* import: unit-tested with recorded rows of MySQL 5.7/8.0/8.4 and MariaDB 10.x.
  */
-import { formatGtidSet, GtidParseError, mariadbEntries, MariadbGtidSet, parseMariadb } from "../gtid";
+import {
+    formatGtidSet,
+    fromServer,
+    GtidParseError,
+    mariadbEntries,
+    MariadbGtidSet,
+    parseGtidSet,
+    parseMariadb,
+    subtract,
+} from "../gtid";
 import { Flavor, ProbeRows, ReplicationFacts, ReplicationSource, Row, ServerFacts } from "./types";
 
 /** The global variables the probe reads with one `SHOW GLOBAL VARIABLES`; each flavour has a subset. */
@@ -22,6 +31,10 @@ export const PROBE_VARIABLES = [
     "log_bin",
     "read_only",
     "super_read_only",
+    // What names the server itself and does not move under writes (sameServer).
+    "hostname",
+    "port",
+    "datadir",
 ] as const;
 
 /** `SHOW GLOBAL VARIABLES` rows as a map (lower-case names; MySQL 5.7 may answer `VARIABLE_NAME`/`VARIABLE_VALUE`). */
@@ -157,6 +170,9 @@ export function factsFromRows(rows: ProbeRows): ServerFacts {
         logBin,
         readOnly: on(vars.get("read_only")) || on(vars.get("super_read_only")),
     };
+    if (vars.has("hostname") && vars.has("port") && vars.has("datadir")) {
+        facts.identity = { hostname: vars.get("hostname")!, port: Number(vars.get("port")), datadir: vars.get("datadir")! };
+    }
     if (vars.has("binlog_row_image")) facts.binlogRowImage = String(vars.get("binlog_row_image")).toUpperCase();
     if (flavor === "mysql") {
         facts.serverUuid = required(vars, "server_uuid");
@@ -252,29 +268,98 @@ export function targetPrerequisites(f: ServerFacts): string[] {
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
+/** How a server's identity is printed in reasons: `server_id 1 at db-1:3306 (/var/lib/mysql/)`. */
+function named(f: ServerFacts): string {
+    const at = f.identity ? ` at ${f.identity.hostname}:${f.identity.port} (${f.identity.datadir})` : "";
+    return `server_id ${f.serverId}${f.serverUuid ? ` (server_uuid ${f.serverUuid})` : ""}${at}`;
+}
+
 /**
- * Evidence that two servers belong to one replication set — the precondition of DM's switch
- * procedure. A heuristic from GTIDs alone (the facts carry no address a server is known by, and a
- * replica's `Source_Host` may be a VIP):
- * - different flavours never do;
- * - MySQL: the same `server_uuid` (the same server), or a server UUID common to both histories — the
- *   UUIDs in each `gtid_executed` plus its own `server_uuid`. UUIDs are unique per server, so a shared
- *   one means one server's transactions reached both;
- * - MariaDB: a `(domain, originating server_id)` pair common to both `gtid_binlog_state`s (stricter
- *   than "domains overlap", since every server starts in domain 0). Two unrelated servers that both
- *   kept the default server_id 1 and domain 0 pass: the check cannot tell them apart. An equal
- *   `server_id` with different states fails (members of one set need distinct ids);
- * - no GTID history at all on either side is no evidence: not ok.
+ * Whether two reads are of one server, judged by what does not move under writes: the flavour, the
+ * server_id, the server_uuid (MySQL) and where the server says it lives (hostname, port, data directory),
+ * all read from the server itself — so a read through a VIP or a proxy names the server behind it. Two
+ * reads without the location (recorded facts) are one server only if MySQL's server_uuid says so.
  */
-export function sameReplicationSet(a: ServerFacts, b: ServerFacts): { ok: boolean; reason?: string } {
-    if (a.flavor !== b.flavor)
+export function sameServer(a: ServerFacts, b: ServerFacts): boolean {
+    if (a.flavor !== b.flavor || a.serverId !== b.serverId) return false;
+    if ((a.serverUuid ?? "").toLowerCase() !== (b.serverUuid ?? "").toLowerCase()) return false;
+    if (a.identity && b.identity) {
+        return (
+            a.identity.hostname === b.identity.hostname &&
+            a.identity.port === b.identity.port &&
+            a.identity.datadir === b.identity.datadir
+        );
+    }
+    return a.flavor === "mysql" && a.serverUuid !== undefined && a.identity === undefined && b.identity === undefined;
+}
+
+/** The verdict of {@link sameReplicationSet}. */
+export interface SameSetVerdict {
+    ok: boolean;
+    /** Why, one sentence. */
+    reason?: string;
+    /**
+     * Set when the only objection is that the target holds transactions of the current server that the
+     * current server's read lacks: read the current server again (it may have written them after its read,
+     * when both were read at once under writes) and ask again; the objection stands if it persists.
+     */
+    recheck?: boolean;
+}
+
+/**
+ * Whether `target` belongs to the replication set of `current` (the server DM reads from now) — the
+ * precondition of DM's switch procedure — from facts that do not depend on when each server was read:
+ * - different flavours never do;
+ * - one server (see {@link sameServer}) always does;
+ * - two servers with the same server_id (or, MySQL, the same server_uuid: a cloned data directory) never
+ *   do: members of one replication set need distinct ids, and a server that shares the current one's id
+ *   and GTID domain can hold a higher sequence number of an unrelated history;
+ * - otherwise they must share history: a server UUID (MySQL) or a `(domain, originating server_id)` pair
+ *   (MariaDB) in both GTID sets — one server's transactions reached both;
+ * - and `target` must not hold transactions of `current`'s own server that `current` has not written: a
+ *   replica cannot be ahead of the server whose transactions it copies ({@link SameSetVerdict.recheck}).
+ * Under writes both GTID sets move; none of these conditions depends on them being read at one moment,
+ * except the last, which a second read of `current` settles.
+ */
+export function sameReplicationSet(current: ServerFacts, target: ServerFacts): SameSetVerdict {
+    if (current.flavor !== target.flavor)
         return {
             ok: false,
-            reason: `one server is ${a.flavor} and the other ${b.flavor}: they cannot replicate from each other.`,
+            reason: `one server is ${current.flavor} and the other ${target.flavor}: they cannot replicate from each other.`,
         };
+    if (sameServer(current, target)) return { ok: true, reason: `the same server (${named(current)}).` };
+    if (current.serverUuid && current.serverUuid.toLowerCase() === target.serverUuid?.toLowerCase()) {
+        return {
+            ok: false,
+            reason: `${named(target)} and ${named(current)} are two servers with one server_uuid (a copied data directory): members of one replication set need distinct server_uuids.`,
+        };
+    }
+    if (current.serverId === target.serverId) {
+        return {
+            ok: false,
+            reason: `both servers have server_id ${current.serverId} (${named(target)}; ${named(current)}): members of one replication set need distinct server_ids.`,
+        };
+    }
+    const shared = sharedHistory(current, target);
+    if (!shared.ok) return shared;
+    const origin = current.flavor === "mysql" ? current.serverUuid : String(current.serverId);
+    if (origin && current.gtidExecuted !== "" && target.gtidExecuted !== "") {
+        const own = (f: ServerFacts) => fromServer(parseGtidSet(f.flavor, f.gtidExecuted), origin);
+        const ahead = formatGtidSet(subtract(own(target), own(current)));
+        if (ahead !== "") {
+            return {
+                ok: false,
+                recheck: true,
+                reason: `it holds transactions of ${named(current)} that this server has not written (${ahead.length > 200 ? `${ahead.slice(0, 200)}…` : ahead}): it is not a replica of it.`,
+            };
+        }
+    }
+    return shared;
+}
+
+/** A server UUID (MySQL) or a (domain, originating server_id) pair (MariaDB) in both histories. */
+function sharedHistory(a: ServerFacts, b: ServerFacts): SameSetVerdict {
     if (a.flavor === "mysql") {
-        if (a.serverUuid && a.serverUuid.toLowerCase() === b.serverUuid?.toLowerCase())
-            return { ok: true, reason: "the same server (equal server_uuid)." };
         const uuids = (f: ServerFacts) =>
             new Set(
                 [...(f.gtidExecuted.match(UUID) ?? []), ...(f.serverUuid ? [f.serverUuid] : [])].map((u) =>
@@ -296,14 +381,6 @@ export function sameReplicationSet(a: ServerFacts, b: ServerFacts): { ok: boolea
             reason: "gtid_executed of the two servers share no server UUID: they do not belong to one replication set.",
         };
     }
-    if (a.serverId === b.serverId) {
-        return a.gtidExecuted === b.gtidExecuted
-            ? { ok: true, reason: `the same server (server_id ${a.serverId}, equal gtid_binlog_state).` }
-            : {
-                  ok: false,
-                  reason: `both servers have server_id ${a.serverId}: members of one replication set need distinct server_ids.`,
-              };
-    }
     const pairs = (f: ServerFacts) =>
         new Set(
             mariadbEntries(mariadbSet(f.gtidExecuted, `gtid_binlog_state of server_id ${f.serverId}`)).map(
@@ -311,9 +388,10 @@ export function sameReplicationSet(a: ServerFacts, b: ServerFacts): { ok: boolea
             ),
         );
     const pa = pairs(a);
-    const shared = [...pairs(b)].filter((p) => pa.has(p)).sort();
+    const pb = pairs(b);
+    const shared = [...pb].filter((p) => pa.has(p)).sort();
     if (shared.length > 0) return { ok: true, reason: `both binlog states hold domain-server ${shared[0]}.` };
-    if (pa.size === 0 || pairs(b).size === 0) {
+    if (pa.size === 0 || pb.size === 0) {
         return {
             ok: false,
             reason: "a server has logged no GTID yet: no evidence that both belong to one replication set.",

@@ -9,6 +9,7 @@ export {
     factsFromRows,
     targetPrerequisites,
     sameReplicationSet,
+    sameServer,
     detectFlavor,
     replicaStatusSql,
     replicationFromRows,
@@ -24,5 +25,6 @@ export {
     MARIADB_GTID_SQL,
     ER_SPECIFIC_ACCESS_DENIED_ERROR,
 } from "./probe";
+export type { SameSetVerdict } from "./facts";
 export { waitForCatchUp, waitForCatchUpWith } from "./wait";
 export type { CatchUpOptions, CatchUpResult } from "./wait";

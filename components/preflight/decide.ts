@@ -27,8 +27,18 @@ export interface PreflightFacts {
     targetAddress: string;
     /** DM's configuration of the source (its status, if read, is not used); undefined when DM has no source with this id. */
     source?: SourceConfigInfo | SourceInfo;
-    /** Tasks that were asked for explicitly; undefined = every task DM lists for the source. */
+    /**
+     * Tasks that were asked for explicitly; undefined = every task DM lists for the source. The list cannot
+     * narrow the checks: DM's procedure pauses every task of the source, so a list that is empty or omits a
+     * task DM runs on the source is refused, and every task is checked.
+     */
     requestedTasks?: string[];
+    /**
+     * The dm-master asked, when DM must know the source (a VIP about to move: every task reading through it
+     * must be paused); undefined when a source DM does not know is not a reason (a SourceBinding creates it,
+     * or the VIP already points at the target).
+     */
+    requireSourceAt?: string;
     /** Each task with its subtask on the source; `status` undefined when the task has none there. */
     tasks: { task: string; status?: SubtaskStatus }[];
     /** The target's facts, as components/mysql `probe` read them. */
@@ -91,6 +101,8 @@ export interface PreflightReport {
     sourceReasons: string[];
     /** Reasons about the target (flavor, prerequisites, replication set). */
     targetReasons: string[];
+    /** Reasons about the `tasks` list (empty, or omitting a task DM runs on the source). */
+    taskListReasons: string[];
     /** Every reason the switch is not allowed, one sentence each (source, tasks, target); empty when ok. */
     reasons: string[];
 }
@@ -150,6 +162,11 @@ export function decide(f: PreflightFacts): PreflightReport {
     const enableGtidReasons: string[] = [];
     const sourceReasons: string[] = [];
     const s = f.source;
+    if (!s && f.requireSourceAt !== undefined) {
+        sourceReasons.push(
+            `DM at ${f.requireSourceAt} has no source ${f.sourceId}: the VIP cannot move before every task reading through it is paused; check sourceId and dm.address ('dmctl --master-addr ${f.requireSourceAt} operate-source show').`,
+        );
+    }
     if (s && !s.enableGtid) {
         enableGtidReasons.push(
             `DM source ${f.sourceId} runs with enable-gtid: false: DM can switch instances only in GTID mode; recreate the source with enable-gtid: true.`,
@@ -173,8 +190,15 @@ export function decide(f: PreflightFacts): PreflightReport {
             `target ${f.target} (${f.targetAddress}) is not in the replication set of ${same.current}${same.reason ? ` (${same.reason})` : ""}: DM can switch only between instances of one replication set; choose one of them.`,
         );
     }
+    const taskListReasons = taskListProblems(f);
     const tasks = f.tasks.map((t) => decideTask(f, t));
-    const reasons = [...enableGtidReasons, ...sourceReasons, ...tasks.flatMap((t) => t.reasons), ...targetReasons];
+    const reasons = [
+        ...enableGtidReasons,
+        ...sourceReasons,
+        ...taskListReasons,
+        ...tasks.flatMap((t) => t.reasons),
+        ...targetReasons,
+    ];
     return {
         ok: reasons.length === 0,
         sourceId: f.sourceId,
@@ -190,8 +214,36 @@ export function decide(f: PreflightFacts): PreflightReport {
         enableGtidReasons,
         sourceReasons,
         targetReasons,
+        taskListReasons,
         reasons,
     };
+}
+
+/** An explicit `tasks` list that would leave a task of the source out of the procedure. */
+function taskListProblems(f: PreflightFacts): string[] {
+    const asked = f.requestedTasks;
+    if (asked === undefined) {
+        return [];
+    }
+    const remedy = "DM's procedure pauses every task of the source: list every task, or leave tasks out";
+    if (asked.length === 0) {
+        return [`the tasks list of DM source ${f.sourceId} is empty: ${remedy}.`];
+    }
+    const omitted = (f.source?.taskNames ?? []).filter((t) => !asked.includes(t));
+    return omitted.length === 0
+        ? []
+        : [`the tasks list of DM source ${f.sourceId} omits ${omitted.join(", ")}, which DM runs on it: ${remedy}.`];
+}
+
+/** Every task to check: those DM lists for the source and those asked for (a task DM does not list is refused by decideTask). */
+export function tasksToCheck(source: SourceConfigInfo | SourceInfo | undefined, requested: string[] | undefined): string[] {
+    const all = [...(source?.taskNames ?? [])];
+    for (const t of requested ?? []) {
+        if (!all.includes(t)) {
+            all.push(t);
+        }
+    }
+    return all;
 }
 
 /**

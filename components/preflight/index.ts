@@ -11,16 +11,18 @@ import {
     MysqlEndpoint,
     probe,
     ProbeError,
-    sameReplicationSet,
+    sameServer,
     ServerFacts,
     targetPrerequisites,
     waitForCatchUp,
 } from "../mysql";
 import type { DmEndpointInputs, Flavor } from "../providers/inputs";
 import { formatPlan, planAddressSwitch, planVipSwitch } from "../switch/plan";
-import { catchUpTargets, CatchUp, decide, PreflightFacts, PreflightReport } from "./decide";
+import { catchUpTargets, CatchUp, decide, PreflightFacts, PreflightReport, tasksToCheck } from "./decide";
+import { judgeSameSet } from "./sameSet";
 
-export { catchUpTargets, decide, decideTask } from "./decide";
+export { catchUpTargets, decide, decideTask, tasksToCheck } from "./decide";
+export { judgeSameSet } from "./sameSet";
 export type { CatchUp, GtidVerdict, PreflightFacts, PreflightReport, PreflightTask } from "./decide";
 
 /** What to check: DM source `sourceId` switching to `target`. */
@@ -41,8 +43,16 @@ export interface PreflightArgs {
      * differs from the target's, using the target's user. @default false
      */
     currentFromDm?: boolean;
-    /** Tasks to check. @default every task DM lists for the source */
+    /**
+     * The resource's `tasks` list: it cannot narrow the checks (every task DM runs on the source is checked)
+     * and is refused when empty or when it omits one of them. @default undefined (every task DM lists)
+     */
     tasks?: string[];
+    /**
+     * DM must know the source unless `current` is the target itself (a VIP: moving it needs every task
+     * reading through it paused; a SourceBinding creates its source). @default false
+     */
+    requireSource?: boolean;
     /** The bounded wait for a lagging target (0: no wait). @default 10000 */
     catchUpTimeoutMs?: number;
     /** Also return the steps the switch would run, in dmctl words. @default undefined (no steps) */
@@ -131,7 +141,7 @@ async function settle<T extends unknown[]>(jobs: {
 async function readDm(dm: DmClient, sourceId: string, requested: string[] | undefined) {
     // The configuration and task names only: the tasks' status comes from their own reads below.
     const source: SourceConfigInfo | undefined = await dm.getSourceConfig(sourceId);
-    const names = requested ?? source?.taskNames ?? [];
+    const names = tasksToCheck(source, requested);
     const known = new Set(source?.taskNames ?? []);
     // Every task's status in parallel: the check is as slow as the slowest task, not the sum.
     const tasks = await Promise.all(
@@ -207,8 +217,17 @@ export async function preflight(args: PreflightArgs): Promise<PreflightResult> {
         targetAddress: targetAt,
         source: dmFacts.source,
         requestedTasks: args.tasks,
+        requireSourceAt: args.requireSource && !(current && sameServer(current.facts, facts)) ? args.dm.address : undefined,
         tasks: dmFacts.tasks,
-        sameReplicationSet: current ? compareSets(current.endpoint, current.facts, facts) : undefined,
+        sameReplicationSet: current
+            ? await settle<[PreflightFacts["sameReplicationSet"]]>([
+                  {
+                      side: "current",
+                      what: "the instance DM reads from now",
+                      run: judgeSameSet(nameOf(current.endpoint), current.facts, facts, () => probe(current.endpoint)),
+                  },
+              ]).then(([v]) => v)
+            : undefined,
     };
     // 3. The rule, the task states and the prerequisites.
     let report = decide({ ...base, facts, prerequisites: targetPrerequisites(facts) });
@@ -239,14 +258,8 @@ export async function preflight(args: PreflightArgs): Promise<PreflightResult> {
     return args.mode ? { ...report, steps: stepsOf(args, report) } : report;
 }
 
-function compareSets(
-    current: MysqlEndpoint & { name?: string },
-    a: ServerFacts,
-    b: ServerFacts,
-): PreflightFacts["sameReplicationSet"] {
-    const name = current.name ? `${current.name} (${where(current)})` : where(current);
-    const verdict = sameReplicationSet(a, b);
-    return { same: verdict.ok, current: name, reason: verdict.reason?.replace(/\.$/, "") };
+function nameOf(current: MysqlEndpoint & { name?: string }): string {
+    return current.name ? `${current.name} (${where(current)})` : where(current);
 }
 
 function stepsOf(args: PreflightArgs, report: PreflightReport): string[] {

@@ -8,7 +8,9 @@ import { formatPlan, planVipSwitch } from "../switch/plan";
 import { checkVipInputs, VipInputs, VipOutputs } from "./inputs";
 import { PartialStateError } from "./load";
 import { createDmClient } from "../dm";
-import { switchPorts, vipBackend } from "./ports";
+import { tasksToCheck } from "../preflight/decide";
+import { timeoutsOf } from "../switch/options";
+import { liveTaskStages, switchPorts, vipBackend } from "./ports";
 
 /** Fields that describe the switch or its result rather than the desired state. */
 const NOT_DESIRED_STATE = new Set(["plan", "pausedByUs", "lastSwitch", "__provider"]);
@@ -19,13 +21,16 @@ function outputsOf(inputs: VipInputs, extra: Pick<VipOutputs, "pausedByUs" | "la
     return { ...rest, ...extra };
 }
 
-/** What the plan would be, from inputs alone (the live task list is read at apply time). */
-function previewPlan(olds: Partial<VipInputs> | undefined, news: VipInputs): string[] {
+/**
+ * What the plan would be: with each task's stage read from DM when it answers (the preview names the tasks
+ * that are not running: another stack or an operator may be switching the source), from inputs otherwise.
+ */
+async function previewPlan(olds: Partial<VipInputs> | undefined, news: VipInputs): Promise<string[]> {
     if (!olds?.target || olds.target === news.target) {
         return [];
     }
-    const tasks = (news.tasks ?? [`<every task of ${news.sourceId}>`]).map((name) => ({ name, stage: "Running" }));
-    return formatPlan(planVipSwitch({ sourceId: news.sourceId, dmAddress: news.dm.address, tasks, from: olds.target, to: news.target }));
+    const { tasks, note } = await liveTaskStages(news);
+    return [...formatPlan(planVipSwitch({ sourceId: news.sourceId, dmAddress: news.dm.address, tasks, from: olds.target, to: news.target })), ...note];
 }
 
 /** Makes the VIP point at `inputs.target`, switching DM safely when it points elsewhere. */
@@ -41,13 +46,17 @@ async function converge(id: string, inputs: VipInputs, pausedByUs: string[], pre
         user: inputs.user,
         password: inputs.password,
         log,
+        dmAddress: inputs.dm.address,
+        requestedTasks: inputs.tasks,
+        requireSource: true,
         vip: { backend, address: inputs.address, verify: inputs.verify },
     });
     // 1. The live world: every task of the source and its stage, and where the VIP points now; the
     //    backend's own checks (zone, record type, subnet, credentials) before any task is paused. The
     //    preflight runs before current(), so a missing zone or ENI is reported by the check that names
     //    the argument, not by whichever read failed first.
-    const names = inputs.tasks ?? (await dm.tasksOfSource(inputs.sourceId));
+    //    Every task DM runs on the source, and any the `tasks` list names: the list checks, never narrows.
+    const names = tasksToCheck(await dm.getSourceConfig(inputs.sourceId), inputs.tasks);
     const where = backend.preflight ? backend.preflight().then(() => backend.current()) : backend.current();
     const [status, from] = await Promise.all([ports.status(names), where]);
     const tasks = names.map((name) => ({ name, stage: status.get(name)?.stage ?? "" }));
@@ -59,7 +68,7 @@ async function converge(id: string, inputs: VipInputs, pausedByUs: string[], pre
     }
     // 3. Execute; a failure leaves the world safe and says what it left paused.
     try {
-        const report = await executeSwitch(plan, ports, { stageTimeoutMs: inputs.stageTimeoutMs, catchUpTimeoutMs: inputs.catchUpTimeoutMs, advanceTimeoutMs: inputs.advanceTimeoutMs });
+        const report = await executeSwitch(plan, ports, { ...timeoutsOf(inputs), statusBefore: status });
         if (report.pausedMs !== undefined) {
             log(`replication was paused for ${report.pausedMs} ms`);
         }
@@ -80,7 +89,7 @@ async function converge(id: string, inputs: VipInputs, pausedByUs: string[], pre
 export const provider = {
     async check(olds: Partial<VipInputs> | undefined, news: VipInputs) {
         const failures = checkVipInputs(news);
-        return { inputs: { ...news, plan: failures.length === 0 ? previewPlan(olds, news) : [] }, failures };
+        return { inputs: { ...news, plan: failures.length === 0 ? await previewPlan(olds, news) : [] }, failures };
     },
 
     async diff(_id: string, olds: VipOutputs, news: VipInputs): Promise<pulumi.dynamic.DiffResult> {

@@ -9,7 +9,12 @@
  *   known and satisfies the rule) and otherwise fails with a SwitchError that lists the paused tasks,
  *   the reason and how to continue; the provider records them so the next `pulumi up` resumes them.
  */
+import { resolveOptions, ResolvedOptions, SwitchOptions } from "./options";
 import { Address, describeStep, Step, SwitchPlan } from "./plan";
+import { checkRule, RuleViolationError } from "./rule";
+
+export { RuleViolationError } from "./rule";
+export type { SwitchOptions } from "./options";
 
 export interface TaskStatus {
     stage: string;
@@ -28,12 +33,20 @@ export interface RelayView {
     errors: string[];
 }
 
-export interface RuleVerdict {
+/**
+ * The shared decision on switching to a target (components/preflight `decide`: the one the policy pack
+ * makes), made by {@link SwitchPorts.decide} from DM's source, the tasks' statuses and the target's facts.
+ */
+export interface Decision {
     ok: boolean;
-    /** What is missing on the target (gtid-E ⊉ gtid-S), canonical, "" when nothing. */
-    syncerNotInExecuted: string;
-    purgedNotInSyncer: string;
+    /** Every reason the switch is not allowed, one sentence each; empty when ok. */
     reasons: string[];
+    /** The reasons that pausing cannot change (all but the GTID rule's): refused before anything is paused. */
+    standing: string[];
+    /** gtid-S of each task worth waiting for: a lagging target is all that stands in the way. */
+    catchUp: string[];
+    /** The target's gtid-E the decision was made against. */
+    executed: string;
 }
 
 export interface SwitchPorts {
@@ -55,7 +68,15 @@ export interface SwitchPorts {
     targetGtids(target: string): Promise<{ purged: string; executed: string; server: string; replica: boolean | undefined }>;
     /** Waits until `target` has executed `gtid`; false on timeout. */
     waitForCatchUp(target: string, gtid: string, timeoutMs: number): Promise<boolean>;
-    rule(syncer: string, purged: string, executed: string): RuleVerdict;
+    /**
+     * The shared decision (see {@link Decision}) on `target` with these statuses of every task; `from` is the
+     * instance DM reads from now (the target must be in its replication set), `catchUp` the wait just made.
+     */
+    decide(
+        target: string,
+        status: Map<string, TaskStatus>,
+        context: { from?: string; catchUp?: { timeoutMs: number; waitedMs: number; caughtUp: boolean } },
+    ): Promise<Decision>;
     /** a ⊇ b for the source's flavor (GTID set texts). */
     covers(a: string, b: string): boolean;
     /** The transactions of `after` not in `before` that originated at `server` (canonical text, "" for none). */
@@ -71,37 +92,6 @@ export interface SwitchPorts {
         verify(to: string): Promise<void>;
     };
     log(line: string): void;
-}
-
-export interface SwitchOptions {
-    /**
-     * Continue a switch whose VIP was moved by someone else (a resource hooked with `vipHooks`): the
-     * steps before the move have run and the rule was verified. @default undefined (a whole switch)
-     */
-    continueAfterMove?: boolean;
-    /** @default 10 */
-    pollIntervalMs?: number;
-    /** How long a task may take to reach Paused or Running. @default 30000 */
-    stageTimeoutMs?: number;
-    /** How long to wait for a lagging target to catch up with gtid-S. @default 10000 */
-    catchUpTimeoutMs?: number;
-    /**
-     * After the tasks run again: how long to wait for each syncer's checkpoint to move past gtid-S and for
-     * relay (if enabled) to read from the target. DM flushes the checkpoint every `checkpoint-flush-interval`
-     * (30 s by default), hence the default. 0 skips the confirmation. @default 60000
-     */
-    advanceTimeoutMs?: number;
-    /** Pause between polls of the confirmation. @default 100 */
-    advancePollMs?: number;
-    /**
-     * gtid-S per task, read by an earlier run of the same switch (a hooked VIP: the run before the move).
-     * @default undefined (read by this run's check-rule step)
-     */
-    gtidS?: Record<string, string>;
-    /** The syncers' received bytes read with gtid-S by that earlier run. @default undefined */
-    dumpIoBytes?: Record<string, number>;
-    /** The target's gtid-E read by that earlier run's check-rule step. @default undefined */
-    executedAtCheck?: string;
 }
 
 export interface SwitchReport {
@@ -176,18 +166,10 @@ export class SwitchError extends Error {
     }
 }
 
-/** A rule violation found at apply time: nothing was changed but the pause, which was undone. */
-export class RuleViolationError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "RuleViolationError";
-    }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until every task is at `want`; returns the status that showed each one there. */
-async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opts: Required<SwitchOptions>): Promise<Map<string, TaskStatus>> {
+async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opts: ResolvedOptions): Promise<Map<string, TaskStatus>> {
     const deadline = Date.now() + opts.stageTimeoutMs;
     const there = (s: TaskStatus | undefined) => s?.stage === want && !(want === "Running" && s.errors.length > 0);
     const seenThere = new Map<string, TaskStatus>();
@@ -220,62 +202,6 @@ async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opt
 }
 
 /**
- * Reads gtid-S and the target's sets, waits once for a lagging target, and enforces the rule for every
- * task. `paused` holds statuses read once each task was Paused (its gtid-S cannot move since): only the
- * other tasks are read again — dm-master passes every status read to a dm-worker through a rate limit.
- * Returns the target's gtid-E it checked against.
- */
-async function checkRule(
-    ports: SwitchPorts,
-    tasks: string[],
-    target: string,
-    opts: Required<SwitchOptions>,
-    gtidS: Map<string, string>,
-    bytes: Map<string, number>,
-    paused: Map<string, TaskStatus>,
-): Promise<string> {
-    if (tasks.length > 0) {
-        const unread = tasks.filter((t) => !paused.has(t));
-        const status = new Map([...paused, ...(unread.length > 0 ? await ports.status(unread) : [])]);
-        // A subtask whose worker is offline reports no gtid-S: checking "" would pass vacuously and let the
-        // task resume later, unchecked, from a checkpoint the target may not have (seen: ERROR 1236).
-        const offline = tasks.filter((t) => ["", "Offline"].includes(status.get(t)?.stage ?? ""));
-        if (offline.length > 0) {
-            const why = offline.map((t) => `${t} is Offline${status.get(t)?.errors.length ? ` (${status.get(t)!.errors.join("; ")})` : ""}`);
-            throw new Error(`gtid-S cannot be read: ${why.join(", ")}. Bring the source's dm-worker online, then run 'pulumi up' again`);
-        }
-        for (const t of tasks) {
-            gtidS.set(t, status.get(t)?.syncerGtid ?? "");
-            const b = status.get(t)?.dumpIoBytes;
-            if (b !== undefined) {
-                bytes.set(t, b);
-            }
-        }
-    }
-    let executed = "";
-    const verdicts = async () => {
-        const sets = await ports.targetGtids(target);
-        executed = sets.executed;
-        return tasks.map((t) => ({ task: t, v: ports.rule(gtidS.get(t) ?? "", sets.purged, sets.executed) }));
-    };
-    let results = await verdicts();
-    const lagging = results.filter((r) => !r.v.ok && r.v.purgedNotInSyncer === "" && r.v.syncerNotInExecuted !== "");
-    if (lagging.length > 0 && lagging.length === results.filter((r) => !r.v.ok).length) {
-        ports.log(`${target} lags behind gtid-S; waiting up to ${opts.catchUpTimeoutMs} ms for it to catch up`);
-        const deadline = Date.now() + opts.catchUpTimeoutMs;
-        for (const r of lagging) {
-            await ports.waitForCatchUp(target, gtidS.get(r.task) ?? "", Math.max(0, deadline - Date.now()));
-        }
-        results = await verdicts();
-    }
-    const failed = results.filter((r) => !r.v.ok);
-    if (failed.length > 0) {
-        throw new RuleViolationError(failed.map((r) => `task ${r.task}: ${r.v.reasons.join(" ")}`).join(" "));
-    }
-    return executed;
-}
-
-/**
  * After the resume: proves that replication flows from `target`. A task is confirmed when it is Running
  * without errors and one of: its syncer has received bytes from the upstream since the pause (DM's
  * binlog reader connected to `target` and streams from gtid-S: a position the server could not serve
@@ -292,7 +218,7 @@ async function confirmReading(
     target: string,
     gtidS: Map<string, string>,
     bytesAtPause: Map<string, number>,
-    opts: Required<SwitchOptions>,
+    opts: ResolvedOptions,
 ): Promise<void> {
     if (opts.advanceTimeoutMs <= 0) {
         ports.log(`not confirming that replication flows from ${target} (advanceTimeoutMs is 0)`);
@@ -373,29 +299,26 @@ async function confirmReading(
 }
 
 /** Runs the plan. Returns a report, or throws SwitchError / RuleViolationError with the world made safe. */
-export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, options: SwitchOptions = {}): Promise<SwitchReport> {
-    const opts: Required<SwitchOptions> = {
-        continueAfterMove: false,
-        pollIntervalMs: 10,
-        stageTimeoutMs: 30_000,
-        catchUpTimeoutMs: 10_000,
-        advanceTimeoutMs: 60_000,
-        advancePollMs: 100,
-        gtidS: {},
-        dumpIoBytes: {},
-        executedAtCheck: "",
-        ...options,
-    };
-    const gtidS = new Map<string, string>(Object.entries(opts.gtidS));
-    const bytesAtPause = new Map<string, number>(Object.entries(opts.dumpIoBytes));
+export async function executeSwitch(
+    plan: SwitchPlan,
+    ports: SwitchPorts,
+    options: SwitchOptions & {
+        /** Each task's status the plan was made from: the decision before the pause uses it. @default read again */
+        statusBefore?: Map<string, TaskStatus>;
+    } = {},
+): Promise<SwitchReport> {
+    const opts = resolveOptions(options);
+    const continueAfterMove = opts.continueAfterMove ?? false;
+    const gtidS = new Map<string, string>(Object.entries(opts.gtidS ?? {}));
+    const bytesAtPause = new Map<string, number>(Object.entries(opts.dumpIoBytes ?? {}));
     const report: SwitchReport = { plan, gtidS: {}, dumpIoBytes: {}, steps: [] };
     // What has happened so far, for the failure path.
     const paused = new Set(plan.switched.filter((t) => !plan.steps.some((s) => s.kind === "pause" && s.tasks.includes(t))));
     let pauseStart: number | undefined;
-    let moved = opts.continueAfterMove;
+    let moved = continueAfterMove;
     let stopped = false;
-    let ruleOk = opts.continueAfterMove;
-    let now: string | undefined = opts.continueAfterMove ? plan.to : plan.from;
+    let ruleOk = continueAfterMove;
+    let now: string | undefined = continueAfterMove ? plan.to : plan.from;
     // Each task's status as await-paused saw it Paused: check-rule takes gtid-S from it.
     const pausedStatus = new Map<string, TaskStatus>();
     // The target's gtid-E at the first check, and a read of it started with the resume (or start-task).
@@ -417,7 +340,7 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
                 }
                 return;
             case "check-rule": {
-                const executed = await checkRule(ports, step.tasks, step.target, opts, gtidS, bytesAtPause, pausedStatus);
+                const executed = await checkRule(ports, plan, step, opts, gtidS, bytesAtPause, pausedStatus);
                 executedAtCheck ??= executed;
                 ruleOk = true;
                 return;
@@ -460,18 +383,27 @@ export async function executeSwitch(plan: SwitchPlan, ports: SwitchPorts, option
         }
     };
 
-    // 0. Before the first pause: the target must answer with the source's credentials. A dead target or
-    //    a wrong password is then refused with nothing paused, instead of found by check-rule after the pause.
+    // 0. Before the first pause, the decision the policy pack makes, on the statuses the plan was made from:
+    //    a refusal that pausing cannot change (another replication set, a missing prerequisite, a task list
+    //    leaving a task out, a task with errors, DM not knowing the source) or a target that cannot be read
+    //    (down, a wrong password) is refused with nothing paused. The GTID rule itself is decided with the
+    //    tasks paused (check-rule), when gtid-S has stopped moving.
     const firstCheck = plan.steps.findIndex((s) => s.kind === "check-rule");
     const firstPause = plan.steps.findIndex((s) => s.kind === "pause");
-    if (!opts.continueAfterMove && firstPause !== -1 && firstPause < firstCheck) {
+    if (!continueAfterMove && firstCheck !== -1 && (firstPause === -1 || firstPause < firstCheck)) {
         const start = Date.now();
+        let standing: string[];
         try {
-            await ports.targetGtids(plan.to);
+            const before = options.statusBefore ?? (plan.tasks.length > 0 ? await ports.status(plan.tasks) : new Map<string, TaskStatus>());
+            standing = (await ports.decide(plan.to, before, { from: plan.from })).standing;
         } catch (err) {
             const why = `${err instanceof Error ? err.message : String(err)}`.replace(/[.\s]*$/, "");
-            ports.log(`reading ${plan.to} before the pause failed after ${Date.now() - start} ms: ${why}`);
+            ports.log(`deciding on ${plan.to} before the pause failed after ${Date.now() - start} ms: ${why}`);
             throw await recover(plan, ports, opts, { paused: [...paused], moved, stopped, ruleOk, now, failedStep: plan.steps[firstCheck], why: paused.size === 0 ? `${why}. No task was paused` : why, err });
+        }
+        if (standing.length > 0) {
+            const err = new RuleViolationError(standing.join(" "));
+            throw await recover(plan, ports, opts, { paused: [...paused], moved, stopped, ruleOk, now, failedStep: plan.steps[firstCheck], why: paused.size === 0 ? `${err.message} No task was paused` : err.message, err });
         }
     }
     for (const [i, step] of plan.steps.entries()) {
@@ -529,7 +461,7 @@ interface FailureState {
 }
 
 /** After a failure: make the world safe (resume where the upstream is known and good) and build the error. */
-async function recover(plan: SwitchPlan, ports: SwitchPorts, opts: Required<SwitchOptions>, f: FailureState): Promise<Error> {
+async function recover(plan: SwitchPlan, ports: SwitchPorts, opts: ResolvedOptions, f: FailureState): Promise<Error> {
     const rule = f.err instanceof RuleViolationError;
     // The cause's own closing period would double the one before the next sentence.
     const why = f.why.replace(/[.\s]*$/, "");

@@ -71,6 +71,13 @@ export interface SwitchPlan {
     leftPaused: string[];
     /** Address mode: the source's relay is re-created off and started after the tasks. @default undefined */
     relay?: boolean;
+    /** Address mode at the same address: the settings the source is re-created with (AddressPlanInput.reconfigure). @default undefined */
+    reconfigure?: string;
+    /**
+     * Each task's stage when the plan was made: check-rule refuses to go on when a task that was not running
+     * runs now (someone else is switching or resuming the source). @default undefined (not known)
+     */
+    stages?: Record<string, string>;
     steps: Step[];
 }
 
@@ -88,10 +95,15 @@ export interface AddressPlanInput extends VipPlanInput {
     toAddress: Address;
     /** The source's relay log is on: it is re-created without relay, and relay is started once the tasks run. @default false */
     relay?: boolean;
+    /**
+     * Settings of the source that change (e.g. "user, password"): with `from` = `to` the whole procedure runs
+     * at the same address to re-create the source with them, instead of the nothing-to-do plan. @default undefined
+     */
+    reconfigure?: string;
 }
 
 /** Stages in which a task is replicating (or about to) and so must be paused around the switch. */
-const ACTIVE_STAGES = new Set(["Running", "New", "Resuming"]);
+export const ACTIVE_STAGES = new Set(["Running", "New", "Resuming"]);
 
 function partition(tasks: TaskState[], pausedByUs: string[]) {
     const ours = new Set(pausedByUs);
@@ -104,7 +116,8 @@ function partition(tasks: TaskState[], pausedByUs: string[]) {
 /** The VIP procedure; when the VIP already points at the target, only the resumption of our paused tasks. */
 export function planVipSwitch(input: VipPlanInput): SwitchPlan {
     const { switched, leftPaused, toPause, all } = partition(input.tasks, input.pausedByUs ?? []);
-    const base = { mode: "vip" as const, sourceId: input.sourceId, dmAddress: input.dmAddress, from: input.from, to: input.to, tasks: all, switched, leftPaused };
+    const stages = Object.fromEntries(input.tasks.map((t) => [t.name, t.stage]));
+    const base = { mode: "vip" as const, sourceId: input.sourceId, dmAddress: input.dmAddress, from: input.from, to: input.to, tasks: all, switched, leftPaused, stages };
     if (input.from === input.to) {
         const ours = (input.pausedByUs ?? []).filter((t) => all.includes(t));
         const steps: Step[] =
@@ -143,8 +156,9 @@ export function planVipSwitch(input: VipPlanInput): SwitchPlan {
  */
 export function planAddressSwitch(input: AddressPlanInput): SwitchPlan {
     const { switched, leftPaused, toPause, all } = partition(input.tasks, input.pausedByUs ?? []);
-    const base = { mode: "address" as const, sourceId: input.sourceId, dmAddress: input.dmAddress, from: input.from, to: input.to, tasks: all, switched, leftPaused, ...(input.relay ? { relay: true } : {}) };
-    if (input.from === input.to) {
+    const stages = Object.fromEntries(input.tasks.map((t) => [t.name, t.stage]));
+    const base = { mode: "address" as const, sourceId: input.sourceId, dmAddress: input.dmAddress, from: input.from, to: input.to, tasks: all, switched, leftPaused, stages, ...(input.relay ? { relay: true } : {}), ...(input.reconfigure ? { reconfigure: input.reconfigure } : {}) };
+    if (input.from === input.to && !input.reconfigure) {
         return { ...planVipSwitch(input), mode: "address" };
     }
     const steps: Step[] = [];
@@ -220,7 +234,9 @@ export function formatPlan(plan: SwitchPlan): string[] {
     if (plan.steps.length === 0) {
         return [`DM source ${plan.sourceId} already reads from ${plan.to}: nothing to do.`];
     }
-    const head = `DM source ${plan.sourceId}: ${plan.mode} switch ${plan.from ?? "(unknown)"} → ${plan.to}`;
+    const head = plan.reconfigure
+        ? `DM source ${plan.sourceId}: new settings (${plan.reconfigure}), the address procedure at the same address (${plan.to})`
+        : `DM source ${plan.sourceId}: ${plan.mode} switch ${plan.from ?? "(unknown)"} → ${plan.to}`;
     const left = plan.leftPaused.length > 0 ? [`  tasks not running before the switch stay as they are: ${plan.leftPaused.join(", ")}`] : [];
     return [head, ...plan.steps.map((s, i) => `  ${i + 1}. ${describeStep(s, plan)}`), ...left];
 }

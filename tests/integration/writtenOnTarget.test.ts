@@ -40,6 +40,8 @@ async function switchTo(to: "primary" | "replica", duringPause?: () => Promise<v
     const lines: string[] = [];
     const ports = switchPorts({
         dm,
+        dmAddress: sb.dm.masterAddr,
+        requireSource: true,
         sourceId: sb.source.id,
         flavor: "mariadb",
         instances: {

@@ -57,7 +57,11 @@ for (const c of prerequisites) {
     });
 }
 
-const sets: { name: string; a: ServerFacts; b: ServerFacts; ok: boolean; reason: string }[] = [
+const db1 = { hostname: "db-1", port: 3306, datadir: "/var/lib/mysql/" };
+const db2 = { hostname: "db-2", port: 3306, datadir: "/var/lib/mysql/" };
+
+/** `a` is the server DM reads from now, `b` the target. */
+const sets: { name: string; a: ServerFacts; b: ServerFacts; ok: boolean; reason: string; recheck?: boolean }[] = [
     {
         name: "MySQL primary and its replica share the primary's UUID",
         a: mysql(),
@@ -73,11 +77,33 @@ const sets: { name: string; a: ServerFacts; b: ServerFacts; ok: boolean; reason:
         reason: `both histories hold transactions of server ${B}.`,
     },
     {
-        name: "MySQL: the same server",
+        name: "MySQL: the same server read twice under writes (recorded facts without the location)",
         a: mysql(),
         b: mysql({ serverUuid: A.toUpperCase(), gtidExecuted: `${A}:1-101` }),
         ok: true,
-        reason: "the same server (equal server_uuid).",
+        reason: `the same server (server_id 101 (server_uuid ${A})).`,
+    },
+    {
+        name: "MySQL: the same server read twice under writes, through a VIP and directly",
+        a: mysql({ identity: db1 }),
+        b: mysql({ identity: db1, gtidExecuted: `${A}:1-140` }),
+        ok: true,
+        reason: `the same server (server_id 101 (server_uuid ${A}) at db-1:3306 (/var/lib/mysql/)).`,
+    },
+    {
+        name: "MySQL: two servers with one server_uuid (a copied data directory)",
+        a: mysql({ identity: db1 }),
+        b: mysql({ serverId: 102, identity: db2, gtidExecuted: `${A}:1-90` }),
+        ok: false,
+        reason: `server_id 102 (server_uuid ${A}) at db-2:3306 (/var/lib/mysql/) and server_id 101 (server_uuid ${A}) at db-1:3306 (/var/lib/mysql/) are two servers with one server_uuid (a copied data directory): members of one replication set need distinct server_uuids.`,
+    },
+    {
+        name: "MySQL: a server ahead of the current one for that one's own transactions is no replica of it",
+        a: mysql({ identity: db1 }),
+        b: mysql({ serverId: 102, serverUuid: B, identity: db2, gtidExecuted: `${A}:1-150` }),
+        ok: false,
+        reason: `it holds transactions of server_id 101 (server_uuid ${A}) at db-1:3306 (/var/lib/mysql/) that this server has not written (${A}:101-150): it is not a replica of it.`,
+        recheck: true,
     },
     {
         name: "MySQL: unrelated servers",
@@ -115,18 +141,33 @@ const sets: { name: string; a: ServerFacts; b: ServerFacts; ok: boolean; reason:
         reason: "gtid_binlog_state of the two servers share no (domain, server_id): they do not belong to one replication set.",
     },
     {
-        name: "MariaDB: equal server_id, different states",
-        a: mariadb(),
-        b: mariadb({ gtidExecuted: "0-1-5" }),
+        name: "MariaDB: an impostor with the primary's server_id and domain and a higher sequence number",
+        a: mariadb({ identity: db1 }),
+        b: mariadb({ identity: { ...db1, port: 3310, datadir: "/srv/other/" }, gtidExecuted: "0-1-500" }),
         ok: false,
-        reason: "both servers have server_id 1: members of one replication set need distinct server_ids.",
+        reason: "both servers have server_id 1 (server_id 1 at db-1:3310 (/srv/other/); server_id 1 at db-1:3306 (/var/lib/mysql/)): members of one replication set need distinct server_ids.",
     },
     {
-        name: "MariaDB: the same server",
+        name: "MariaDB: the same server read twice under writes (its binlog state moved between the reads)",
+        a: mariadb({ identity: db1 }),
+        b: mariadb({ identity: db1, gtidExecuted: "0-1-130" }),
+        ok: true,
+        reason: "the same server (server_id 1 at db-1:3306 (/var/lib/mysql/)).",
+    },
+    {
+        name: "MariaDB: recorded facts without the location cannot tell one server from another with its id",
         a: mariadb(),
         b: mariadb(),
-        ok: true,
-        reason: "the same server (server_id 1, equal gtid_binlog_state).",
+        ok: false,
+        reason: "both servers have server_id 1 (server_id 1; server_id 1): members of one replication set need distinct server_ids.",
+    },
+    {
+        name: "MariaDB: a replica read after the primary has more of the primary's stream: read the primary again",
+        a: mariadb({ identity: db1 }),
+        b: mariadb({ serverId: 2, identity: db2, gtidExecuted: "0-1-120" }),
+        ok: false,
+        reason: "it holds transactions of server_id 1 at db-1:3306 (/var/lib/mysql/) that this server has not written (0-1-120): it is not a replica of it.",
+        recheck: true,
     },
     {
         name: "MariaDB: no GTID logged yet",
@@ -139,8 +180,10 @@ const sets: { name: string; a: ServerFacts; b: ServerFacts; ok: boolean; reason:
 
 for (const c of sets) {
     test(`sameReplicationSet: ${c.name}`, () => {
-        assert.deepEqual(sameReplicationSet(c.a, c.b), { ok: c.ok, reason: c.reason });
-        assert.equal(sameReplicationSet(c.b, c.a).ok, c.ok, "symmetric");
+        assert.deepEqual(sameReplicationSet(c.a, c.b), { ok: c.ok, reason: c.reason, ...(c.recheck ? { recheck: true } : {}) });
+        if (!c.recheck) {
+            assert.equal(sameReplicationSet(c.b, c.a).ok, c.ok, "the same verdict either way round");
+        }
     });
 }
 

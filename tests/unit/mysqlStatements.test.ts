@@ -25,7 +25,7 @@ function fake(answer: (sql: string, params?: unknown[]) => Row[]): { q: Query; a
 const VARIABLES =
     "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('version', 'server_id', 'server_uuid', 'gtid_mode', " +
     "'enforce_gtid_consistency', 'gtid_strict_mode', 'gtid_domain_id', 'log_replica_updates', 'log_slave_updates', " +
-    "'binlog_format', 'binlog_row_image', 'log_bin', 'read_only', 'super_read_only')";
+    "'binlog_format', 'binlog_row_image', 'log_bin', 'read_only', 'super_read_only', 'hostname', 'port', 'datadir')";
 const MYSQL_GTID = "SELECT @@GLOBAL.gtid_executed AS gtid_executed, @@GLOBAL.gtid_purged AS gtid_purged";
 const MARIADB_GTID = "SELECT @@GLOBAL.gtid_binlog_state AS gtid_binlog_state";
 

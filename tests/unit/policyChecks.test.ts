@@ -58,6 +58,7 @@ test("reads a Vip: the target's own address, the VIP as the server DM reads from
         target: { name: "mysql-b", host: "127.0.0.1", port: 3307, user: "dm", password: PASSWORD },
         current: { name: "the VIP 127.0.0.1:6033", host: "127.0.0.1", port: 6033, user: "dm", password: PASSWORD },
         currentFromDm: false,
+        requireSource: true,
         tasks: undefined,
         catchUpTimeoutMs: 1234,
     });

@@ -148,7 +148,46 @@ const cases: { name: string; facts: PreflightFacts; ok: boolean; reasons: string
         name: "rejects a requested task that has no subtask on the source",
         facts: healthy({ requestedTasks: ["t9"], tasks: [{ task: "t9" }] }),
         ok: false,
-        reasons: ["task t9 has no subtask on DM source src (DM lists: t1, t2): correct the tasks list."],
+        reasons: [
+            "the tasks list of DM source src omits t1, t2, which DM runs on it: DM's procedure pauses every task of the source: list every task, or leave tasks out.",
+            "task t9 has no subtask on DM source src (DM lists: t1, t2): correct the tasks list.",
+        ],
+    },
+    {
+        name: "rejects a tasks list that omits a task DM runs on the source",
+        facts: healthy({ requestedTasks: ["t1"], tasks: [{ task: "t1", status: healthy().tasks[0].status }] }),
+        ok: false,
+        reasons: [
+            "the tasks list of DM source src omits t2, which DM runs on it: DM's procedure pauses every task of the source: list every task, or leave tasks out.",
+        ],
+    },
+    {
+        name: "rejects an empty tasks list",
+        facts: healthy({ requestedTasks: [], tasks: [] }),
+        ok: false,
+        reasons: [
+            "the tasks list of DM source src is empty: DM's procedure pauses every task of the source: list every task, or leave tasks out.",
+        ],
+    },
+    {
+        name: "accepts a tasks list naming every task DM runs on the source",
+        facts: healthy({ requestedTasks: ["t2", "t1"] }),
+        ok: true,
+        reasons: [],
+    },
+    {
+        name: "rejects a VIP switch of a source DM does not know, naming the DM asked",
+        facts: healthy({ source: undefined, tasks: [], requireSourceAt: "10.0.0.5:8261" }),
+        ok: false,
+        reasons: [
+            "DM at 10.0.0.5:8261 has no source src: the VIP cannot move before every task reading through it is paused; check sourceId and dm.address ('dmctl --master-addr 10.0.0.5:8261 operate-source show').",
+        ],
+    },
+    {
+        name: "a source DM does not know is no reason when DM need not know it (a SourceBinding creates it)",
+        facts: healthy({ source: undefined, tasks: [] }),
+        ok: true,
+        reasons: [],
     },
     {
         name: "rejects a DM source without enable-gtid",

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { executeSwitch, RuleViolationError, SwitchError, SwitchPorts, TaskStatus, warnWrittenOnTarget, writtenOnTargetWarning } from "../../components/switch/execute";
+import { Decision, executeSwitch, RuleViolationError, SwitchError, SwitchPorts, TaskStatus, warnWrittenOnTarget, writtenOnTargetWarning } from "../../components/switch/execute";
+import { resolveOptions } from "../../components/switch/options";
 import { planAddressSwitch, planVipSwitch } from "../../components/switch/plan";
 
 interface Faults {
@@ -46,6 +47,12 @@ class World implements SwitchPorts {
     reportBytes = false;
     /** undefined: relay off. */
     relayState: { stage: string; subDir: string; errors: string[] } | undefined;
+    /** Reasons of the shared decision that pausing cannot change (another replication set, a prerequisite…). */
+    standing: string[] = [];
+    /** Each decision's context, in order. */
+    decisions: { target: string; tasks: string[]; from?: string; caughtUp?: boolean }[] = [];
+    /** The timeout of each catch-up wait. */
+    waits: number[] = [];
 
     constructor(
         tasks: Record<string, string>,
@@ -119,8 +126,9 @@ class World implements SwitchPorts {
         }
         return { purged: String(s.purged), executed: String(s.executed), server: target, replica: this.replicas[target] };
     }
-    async waitForCatchUp(target: string, gtid: string) {
+    async waitForCatchUp(target: string, gtid: string, timeoutMs: number) {
         this.calls.push(`wait ${target} ${gtid}`);
+        this.waits.push(timeoutMs);
         if (this.caughtUpOnWait) this.servers[target].executed = Number(gtid);
         return this.caughtUpOnWait;
     }
@@ -128,6 +136,22 @@ class World implements SwitchPorts {
         const [s, p, e] = [Number(syncer), Number(purged), Number(executed)];
         const reasons = [...(p > s ? [`purged ${s + 1}-${p}`] : []), ...(s > e ? [`lacks ${e + 1}-${s}`] : [])];
         return { ok: reasons.length === 0, purgedNotInSyncer: p > s ? `${s + 1}-${p}` : "", syncerNotInExecuted: s > e ? `${e + 1}-${s}` : "", reasons };
+    }
+    /** The decision over the simplified rule, plus the injected standing reasons. */
+    async decide(target: string, status: Map<string, TaskStatus>, context: { from?: string; catchUp?: { caughtUp: boolean } }): Promise<Decision> {
+        this.decisions.push({ target, tasks: [...status.keys()], from: context.from, caughtUp: context.catchUp?.caughtUp });
+        const s = await this.targetGtids(target);
+        const verdicts = [...status].map(([t, st]) => ({ t, st, v: this.rule(st.syncerGtid, s.purged, s.executed) }));
+        const ruleReasons = verdicts.flatMap(({ t, v }) => v.reasons.map((r) => `task ${t}: ${r}`));
+        const failed = verdicts.filter(({ v }) => !v.ok);
+        const lagOnly = this.standing.length === 0 && failed.length > 0 && failed.every(({ v }) => v.purgedNotInSyncer === "");
+        return {
+            ok: failed.length === 0 && this.standing.length === 0,
+            reasons: [...this.standing, ...ruleReasons],
+            standing: [...this.standing],
+            catchUp: lagOnly ? failed.map(({ st }) => st.syncerGtid) : [],
+            executed: s.executed,
+        };
     }
     covers(a: string, b: string) {
         return Number(a) >= Number(b);
@@ -230,16 +254,145 @@ test("writes on a target that is no replica are its normal stream: not reported;
     assert.equal((await executeSwitch(plan(wroteBefore), wroteBefore, opts)).writtenOnTarget, undefined);
 });
 
-test("check-rule takes gtid-S from the statuses await-paused read: no task is read again before the move", async () => {
+test("check-rule reads every task again right before the move and takes gtid-S from that read", async () => {
     const w = new World({ t1: "Running", t2: "Running", t3: "Paused" });
     let readsBeforeMove: string[] = [];
     afterMove(w, () => {
         readsBeforeMove = [...w.reads];
     });
     const r = await executeSwitch(plan(w), w, opts);
-    // t1 and t2 once each, as Paused; t3, paused by someone else and not awaited, once by check-rule.
-    assert.deepEqual(readsBeforeMove, ["t1", "t2", "t3"]);
+    // The plan's statuses (read by the run itself here: no statusBefore), t1 and t2 until Paused, then every task.
+    assert.deepEqual(readsBeforeMove, ["t1", "t2", "t3", "t1", "t2", "t1", "t2", "t3"]);
     assert.deepEqual(r.gtidS, { t1: "90", t2: "90", t3: "90" });
+    assert.deepEqual(
+        w.decisions.map((d) => [d.tasks.join(","), d.from]),
+        [
+            ["t1,t2,t3", "a"],
+            ["t1,t2,t3", "a"],
+        ],
+        "the shared decision before the pause and with the tasks paused, against the instance DM reads from",
+    );
+});
+
+test("statuses handed in by the provider are used before the pause instead of reading the tasks again", async () => {
+    const w = new World({ t1: "Running" });
+    const before = await w.status(["t1"]);
+    w.reads = [];
+    let readsBeforePause: string[] | undefined;
+    const pause = w.pause.bind(w);
+    w.pause = async (tasks) => {
+        readsBeforePause ??= [...w.reads];
+        await pause(tasks);
+    };
+    await executeSwitch(plan(w), w, { ...opts, statusBefore: before });
+    assert.deepEqual(readsBeforePause, []);
+});
+
+test("a refusal pausing cannot change is made before any task is paused, as the policy pack makes it", async () => {
+    const w = new World({ t1: "Running", t2: "Running" });
+    w.standing = ["target b (b:3306) is not in the replication set of a (a:3306) (both servers have server_id 1): DM can switch only between instances of one replication set; choose one of them."];
+    await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
+        assert.ok(err instanceof RuleViolationError);
+        assert.equal(
+            err.message,
+            "switching DM source src to b is not allowed: target b (b:3306) is not in the replication set of a (a:3306) (both servers have server_id 1): DM can switch only between instances of one replication set; choose one of them. No task was paused.",
+        );
+        return true;
+    });
+    assert.deepEqual(w.calls, [], "nothing paused, moved or resumed");
+    assert.equal(w.vipAt, "a");
+});
+
+test("a refusal that appears while the tasks are paused resumes them and moves nothing", async () => {
+    const w = new World({ t1: "Running" });
+    const pause = w.pause.bind(w);
+    w.pause = async (tasks) => {
+        await pause(tasks);
+        w.standing = ["target b (b:3306): binlog_format is STATEMENT; DM needs ROW."];
+    };
+    await assert.rejects(executeSwitch(plan(w), w, opts), /^RuleViolationError: switching DM source src to b is not allowed: target b \(b:3306\): binlog_format is STATEMENT; DM needs ROW\. Tasks t1 were resumed and read from a\.$/);
+    assert.deepEqual(w.calls, ["pause t1", "resume t1"]);
+    assert.equal(w.vipAt, "a");
+});
+
+const concurrent: { name: string; tasks: Record<string, string>; meddle: (w: World) => void; says: RegExp }[] = [
+    {
+        name: "someone resumes a task dm-switch paused",
+        tasks: { t1: "Running", t2: "Running" },
+        meddle: (w) => w.stages.set("t1", "Running"),
+        says: /t1 is Running, not Paused as dm-switch left it/,
+    },
+    {
+        name: "someone resumes a task that was paused before the switch",
+        tasks: { t1: "Running", t2: "Paused" },
+        meddle: (w) => w.stages.set("t2", "Running"),
+        says: /t2 is Running, although it was Paused when the switch began/,
+    },
+    {
+        name: "someone resumes and pauses again a task dm-switch paused",
+        tasks: { t1: "Running" },
+        meddle: (w) => w.gtid.set("t1", "95"),
+        says: /t1 was resumed and paused again \(its checkpoint moved from 90 to 95\)/,
+    },
+];
+
+for (const c of concurrent) {
+    test(`another switch under way is refused before the move: ${c.name}`, async () => {
+        const w = new World(c.tasks);
+        // Right after await-paused has seen every task Paused.
+        const status = w.status.bind(w);
+        let reads = 0;
+        const awaited = Object.values(c.tasks).filter((s) => s === "Running").length;
+        w.status = async (ts) => {
+            const r = await status(ts);
+            // One read of every task before the pause, then one per awaited task (each Paused at once).
+            if (++reads === 1 + awaited) c.meddle(w);
+            return r;
+        };
+        await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
+            assert.ok(err instanceof SwitchError);
+            assert.match(err.message, /^switching DM source src to b failed: another switch of DM source src is under way \(another stack, or dmctl\): /);
+            assert.match(err.message, c.says);
+            assert.match(err.message, /Tasks .* were resumed and read from a\.$/);
+            assert.deepEqual(err.pausedTasks, []);
+            return true;
+        });
+        assert.ok(!w.calls.some((x) => x.startsWith("move")), w.calls.join(", "));
+        assert.equal(w.vipAt, "a");
+    });
+}
+
+test("a task resumed by someone else during the catch-up wait is found by the read after the wait: no move", async () => {
+    const w = new World({ t1: "Running", t2: "Running" });
+    w.servers.b.executed = 80;
+    const wait = w.waitForCatchUp.bind(w);
+    w.waitForCatchUp = async (target, gtid, timeoutMs) => {
+        w.stages.set("t2", "Running");
+        w.servers.b.executed = 100;
+        return wait(target, gtid, timeoutMs);
+    };
+    await assert.rejects(executeSwitch(plan(w), w, opts), /another switch of DM source src is under way \(another stack, or dmctl\): t2 is Running, not Paused as dm-switch left it\. Let it finish, then run 'pulumi up' again\. Tasks t1, t2 were resumed and read from a\.$/);
+    assert.equal(w.vipAt, "a");
+});
+
+test("timeouts left unset (undefined) keep their defaults: the catch-up wait gets 10000 ms, not NaN", async () => {
+    const w = new World({ t1: "Running" });
+    w.servers.b.executed = 80;
+    w.caughtUpOnWait = true;
+    await executeSwitch(plan(w), w, { pollIntervalMs: 1, advancePollMs: 1, stageTimeoutMs: undefined, catchUpTimeoutMs: undefined, advanceTimeoutMs: undefined });
+    assert.equal(w.waits.length, 1);
+    assert.ok(w.waits[0] > 9000 && w.waits[0] <= 10000, `waited up to ${w.waits[0]} ms`);
+    assert.deepEqual(resolveOptions({ stageTimeoutMs: undefined, catchUpTimeoutMs: undefined, advanceTimeoutMs: undefined }), {
+        pollIntervalMs: 10,
+        stageTimeoutMs: 30000,
+        catchUpTimeoutMs: 10000,
+        advanceTimeoutMs: 60000,
+        advancePollMs: 100,
+    });
+    assert.throws(() => resolveOptions({ stageTimeoutMs: Number.NaN }), {
+        name: "TypeError",
+        message: "stageTimeoutMs must be a number of milliseconds ≥ 0, got NaN: set it or leave it out for 30000",
+    });
 });
 
 test("nothing written on the target: nothing reported; the target unreadable at the resume: said, and the switch stands", async () => {

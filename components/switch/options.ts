@@ -1,0 +1,87 @@
+/**
+ * The executor's options and their defaults, in one place. Pure: no I/O, no @pulumi/* import.
+ *
+ * Options come from resource inputs the user may leave unset, so an absent value and `undefined` must mean
+ * the same thing: `{...defaults, ...options}` would let an explicit `undefined` erase a default (and a
+ * deadline of `Date.now() + undefined` is NaN: a wait that never times out, or `MASTER_GTID_WAIT(…, NaN)`).
+ */
+
+/** The three timeouts a stack may set on a source; every resource and hook takes them unchanged. */
+export interface SwitchTimeouts {
+    /** How long a task may take to reach Paused or Running. @default 30000 */
+    stageTimeoutMs?: number;
+    /** How long to wait for a lagging target to catch up with gtid-S. @default 10000 */
+    catchUpTimeoutMs?: number;
+    /**
+     * After the tasks run again: how long to wait for each syncer to show it reads from the target and for
+     * relay (if enabled) to read from it; 0 skips the confirmation. DM flushes the checkpoint every
+     * `checkpoint-flush-interval` (30 s by default), hence the default. @default 60000
+     */
+    advanceTimeoutMs?: number;
+}
+
+export interface SwitchOptions extends SwitchTimeouts {
+    /**
+     * Continue a switch whose VIP was moved by someone else (a resource hooked with `vipHooks`): the
+     * steps before the move have run and the rule was verified. @default undefined (a whole switch)
+     */
+    continueAfterMove?: boolean;
+    /** @default 10 */
+    pollIntervalMs?: number;
+    /** Pause between polls of the confirmation. @default 100 */
+    advancePollMs?: number;
+    /**
+     * gtid-S per task, read by an earlier run of the same switch (a hooked VIP: the run before the move).
+     * @default undefined (read by this run's check-rule step)
+     */
+    gtidS?: Record<string, string>;
+    /** The syncers' received bytes read with gtid-S by that earlier run. @default undefined */
+    dumpIoBytes?: Record<string, number>;
+    /** The target's gtid-E read by that earlier run's check-rule step. @default undefined */
+    executedAtCheck?: string;
+}
+
+/** The defaults of every option with one. */
+export const SWITCH_DEFAULTS = {
+    pollIntervalMs: 10,
+    stageTimeoutMs: 30_000,
+    catchUpTimeoutMs: 10_000,
+    advanceTimeoutMs: 60_000,
+    advancePollMs: 100,
+} as const;
+
+/** Options with every default applied. */
+export type ResolvedOptions = typeof SWITCH_DEFAULTS extends infer D
+    ? { -readonly [K in keyof D]: number } & Omit<SwitchOptions, keyof D>
+    : never;
+
+/**
+ * `options` over the defaults, an `undefined` value leaving the default in place.
+ * @throws TypeError naming the option when a timeout is not a finite number ≥ 0.
+ */
+export function resolveOptions(options: SwitchOptions = {}): ResolvedOptions {
+    const out: Record<string, unknown> = { ...SWITCH_DEFAULTS };
+    for (const [k, v] of Object.entries(options)) {
+        if (v !== undefined) {
+            out[k] = v;
+        }
+    }
+    for (const k of Object.keys(SWITCH_DEFAULTS)) {
+        const v = out[k];
+        if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+            throw new TypeError(`${k} must be a number of milliseconds ≥ 0, got ${typeof v === "number" ? String(v) : JSON.stringify(v)}: set it or leave it out for ${SWITCH_DEFAULTS[k as keyof typeof SWITCH_DEFAULTS]}`);
+        }
+    }
+    return out as ResolvedOptions;
+}
+
+/** Only the timeouts of `t` that are set: what a resource passes on, so that unset stays unset. */
+export function timeoutsOf(t: SwitchTimeouts): SwitchTimeouts {
+    const out: SwitchTimeouts = {};
+    for (const k of ["stageTimeoutMs", "catchUpTimeoutMs", "advanceTimeoutMs"] as const) {
+        if (t[k] !== undefined && t[k] !== null) {
+            out[k] = t[k];
+        }
+    }
+    return out;
+}
