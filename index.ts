@@ -18,7 +18,10 @@ process.setSourceMapsEnabled(false);
 
 const config = new Config("dm-switch");
 const raw = { dm: config.getObject("dm"), instances: config.getObject("instances"), sources: config.getObject("sources") };
-const errors = validateStackConfig(raw);
+// Which keys were set with --secret (the SDK keeps that internal): a TLS key anywhere else is plaintext in the stack file.
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
+const secretKeys = Object.keys(raw).filter((k) => isConfigSecret(`dm-switch:${k}`));
+const errors = validateStackConfig(raw, secretKeys);
 if (errors.length > 0) {
     throw new RunError(`the stack configuration is not usable:\n- ${errors.join("\n- ")}`);
 }

@@ -74,6 +74,7 @@ export class Source extends ComponentResource {
                 instances: args.vip ? undefined : args.instances,
                 host: bindAt.host,
                 port: bindAt.port,
+                ...(bindAt.tls ? { tls: bindAt.tls } : {}),
                 enableGtid: true,
                 enableRelay: args.enableRelay,
                 downstreamPassword: args.downstreamPassword,

@@ -6,8 +6,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { secret } from "@pulumi/pulumi/output";
-import { DmEndpointInputs, Flavor, SourceBindingOutputs } from "./providers/inputs";
-import { DelegatedResource, secretWhenKeyed } from "./providers/load";
+import { AddressInputs, DmEndpointInputs, Flavor, MysqlTlsInputs, SourceBindingOutputs } from "./providers/inputs";
+import { DelegatedResource, secretWhenKeyed, secretWhenTlsKeyed } from "./providers/load";
 
 export interface SourceBindingArgs {
     dm: pulumi.Input<DmEndpointInputs>;
@@ -31,7 +31,9 @@ export interface SourceBindingArgs {
     /** The tasks' downstream password, required to change host/port while tasks use the source (DM masks it). */
     downstreamPassword?: pulumi.Input<string | undefined>;
     /** Instances of the replication set by name, to name host:port in plans. */
-    instances?: pulumi.Input<Record<string, pulumi.Input<{ host: string; port: number }>>>;
+    instances?: pulumi.Input<Record<string, pulumi.Input<AddressInputs>>>;
+    /** TLS of dm-switch's connections to host:port (the policy pack's probe); secret when it holds a key. @default no TLS */
+    tls?: pulumi.Input<MysqlTlsInputs>;
     /** Delete the source even while tasks use it. @default false */
     deleteWithTasks?: pulumi.Input<boolean>;
     /** @default 30000 */
@@ -62,6 +64,8 @@ export class SourceBinding extends DelegatedResource {
                 enableGtid: true,
                 ...args,
                 dm: secretWhenKeyed(args.dm),
+                ...(args.instances !== undefined ? { instances: secretWhenTlsKeyed(args.instances) } : {}),
+                ...(args.tls !== undefined ? { tls: secretWhenTlsKeyed({ tls: args.tls }).apply((t) => t.tls) } : {}),
                 password: secret(args.password),
                 downstreamPassword: args.downstreamPassword === undefined ? undefined : secret(args.downstreamPassword),
                 plan: undefined,

@@ -3,7 +3,7 @@
  * `dm-switch:sources`, secret `dm-switch:passwords`), validated purely so that bad input fails the
  * preview with the key, the problem and the remedy, before anything changes.
  */
-import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipVerify } from "./providers/inputs";
+import { AddressInputs, CheckFailure, checkMysqlTls, DmEndpointInputs, Flavor, VipBackendInputs, VipVerify } from "./providers/inputs";
 import type { SourceVip } from "./source";
 
 export interface SourceConfig {
@@ -17,6 +17,7 @@ export interface SourceConfig {
     /** The instance the source should read from: switching = changing this name. */
     reads: string;
     tasks?: string[];
+    /** The source's relay log: true or false (a YAML boolean, not a string). @default false */
     enableRelay?: boolean;
     /** VIP mode: the VIP's address and the backend that moves it (exactly one of haproxy, route53, eni). */
     vip?: {
@@ -50,11 +51,58 @@ const VIP_KINDS = ["haproxy", "route53", "eni", "route53Record", "command"];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** Every problem of the configuration, each naming its key and the remedy; [] when it is usable. */
-export function validateStackConfig(raw: { dm?: unknown; instances?: unknown; sources?: unknown }): string[] {
+const isPort = (p: unknown) => Number.isInteger(p) && (p as number) >= 1 && (p as number) <= 65535;
+
+/** A DM source id or task name as dmctl takes it: a leading '-' would be read as a flag. */
+const DM_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/;
+
+/** `{host, port, tls?}` at `key`: the port in range, the TLS setting well formed (its key never echoed). */
+function checkAddressConfig(key: string, a: unknown, errors: string[]) {
+    if (!isObject(a) || typeof a.host !== "string" || a.host === "" || !isPort(a.port)) {
+        errors.push(`${key} must be {host, port} with a port from 1 to 65535, got ${JSON.stringify(isObject(a) ? { host: a.host, port: a.port } : a)}`);
+        return;
+    }
+    const failures: CheckFailure[] = [];
+    checkMysqlTls("tls", a.tls as AddressInputs["tls"], failures);
+    errors.push(...failures.map((f) => `${key}.${f.reason}`));
+}
+
+/** Paths (`instances.mysql-a.tls.key`) of every TLS client key under `v`. */
+function tlsKeyPaths(v: unknown, at: string): string[] {
+    if (Array.isArray(v)) {
+        return v.flatMap((x, i) => tlsKeyPaths(x, `${at}[${i}]`));
+    }
+    if (!isObject(v)) {
+        return [];
+    }
+    const own = isObject(v.tls) && v.tls.key !== undefined ? [`${at}.tls.key`] : [];
+    return [...own, ...Object.entries(v).flatMap(([k, x]) => (k === "tls" ? [] : tlsKeyPaths(x, `${at}.${k}`)))];
+}
+
+/**
+ * Every problem of the configuration, each naming its key and the remedy; [] when it is usable.
+ * `secretKeys`: the configuration keys set with `--secret` (`dm`, `instances`, `sources`): a TLS key
+ * anywhere else is in the stack file in plaintext.
+ */
+export function validateStackConfig(raw: { dm?: unknown; instances?: unknown; sources?: unknown }, secretKeys: string[] = []): string[] {
     const errors: string[] = [];
+    const dmPort = isObject(raw.dm) && typeof raw.dm.address === "string" ? /:(\d{1,5})$/.exec(raw.dm.address)?.[1] : undefined;
     if (!isObject(raw.dm) || typeof raw.dm.address !== "string") {
         errors.push(`dm-switch:dm must be {address: "<dm-master host:port>", transport?: openapi|dmctl}: run 'pulumi config set --path dm-switch:dm.address 10.0.0.5:8261'`);
+    } else if (!isPort(Number(dmPort))) {
+        errors.push(`dm-switch:dm.address must be dm-master's host:port with a port from 1 to 65535, got ${JSON.stringify(raw.dm.address)}`);
+    }
+    for (const k of ["dm", "instances", "sources"] as const) {
+        if (secretKeys.includes(k)) {
+            continue;
+        }
+        for (const p of tlsKeyPaths(raw[k], `dm-switch:${k}`)) {
+            const remedy =
+                p === "dm-switch:dm.tls.key"
+                    ? `run 'pulumi config rm --path ${p}' and set it with 'pulumi config set --secret dm-switch:dmTlsKey < client-key.pem'`
+                    : `run 'pulumi config rm --path ${p}' and set it again with 'pulumi config set --secret --path ${p} -- "$(cat client-key.pem)"'`;
+            errors.push(`${p} is a private key in plaintext in the stack configuration: ${remedy}`);
+        }
     }
     const instances = isObject(raw.instances) ? raw.instances : {};
     const names = Object.keys(instances);
@@ -62,10 +110,10 @@ export function validateStackConfig(raw: { dm?: unknown; instances?: unknown; so
         errors.push(`dm-switch:instances must name the replication set's instances, e.g. {mysql-a: {host: 10.0.0.11, port: 3306}}`);
     }
     for (const [n, a] of Object.entries(instances)) {
-        if (!isObject(a) || typeof a.host !== "string" || !Number.isInteger(a.port)) {
-            errors.push(`dm-switch:instances.${n} must be {host, port} with an integer port`);
-        }
+        checkAddressConfig(`dm-switch:instances.${n}`, a, errors);
     }
+    const withTls = names.filter((n) => isObject(instances[n]) && (instances[n] as Record<string, unknown>).tls !== undefined);
+    const withKey = names.filter((n) => tlsKeyPaths(instances[n], "").length > 0);
     if (!Array.isArray(raw.sources) || raw.sources.length === 0) {
         errors.push(`dm-switch:sources must list at least one DM source, e.g. [{id: mysql-01, flavor: mysql, user: dm, mode: vip, reads: mysql-a, vip: {...}}]`);
         return errors;
@@ -77,8 +125,8 @@ export function validateStackConfig(raw: { dm?: unknown; instances?: unknown; so
             errors.push(`${key} must be an object`);
             return;
         }
-        if (typeof s.id !== "string" || s.id === "") {
-            errors.push(`${key}.id must be the DM source name`);
+        if (typeof s.id !== "string" || !DM_NAME.test(s.id)) {
+            errors.push(`${key}.id must be the DM source name (letters, digits, '_', '.', '-', not starting with '-', which dmctl would read as a flag), got ${JSON.stringify(s.id)}`);
         } else if (seen.has(s.id)) {
             errors.push(`${key}.id: source ${s.id} is listed twice; each DM source once`);
         } else {
@@ -93,6 +141,12 @@ export function validateStackConfig(raw: { dm?: unknown; instances?: unknown; so
         if (typeof s.reads !== "string" || !names.includes(s.reads)) {
             errors.push(`${key}.reads: ${JSON.stringify(s.reads)} is not an instance; use one of ${names.join(", ")} (dm-switch:instances)`);
         }
+        if (s.tasks !== undefined && (!Array.isArray(s.tasks) || !s.tasks.every((t) => typeof t === "string" && DM_NAME.test(t)))) {
+            errors.push(`${key}.tasks must list DM task names (none empty or starting with '-', which dmctl would read as a flag), got ${JSON.stringify(s.tasks)}; leave it out for every task of the source`);
+        }
+        if (s.enableRelay !== undefined && typeof s.enableRelay !== "boolean") {
+            errors.push(`${key}.enableRelay must be true or false (a YAML boolean, not a string), got ${JSON.stringify(s.enableRelay)}`);
+        }
         for (const t of ["stageTimeoutMs", "catchUpTimeoutMs", "advanceTimeoutMs"]) {
             if (s[t] !== undefined && !(Number.isInteger(s[t]) && (s[t] as number) >= 0)) {
                 errors.push(`${key}.${t} must be a whole number of milliseconds ≥ 0, got ${JSON.stringify(s[t])}; remove it for the default`);
@@ -101,13 +155,26 @@ export function validateStackConfig(raw: { dm?: unknown; instances?: unknown; so
         if (s.mode === "vip") {
             const vip = isObject(s.vip) ? s.vip : undefined;
             const backends = vip ? VIP_KINDS.filter((b) => isObject(vip[b])) : [];
+            const hooked = vip && (isObject(vip.route53Record) || isObject(vip.command));
             if (!vip || !isObject(vip.address) || backends.length !== 1) {
                 errors.push(`${key}.vip must be {address: {host, port}, and exactly one of ${VIP_KINDS.join(", ")}} in vip mode`);
+            } else if (hooked && (withKey.length > 0 || tlsKeyPaths(vip.address, "").length > 0)) {
+                // The hooked VIP's resources do not hold the instances as a secret yet: a key would be in the state in plaintext.
+                errors.push(
+                    `${key}.vip: a hooked VIP (route53Record, command) cannot use a MySQL TLS client key yet (instances ${withKey.join(", ") || "-"}, vip.address); ` +
+                        "use a CA only (tls.ca), or the haproxy, route53 or eni backend",
+                );
             } else if (isObject(vip.command) && (typeof vip.command.script !== "string" || vip.command.script.trim() === "")) {
                 errors.push(`${key}.vip.command.script must be the shell script that points the VIP at $DM_SWITCH_TARGET`);
             } else if (vip.verify !== undefined && (isObject(vip.route53Record) || isObject(vip.command))) {
                 errors.push(`${key}.vip.verify applies to the haproxy, route53 and eni backends; a hooked VIP is verified through vip.address: remove vip.verify`);
             }
+            if (vip && isObject(vip.address)) {
+                checkAddressConfig(`${key}.vip.address`, vip.address, errors);
+            }
+        } else if (s.mode === "address" && withTls.length > 0) {
+            // The address procedure's connections (SourceBinding provider) do not carry an instance's TLS yet.
+            errors.push(`${key}: mode "address" cannot use instances with tls (${withTls.join(", ")}) yet; use mode "vip", or remove tls from those instances`);
         } else if (s.mode !== "address") {
             errors.push(`${key}.mode must be "vip" (dm-switch moves a VIP) or "address" (dm-switch re-creates the source at the instance's address), got ${JSON.stringify(s.mode)}`);
         }

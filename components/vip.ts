@@ -6,7 +6,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { secret } from "@pulumi/pulumi/output";
 import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipOutputs, VipVerify } from "./providers/inputs";
-import { DelegatedResource, secretWhenKeyed } from "./providers/load";
+import { DelegatedResource, holdsTlsKey, secretWhenKeyed, secretWhenTlsKeyed } from "./providers/load";
 
 export interface VipArgs {
     /** dm-master's address and transport. */
@@ -58,8 +58,26 @@ export class Vip extends DelegatedResource {
             require.resolve("./providers/vipProvider"),
             "Vip",
             name,
-            { ...args, dm: secretWhenKeyed(args.dm), password: secret(args.password), plan: undefined, pausedByUs: undefined, lastSwitch: undefined },
-            { ...opts, additionalSecretOutputs: ["dm", ...(opts?.additionalSecretOutputs ?? [])] },
+            {
+                ...args,
+                dm: secretWhenKeyed(args.dm),
+                // A MySQL TLS client key makes the instances (or the VIP's address) secret as a whole.
+                instances: secretWhenTlsKeyed(args.instances),
+                address: secretWhenTlsKeyed(args.address),
+                password: secret(args.password),
+                plan: undefined,
+                pausedByUs: undefined,
+                lastSwitch: undefined,
+            },
+            {
+                ...opts,
+                additionalSecretOutputs: [
+                    "dm",
+                    ...(holdsTlsKey(args.instances) ? ["instances"] : []),
+                    ...(holdsTlsKey(args.address) ? ["address"] : []),
+                    ...(opts?.additionalSecretOutputs ?? []),
+                ],
+            },
         );
     }
 }

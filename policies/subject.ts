@@ -82,6 +82,12 @@ const isAddress = (a: unknown): a is AddressInputs =>
     typeof (a as AddressInputs).host === "string" &&
     Number.isInteger((a as AddressInputs).port);
 
+/** An address's TLS setting as the endpoint takes it (`{}` when the address has none). */
+const tlsOf = (a: unknown): { tls?: AddressInputs["tls"] } => {
+    const tls = typeof a === "object" && a !== null ? (a as AddressInputs).tls : undefined;
+    return typeof tls === "object" && tls !== null ? { tls } : {};
+};
+
 const str = (v: unknown): string | undefined =>
     typeof v === "string" && v !== "" && !UNKNOWN_SENTINELS.has(v) ? v : undefined;
 
@@ -126,12 +132,17 @@ export function subjectOf(
     if (kind === "SourceBinding") {
         if (str(props.host) && Number.isInteger(props.port)) {
             const at = `${props.host}:${props.port}`;
+            // The TLS of the instance at host:port (address mode names its instances).
+            const named = Object.values((props.instances ?? {}) as Record<string, unknown>).find(
+                (i) => isAddress(i) && i.host === props.host && i.port === props.port,
+            );
             target = {
                 name: str(props.instance) ?? at,
                 host: props.host as string,
                 port: props.port as number,
                 user: user ?? "",
                 password: String(password),
+                ...tlsOf(named),
             };
         } else {
             missing.push("host and port");
@@ -141,7 +152,7 @@ export function subjectOf(
         const to = str(props.target);
         const at = to ? instances[to] : undefined;
         if (to && isAddress(at)) {
-            target = { name: to, host: at.host, port: at.port, user: user ?? "", password: String(password) };
+            target = { name: to, host: at.host, port: at.port, user: user ?? "", password: String(password), ...tlsOf(at) };
         } else {
             missing.push(to ? `instances.${to} ({host, port} of the target)` : "target");
         }
@@ -153,6 +164,7 @@ export function subjectOf(
                 port: props.address.port,
                 user: user ?? "",
                 password: String(password),
+                ...tlsOf(props.address),
             };
         } else {
             missing.push("address (the VIP's {host, port})");
@@ -181,7 +193,7 @@ export function subjectOf(
         tasks,
         catchUpTimeoutMs: catchUpTimeoutMs ?? ownTimeout,
     };
-    const secrets = [String(password), dm?.tls?.key ?? ""].filter((s) => s.length > 0);
+    const secrets = [String(password), dm?.tls?.key ?? "", target.tls?.key ?? "", current?.tls?.key ?? ""].filter((s) => s.length > 0);
     return {
         resource,
         sourceId: sourceId!,

@@ -68,6 +68,12 @@ export interface StartMariadbOptions {
     startTimeoutMs?: number;
     /** Leave the server running when this Node process exits (otherwise it is killed). @default false */
     keepOnExit?: boolean;
+    /**
+     * TLS for clients: paths of the server's `ssl-ca`, `ssl-cert`, `ssl-key` (sandbox/tls.ts `generateTls`
+     * makes them; its `dmFiles` certificate holds 127.0.0.1 and localhost). Clients may still connect
+     * without TLS unless their account requires it. @default undefined (no TLS)
+     */
+    tls?: { ca: string; cert: string; key: string };
 }
 
 const live = new Set<ChildProcess>();
@@ -205,6 +211,7 @@ function config(
             skip-name-resolve log-bin=binlog relay-log=relay-bin binlog-format=ROW binlog-row-image=FULL
             log-slave-updates=ON gtid-strict-mode=ON character-set-server=utf8mb4 collation-server=utf8mb4_general_ci
             innodb-flush-log-at-trx-commit=2 sync-binlog=0 max-connections=300`.split(/\s+/),
+        ...(o.tls ? [`ssl-ca=${o.tls.ca}`, `ssl-cert=${o.tls.cert}`, `ssl-key=${o.tls.key}`] : []),
         ...(o.extraConfig ?? []),
         "",
     ].join("\n");

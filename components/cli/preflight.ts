@@ -4,7 +4,12 @@
  *   dm-switch preflight --dm <host:port> [--transport openapi|dmctl] [--dmctl <path>] --source <id>
  *     --flavor mysql|mariadb --target <host:port> --user <user> [--name <target name>]
  *     [--current <host:port>] [--task <task>]… [--catch-up-timeout-ms <ms>]
- *     [--tls-ca <file>] [--tls-cert <file>] [--tls-key <file>] [--json]
+ *     [--tls-ca <file>] [--tls-cert <file>] [--tls-key <file>]
+ *     [--mysql-tls] [--mysql-tls-ca <file>] [--mysql-tls-cert <file>] [--mysql-tls-key <file>]
+ *     [--mysql-tls-servername <name>] [--json]
+ *
+ * --tls-* is TLS to dm-master; --mysql-tls* is TLS to the target and current MySQL/MariaDB servers,
+ * always verified (chain and name); --mysql-tls alone verifies against the system CAs.
  *
  * The target user's password comes from DM_SWITCH_TARGET_PASSWORD (never a flag: process arguments
  * are visible to every user of the machine). Exit codes: 0 allowed, 3 not allowed, 2 bad input,
@@ -13,6 +18,7 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { preflight, PreflightError, PreflightResult } from "../preflight";
+import type { MysqlEndpoint } from "../mysql";
 import type { DmEndpointInputs, Flavor } from "../providers/inputs";
 import { CommandIo, processIo } from "./main";
 
@@ -26,7 +32,8 @@ export const EXIT = { ok: 0, badInput: 2, notAllowed: 3, unreachable: 2 } as con
 export const PREFLIGHT_USAGE =
     "usage: dm-switch preflight --dm <host:port> [--transport openapi|dmctl] [--dmctl <path>] --source <id> --flavor mysql|mariadb " +
     "--target <host:port> --user <user> [--name <name>] [--current <host:port>] [--task <task>]... [--catch-up-timeout-ms <ms>] " +
-    `[--tls-ca|--tls-cert|--tls-key <file>] [--json]  (password: ${PASSWORD_ENV})`;
+    "[--tls-ca|--tls-cert|--tls-key <file>] [--mysql-tls] [--mysql-tls-ca|--mysql-tls-cert|--mysql-tls-key <file>] [--mysql-tls-servername <name>] " +
+    `[--json]  (password: ${PASSWORD_ENV})`;
 
 class BadInput extends Error {}
 
@@ -54,6 +61,22 @@ function readPem(flag: string, file: string | undefined): string | undefined {
     }
 }
 
+/** TLS to the MySQL/MariaDB servers (target and current) from the --mysql-tls* flags; {} without them. */
+function mysqlTlsOf(values: Record<string, string | boolean | string[] | undefined>): { tls?: MysqlEndpoint["tls"] } {
+    const file = (flag: string) => readPem(flag, values[flag] as string | undefined);
+    const tls = { ca: file("mysql-tls-ca"), cert: file("mysql-tls-cert"), key: file("mysql-tls-key"), servername: values["mysql-tls-servername"] as string | undefined };
+    if (!values["mysql-tls"] && Object.values(tls).every((v) => v === undefined)) {
+        return {};
+    }
+    if ((tls.cert === undefined) !== (tls.key === undefined)) {
+        throw new BadInput("--mysql-tls-cert and --mysql-tls-key go together (the client certificate and its key): give both or neither");
+    }
+    if (tls.servername !== undefined && !/^[A-Za-z0-9.-]+$/.test(tls.servername)) {
+        throw new BadInput(`--mysql-tls-servername must be the host name the servers' certificates hold, got ${JSON.stringify(tls.servername)}`);
+    }
+    return { tls: Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined)) };
+}
+
 /** The preflight's arguments from the command line and the environment; throws BadInput. */
 function parse(argv: string[], env: NodeJS.ProcessEnv) {
     let values;
@@ -76,6 +99,11 @@ function parse(argv: string[], env: NodeJS.ProcessEnv) {
                 "tls-ca": { type: "string" },
                 "tls-cert": { type: "string" },
                 "tls-key": { type: "string" },
+                "mysql-tls": { type: "boolean", default: false },
+                "mysql-tls-ca": { type: "string" },
+                "mysql-tls-cert": { type: "string" },
+                "mysql-tls-key": { type: "string" },
+                "mysql-tls-servername": { type: "string" },
                 json: { type: "boolean", default: false },
                 password: { type: "string" },
             },
@@ -92,10 +120,14 @@ function parse(argv: string[], env: NodeJS.ProcessEnv) {
     if (values.transport !== "openapi" && values.transport !== "dmctl") {
         throw new BadInput(`--transport must be openapi or dmctl, got ${JSON.stringify(values.transport)}`);
     }
-    if (!values.source || !/^[A-Za-z0-9_.-]+$/.test(values.source)) {
+    if (!values.source || !/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/.test(values.source)) {
         throw new BadInput(
-            `--source must be a DM source id (letters, digits, '_', '.', '-'), got ${JSON.stringify(values.source ?? "")}`,
+            `--source must be a DM source id (letters, digits, '_', '.', '-', not starting with '-'), got ${JSON.stringify(values.source ?? "")}`,
         );
+    }
+    const flagLike = (values.task ?? []).find((t) => t === "" || t.startsWith("-"));
+    if (flagLike !== undefined) {
+        throw new BadInput(`--task ${JSON.stringify(flagLike)}: a DM task name is not empty and does not start with '-' (dmctl would read it as a flag)`);
     }
     if (values.flavor !== "mysql" && values.flavor !== "mariadb") {
         throw new BadInput(`--flavor must be mysql or mariadb, got ${JSON.stringify(values.flavor ?? "")}`);
@@ -128,17 +160,18 @@ function parse(argv: string[], env: NodeJS.ProcessEnv) {
         dmctlPath: values.transport === "dmctl" ? (values.dmctl ?? "dmctl") : values.dmctl,
         tls: tls.ca || tls.cert || tls.key ? tls : undefined,
     };
+    const mysqlTls = mysqlTlsOf(values);
     const current =
         values.current === undefined
             ? undefined
-            : { ...hostPort("current", values.current), user: values.user, password };
+            : { ...hostPort("current", values.current), user: values.user, password, ...mysqlTls };
     return {
         json: values.json === true,
         args: {
             dm,
             sourceId: values.source,
             flavor: values.flavor as Flavor,
-            target: { ...target, user: values.user, password, name: values.name ?? values.target! },
+            target: { ...target, user: values.user, password, name: values.name ?? values.target!, ...mysqlTls },
             current,
             tasks: values.task,
             catchUpTimeoutMs,

@@ -3,6 +3,7 @@
  * errors a person can act on. mysql2 is imported inside the functions so that a Pulumi dynamic
  * provider capturing them stays small.
  */
+import * as net from "node:net";
 import { detectFlavor, factsFromRows, PROBE_VARIABLES, replicaStatusSql, variableMap } from "./facts";
 import { MysqlEndpoint, ProbeError, ProbeRows, Query, Row, ServerFacts } from "./types";
 
@@ -74,6 +75,15 @@ export function probe(ep: MysqlEndpoint): Promise<ServerFacts> {
     });
 }
 
+/** mysql2 reports every TLS failure as HANDSHAKE_SSL_ERROR: Node's own code, from the text it keeps. */
+function tlsCode(code: string | undefined, message: string): string | undefined {
+    if (code !== "HANDSHAKE_SSL_ERROR") return code;
+    if (/self[- ]signed|unable to (verify|get)|signature failure/i.test(message)) return "UNABLE_TO_VERIFY_LEAF_SIGNATURE";
+    if (/altnames|does not match certificate/i.test(message)) return "ERR_TLS_CERT_ALTNAME_INVALID";
+    if (/expired|not yet valid/i.test(message)) return "CERT_HAS_EXPIRED";
+    return code;
+}
+
 /** Why a step failed, for a person: the remedy by mysql2/Node error code. */
 function remedy(code: string | undefined, ep: MysqlEndpoint): string {
     switch (code) {
@@ -95,15 +105,47 @@ function remedy(code: string | undefined, ep: MysqlEndpoint): string {
         case "HANDSHAKE_NO_SSL_SUPPORT":
         case "HANDSHAKE_SSL_ERROR":
             return "Check the server's TLS setup and the endpoint's tls settings.";
+        case "DEPTH_ZERO_SELF_SIGNED_CERT":
+        case "SELF_SIGNED_CERT_IN_CHAIN":
+        case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+        case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
+        case "UNABLE_TO_GET_ISSUER_CERT":
+        case "CERT_SIGNATURE_FAILURE":
+            return `The server's certificate is not signed by ${ep.tls?.ca ? "tls.ca" : "a system CA (no tls.ca is set)"}: set tls.ca to the PEM of the CA that signed the server's certificate (its ssl_ca).`;
+        case "ERR_TLS_CERT_ALTNAME_INVALID":
+            return `The server's certificate does not hold the name ${ep.tls?.servername ?? ep.host}: set tls.servername to a name it holds, or reissue it with that name.`;
+        case "CERT_HAS_EXPIRED":
+        case "CERT_NOT_YET_VALID":
+            return "The server's certificate is outside its validity period: renew it.";
         default:
             return "Check that the endpoint is a MySQL ≥ 5.7 or MariaDB ≥ 10.0 server the user may query.";
     }
 }
 
-/** An error's message on one line, without the password. */
-function clean(message: string, password: string): string {
-    const line = message.replace(/\s*\n\s*/g, " ").trim();
-    return password ? line.split(password).join("***") : line;
+/** An error's message on one line, without the secrets (the password, a TLS key). */
+function clean(message: string, secrets: (string | undefined)[]): string {
+    let line = message.replace(/\s*\n\s*/g, " ").trim();
+    for (const s of secrets) {
+        if (s) line = line.split(s).join("***");
+    }
+    return line;
+}
+
+/**
+ * mysql2's connection options for `ep`'s TLS: the chain always verified (rejectUnauthorized) and the name
+ * too (verifyIdentity; mysql2 checks neither name nor SNI unless asked). mysql2 takes the name from `host`,
+ * so with `servername` the connection is opened to `ep.host` by our own socket and `host` names the certificate.
+ */
+export function tlsOptions(ep: MysqlEndpoint): { ssl?: object; host: string; stream?: () => net.Socket } {
+    const tls = ep.tls;
+    if (!tls) {
+        return { host: ep.host };
+    }
+    const ssl = { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: true, verifyIdentity: true };
+    if (tls.servername && tls.servername !== ep.host) {
+        return { ssl, host: tls.servername, stream: () => net.connect(ep.port, ep.host).setNoDelay(true) };
+    }
+    return { ssl, host: ep.host };
 }
 
 /**
@@ -123,19 +165,18 @@ export async function withConnection<T>(
         if (e instanceof ProbeError || (e as Error)?.name === "AbortError") throw e;
         const err = e as { message?: string; code?: string };
         const code = typeof err.code === "string" ? err.code : undefined;
-        const message = clean(String(err.message ?? e), ep.password);
-        throw new ProbeError(`${what} of ${where} failed while ${step}: ${message}. ${remedy(code, ep)}`, where, code);
+        const message = clean(String(err.message ?? e), [ep.password, ep.tls?.key]);
+        throw new ProbeError(`${what} of ${where} failed while ${step}: ${message}. ${remedy(tlsCode(code, message), ep)}`, where, code);
     };
     const mysql = await import("mysql2/promise");
-    const tls = ep.tls;
+    if (ep.tls) step = `connecting as ${ep.user} with TLS (verifying ${ep.tls.servername ?? ep.host})`;
     const conn = await mysql
         .createConnection({
-            host: ep.host,
+            ...tlsOptions(ep),
             port: ep.port,
             user: ep.user,
             password: ep.password,
             connectTimeout: ep.connectTimeoutMs ?? 5000,
-            ssl: tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : undefined,
             supportBigNumbers: true,
             bigNumberStrings: true,
             dateStrings: true,

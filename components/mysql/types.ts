@@ -15,8 +15,12 @@ export interface MysqlEndpoint {
     password: string;
     /** Connection timeout. @default 5000 */
     connectTimeoutMs?: number;
-    /** TLS: PEM texts (not paths). `{}` asks for TLS verified against the system CAs. @default no TLS */
-    tls?: { ca?: string; cert?: string; key?: string };
+    /**
+     * TLS: PEM texts (not paths). `{}` asks for TLS verified against the system CAs. The certificate is
+     * always verified, chain and name: the name is `servername` when set (a certificate for a DNS name
+     * reached by address, or through a VIP), else `host`. `key` is a secret. @default no TLS
+     */
+    tls?: { ca?: string; cert?: string; key?: string; servername?: string };
 }
 
 /** One replication channel (MySQL) or connection (MariaDB multi-source) the server replicates through. */

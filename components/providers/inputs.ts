@@ -138,6 +138,8 @@ export interface SourceBindingInputs extends SwitchTimeouts {
     downstreamPassword?: string;
     /** Instances of the replication set by name, to name `host:port` in plans. @default undefined */
     instances?: Record<string, AddressInputs>;
+    /** TLS of dm-switch's connections to host:port (the policy pack's probe of it). @default no TLS */
+    tls?: MysqlTlsInputs;
     plan?: string[];
 }
 
@@ -376,7 +378,7 @@ export function checkSourceBindingInputs(i: SourceBindingInputs): CheckFailure[]
     const out: CheckFailure[] = [];
     checkDm(i.dm, out);
     checkCommon(i, out);
-    checkAddress("address", { host: i.host, port: i.port }, out);
+    checkAddress("address", { host: i.host, port: i.port, tls: i.tls }, out);
     checkTasks(i.tasks, out);
     for (const [n, a] of Object.entries(i.instances ?? {})) {
         checkAddress(`instances.${n}`, a, out);

@@ -62,3 +62,24 @@ export abstract class DelegatedResource extends CustomResource {
 export function secretWhenKeyed<T extends { tls?: { key?: string } }>(dm: pulumi.Input<T>): Output<T> {
     return output(dm).apply((d) => (d.tls?.key ? secret(d) : output(d))) as Output<T>;
 }
+
+/** True when `v` holds, at any depth, a `tls` object with a `key` (a TLS client key: a secret). */
+export function holdsTlsKey(v: unknown): boolean {
+    // Plain data only: an Output or a resource is not walked (they reference each other in cycles).
+    if (typeof v !== "object" || v === null || ![Object.prototype, Array.prototype, null].includes(Object.getPrototypeOf(v))) {
+        return false;
+    }
+    const tls = (v as { tls?: { key?: unknown } }).tls;
+    if (typeof tls === "object" && tls !== null && typeof tls.key === "string" && tls.key !== "") {
+        return true;
+    }
+    return Object.values(v).some(holdsTlsKey);
+}
+
+/**
+ * A resource input (the instances, an address) as a secret as a whole when it holds a MySQL TLS client
+ * key, so that the key is encrypted in the state; unchanged otherwise (no diff for stacks without one).
+ */
+export function secretWhenTlsKeyed<T>(v: pulumi.Input<T>): Output<T> {
+    return output(v).apply((d) => (holdsTlsKey(d) ? secret(d) : output(d))) as Output<T>;
+}

@@ -46,8 +46,9 @@ export async function settleAll<T>(items: T[], fn: (item: T) => Promise<unknown>
     }
 }
 
+/** How dm-switch connects to an address: its TLS setting (if any) travels with it, verified by the probe. */
 export function endpointOf(a: AddressInputs, user: string, password: string): MysqlEndpoint {
-    return { host: a.host, port: a.port, user, password, connectTimeoutMs: 5000 };
+    return { host: a.host, port: a.port, user, password, connectTimeoutMs: 5000, ...(a.tls ? { tls: a.tls } : {}) };
 }
 
 /** Ports for one source's switch. Task calls run in parallel: the pause is as short as the slowest task. */

@@ -58,7 +58,22 @@ const badInput: { name: string; argv: string[]; env?: NodeJS.ProcessEnv; message
     {
         name: "rejects a source id DM would not accept",
         argv: [...without("--source"), "--source", "a b"],
-        message: `--source must be a DM source id (letters, digits, '_', '.', '-'), got "a b"`,
+        message: `--source must be a DM source id (letters, digits, '_', '.', '-', not starting with '-'), got "a b"`,
+    },
+    {
+        name: "rejects a task name dmctl would read as a flag",
+        argv: [...GOOD, "--task=-x"],
+        message: `--task "-x": a DM task name is not empty and does not start with '-' (dmctl would read it as a flag)`,
+    },
+    {
+        name: "rejects a MySQL client certificate without its key",
+        argv: [...GOOD, "--mysql-tls-cert", "/etc/hostname"],
+        message: "--mysql-tls-cert and --mysql-tls-key go together (the client certificate and its key): give both or neither",
+    },
+    {
+        name: "rejects an unreadable MySQL CA file",
+        argv: [...GOOD, "--mysql-tls-ca", "/nonexistent/ca.pem"],
+        message: "--mysql-tls-ca /nonexistent/ca.pem cannot be read (ENOENT): give the path of a PEM file",
     },
     {
         name: "rejects a missing --user",
