@@ -13,6 +13,8 @@ export { readCheckpointGtid, DownstreamAddress } from "./checkpoint";
 export { waitForStage, waitForSyncerAdvance, WaitOptions, WaitTimeoutError } from "./wait";
 export { editTaskFile } from "./taskFile";
 export { memoizeReads } from "./memo";
+export { readDmVersion } from "./version";
+export { dmAppliesTaggedGtids, DmVersion, gtidTags, NamedGtidSet, parseDmStatus, taggedGtidRefusals } from "./capabilities";
 
 /** A client for the dm-master at `ep.address`, over `ep.transport` (@default "openapi"). */
 export function createDmClient(given: Omit<DmEndpoint, "transport"> & { transport?: Transport }): DmClient {
