@@ -132,7 +132,7 @@ export function subjectOf(
     if (kind === "SourceBinding") {
         if (str(props.host) && Number.isInteger(props.port)) {
             const at = `${props.host}:${props.port}`;
-            // The TLS of the instance at host:port (address mode names its instances).
+            // The binding's own TLS, else that of the instance at host:port (address mode names its instances).
             const named = Object.values((props.instances ?? {}) as Record<string, unknown>).find(
                 (i) => isAddress(i) && i.host === props.host && i.port === props.port,
             );
@@ -142,7 +142,7 @@ export function subjectOf(
                 port: props.port as number,
                 user: user ?? "",
                 password: String(password),
-                ...tlsOf(named),
+                ...tlsOf(props.tls !== undefined ? props : named),
             };
         } else {
             missing.push("host and port");
