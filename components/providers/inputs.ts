@@ -98,7 +98,10 @@ export interface VipInputs extends SwitchTimeouts {
     backend: VipBackendInputs;
     /** How a move is verified before the tasks resume. @default "connect" */
     verify?: VipVerify;
-    /** Tasks to pause around a switch. @default every task of the source, as DM reports it */
+    /**
+     * The source's tasks, as a check: every task DM runs on the source is paused and checked whatever the
+     * list says, and a list that is empty or omits one of them is refused. @default every task of the source
+     */
     tasks?: string[];
     /** The steps a switch will run, for the preview (set by `check`). */
     plan?: string[];
@@ -127,7 +130,7 @@ export interface SourceBindingInputs extends SwitchTimeouts {
     /** Must be true: DM can switch instances only in GTID mode. */
     enableGtid: boolean;
     enableRelay?: boolean;
-    /** Tasks to stop and start around an address change. @default every task of the source */
+    /** The source's tasks, as a check (see `VipInputs.tasks`). @default every task of the source */
     tasks?: string[];
     /** Delete (operate-source stop) even while tasks use the source. @default false */
     deleteWithTasks?: boolean;
@@ -148,6 +151,16 @@ export interface SourceBindingOutputs extends Omit<SourceBindingInputs, "passwor
     pausedByUs: string[];
     /** Tasks a failed address switch left stopped: DM's config of each (masked password) and gtid-S to start from. */
     stoppedTasks?: { name: string; config: string; gtidS: string }[];
+    /**
+     * Salted digest of the password DM's source was created with (./passwordDigest.ts), never the password:
+     * a changed password is a change of settings. @default undefined (a state written before digests were kept)
+     */
+    passwordDigest?: string;
+    /**
+     * DM's configuration file of the source (password masked), kept while a failed run has stopped the source
+     * and not created it again: the next run creates it from this. @default undefined
+     */
+    sourceFile?: string;
     /** As `VipOutputs.lastSwitch`. */
     lastSwitch?: { from?: string; to: string; gtidS: Record<string, string>; pausedMs?: number; writtenOnTarget?: string; at: string };
 }
@@ -221,6 +234,11 @@ function checkTasks(tasks: unknown, out: CheckFailure[]) {
     }
     if (!Array.isArray(tasks) || tasks.some((t) => typeof t !== "string" || t === "")) {
         out.push({ property: "tasks", reason: "tasks must be a list of DM task names, or left out for every task of the source" });
+        return;
+    }
+    if (tasks.length === 0) {
+        // DM's procedure pauses every task of the source: an empty list would check and pause none.
+        out.push({ property: "tasks", reason: "tasks is empty: DM's procedure pauses every task of the source; list every task, or leave tasks out" });
         return;
     }
     const bad = tasks.filter((t) => !isDmctlArg(t));

@@ -45,6 +45,7 @@ const vipCases: [string, Partial<VipInputs> | Record<string, unknown>, string, R
     ["backend without an instance", { backend: { kind: "haproxy", socket: "/s", backend: "mysql", servers: { primary: "p" } } }, "backend", /no entry for instance replica: add one per instance/],
     ["unknown backend", { backend: { kind: "f5" } }, "backend", /backend\.kind must be "haproxy", "route53" or "eni", got "f5"/],
     ["empty task name", { tasks: ["t1", ""] }, "tasks", /tasks must be a list of DM task names/],
+    ["an empty tasks list (it would pause and check no task)", { tasks: [] }, "tasks", /^tasks is empty: DM's procedure pauses every task of the source; list every task, or leave tasks out$/],
     ["unknown verify", { verify: "tcp" }, "verify", /verify must be "connect" .* or "backend" .*got "tcp"/],
     // Issue 19 item 5: names that reach another system's command line, and mappings that must be exact.
     ["dm address with a port above 65535", { dm: { address: "127.0.0.1:99999" } }, "dm", /^dm\.address must be dm-master's host:port with a port from 1 to 65535 .*got "127\.0\.0\.1:99999"$/],
@@ -141,6 +142,7 @@ test("a TLS key is never echoed, even when malformed", () => {
 const bindingCases: [string, Partial<SourceBindingInputs> | Record<string, unknown>, string, RegExp][] = [
     ["enableRelay as text", { enableRelay: "true" }, "enableRelay", /^enableRelay must be true or false \(a boolean, not a string\), got "true"$/],
     ["task name read as a flag by dmctl", { tasks: ["-h"] }, "tasks", /^tasks "-h": a DM task name may not start with '-'/],
+    ["an empty tasks list", { tasks: [] }, "tasks", /^tasks is empty: /],
     ["source id read as a flag by dmctl", { sourceId: "--help" }, "sourceId", /not starting with '-'/],
     ["port above 65535", { port: 99999 }, "address", /^address must be \{host, port\} with a port from 1 to 65535/],
 ];
