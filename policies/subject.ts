@@ -190,6 +190,8 @@ export function subjectOf(
         target,
         current,
         currentFromDm: kind === "SourceBinding",
+        // A VIP cannot move safely unless DM knows the source (and so every task reading through it).
+        requireSource: kind !== "SourceBinding",
         tasks,
         catchUpTimeoutMs: catchUpTimeoutMs ?? ownTimeout,
     };

@@ -86,6 +86,12 @@ export interface ServerFacts {
      * may be a replica; nothing else in the facts depends on it.
      */
     replicationUnreadable?: string;
+    /**
+     * Where the server says it lives (`@@hostname`, `@@port`, `@@datadir`): with server_id and server_uuid,
+     * what tells one server from another without depending on when it was read (facts.ts `sameServer`).
+     * Absent from facts recorded before it was read.
+     */
+    identity?: { hostname: string; port: number; datadir: string };
 }
 
 /** A row as mysql2 returns it: column name → value. */

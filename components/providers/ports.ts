@@ -2,13 +2,15 @@
  * Wires the switch executor's ports to the real clients: DM (OpenAPI or dmctl), the MySQL/MariaDB
  * probe, the GTID rule and a VIP backend. Shared by the Vip and SourceBinding providers and the hooks.
  */
-import { DmClient } from "../dm";
-import { checkSwitch, contains, formatGtidSet, fromServer, parseGtidSet, subtract } from "../gtid";
-import { MysqlEndpoint, probe, waitForCatchUp } from "../mysql";
+import { createDmClient, DmClient, SourceConfigInfo, Stage, SubtaskStatus } from "../dm";
+import { contains, formatGtidSet, fromServer, parseGtidSet, subtract } from "../gtid";
+import { MysqlEndpoint, probe, sameServer, ServerFacts, targetPrerequisites, waitForCatchUp } from "../mysql";
+import { catchUpTargets, decide, tasksToCheck } from "../preflight/decide";
+import { judgeSameSet } from "../preflight/sameSet";
 import { SwitchPorts, TaskStatus } from "../switch/execute";
 import { HaproxyVip } from "../vipBackends/haproxy";
 import { VipBackend } from "../vipBackends/types";
-import { AddressInputs, Flavor, VipBackendInputs, VipVerify } from "./inputs";
+import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipVerify } from "./inputs";
 
 export function vipBackend(b: VipBackendInputs): VipBackend {
     switch (b.kind) {
@@ -29,6 +31,15 @@ export interface PortsInput {
     user: string;
     password: string;
     log: (line: string) => void;
+    /** dm-master's address, as the messages name it. */
+    dmAddress: string;
+    /** The resource's `tasks` list: checked, never narrowing (components/preflight `decide`). @default undefined */
+    requestedTasks?: string[];
+    /**
+     * DM must know the source unless DM already reads from the target (a VIP: moving it needs every task
+     * reading through it paused). @default false
+     */
+    requireSource?: boolean;
     /** VIP mode: the backend, the VIP's address and how a move is verified (@default "connect"). */
     vip?: { backend: VipBackend; address: AddressInputs; verify?: VipVerify };
 }
@@ -51,6 +62,55 @@ export function endpointOf(a: AddressInputs, user: string, password: string): My
     return { host: a.host, port: a.port, user, password, connectTimeoutMs: 5000, ...(a.tls ? { tls: a.tls } : {}) };
 }
 
+/** How long a preview waits for DM to list the tasks' stages before planning from the inputs alone. */
+const PREVIEW_READ_MS = 5000;
+
+/**
+ * Every task of the source with its stage as DM reports it now, for a preview's plan; when DM cannot be read
+ * (within {@link PREVIEW_READ_MS}), the `tasks` input (or a placeholder) as Running, and a note saying so.
+ */
+export async function liveTaskStages(i: {
+    dm: DmEndpointInputs;
+    sourceId: string;
+    tasks?: string[];
+}): Promise<{ tasks: { name: string; stage: string }[]; note: string[] }> {
+    const read = async () => {
+        const dm = createDmClient(i.dm);
+        const names = tasksToCheck(await dm.getSourceConfig(i.sourceId), i.tasks);
+        const subs = await Promise.all(names.map((t) => dm.taskStatus(t, i.sourceId)));
+        return names.map((name, k) => ({ name, stage: subs[k].find((s) => s.source === i.sourceId)?.stage ?? "" }));
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${PREVIEW_READ_MS} ms`)), PREVIEW_READ_MS);
+    });
+    try {
+        return { tasks: await Promise.race([read(), late]), note: [] };
+    } catch (err) {
+        const why = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, " ");
+        const tasks = (i.tasks ?? [`<every task of ${i.sourceId}>`]).map((name) => ({ name, stage: "Running" }));
+        return { tasks, note: [`  (the tasks' stages could not be read from DM at ${i.dm.address}: ${why}; 'pulumi up' reads them before anything changes)`] };
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
+/** The executor's view of a subtask as the decision reads it (components/dm `SubtaskStatus`). */
+function subtaskOf(task: string, source: string, s: TaskStatus): SubtaskStatus {
+    return {
+        task,
+        source,
+        worker: "",
+        stage: (s.stage || "Offline") as Stage,
+        rawStage: s.stage,
+        unit: s.unit ?? "",
+        syncerBinlogGtid: s.syncerGtid,
+        masterBinlogGtid: "",
+        dumpIoBytes: s.dumpIoBytes,
+        errors: s.errors,
+    };
+}
+
 /** Ports for one source's switch. Task calls run in parallel: the pause is as short as the slowest task. */
 export function switchPorts(p: PortsInput): SwitchPorts {
     const instance = (name: string): MysqlEndpoint => {
@@ -59,6 +119,17 @@ export function switchPorts(p: PortsInput): SwitchPorts {
             throw new Error(`instance ${name} is not one of the replication set's instances (${Object.keys(p.instances).join(", ")})`);
         }
         return endpointOf(a, p.user, p.password);
+    };
+    // Read once per switch: DM's configuration of the source, and the facts of the server DM reads from now.
+    let sourceConfig: Promise<SourceConfigInfo | undefined> | undefined;
+    const currentFacts = new Map<string, Promise<ServerFacts>>();
+    const currentOf = (from: string | undefined): { name: string; endpoint: MysqlEndpoint } | undefined => {
+        if (from !== undefined && p.instances[from]) {
+            const a = p.instances[from];
+            return { name: `${from} (${a.host}:${a.port})`, endpoint: instance(from) };
+        }
+        // The VIP points at no known instance: compare with whatever answers through it, as the pack does.
+        return p.vip ? { name: `the VIP ${p.vip.address.host}:${p.vip.address.port}`, endpoint: endpointOf(p.vip.address, p.user, p.password) } : undefined;
     };
     return {
         async status(tasks) {
@@ -86,7 +157,39 @@ export function switchPorts(p: PortsInput): SwitchPorts {
         async waitForCatchUp(target, gtid, timeoutMs) {
             return (await waitForCatchUp(instance(target), p.flavor, gtid, timeoutMs)).caughtUp;
         },
-        rule: (syncer, purged, executed) => checkSwitch({ flavor: p.flavor, syncer, purged, executed }),
+        async decide(target, status, context) {
+            const current = currentOf(context.from);
+            if (current && !currentFacts.has(current.name)) {
+                currentFacts.set(current.name, probe(current.endpoint));
+            }
+            sourceConfig ??= p.dm.getSourceConfig(p.sourceId);
+            const [facts, source, now] = await Promise.all([probe(instance(target)), sourceConfig, current ? currentFacts.get(current.name) : undefined]);
+            const same = current && now ? await judgeSameSet(current.name, now, facts, () => probe(current.endpoint)) : undefined;
+            const a = p.instances[target];
+            const report = decide({
+                sourceId: p.sourceId,
+                flavor: p.flavor,
+                target,
+                targetAddress: `${a.host}:${a.port}`,
+                source,
+                requestedTasks: p.requestedTasks,
+                requireSourceAt: p.requireSource && !(now && sameServer(now, facts)) ? p.dmAddress : undefined,
+                tasks: [...status].map(([task, s]) => ({ task, status: subtaskOf(task, p.sourceId, s) })),
+                facts,
+                prerequisites: targetPrerequisites(facts),
+                sameReplicationSet: same,
+                catchUp: context.catchUp,
+            });
+            // The GTID rule's reasons change once the tasks are paused (gtid-S stops moving); the others do not.
+            const rule = new Set(report.tasks.filter((t) => t.verdict !== undefined).flatMap((t) => t.reasons));
+            return {
+                ok: report.ok,
+                reasons: report.reasons,
+                standing: report.reasons.filter((r) => !rule.has(r)),
+                catchUp: catchUpTargets(report),
+                executed: facts.gtidExecuted,
+            };
+        },
         covers: (a, b) => contains(parseGtidSet(p.flavor, a), parseGtidSet(p.flavor, b)),
         writtenBy: (before, after, server) => formatGtidSet(fromServer(subtract(parseGtidSet(p.flavor, after), parseGtidSet(p.flavor, before)), server)),
         async relay() {
