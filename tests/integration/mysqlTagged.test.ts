@@ -1,0 +1,128 @@
+/**
+ * MySQL 8.4+ tagged GTIDs against the DM the sandbox runs (2409e0b), live. DM's version is read from
+ * dm-master (GET /status); a transaction written with `SET GTID_NEXT='AUTOMATIC:<tag>'` is DROPPED by this
+ * DM: the task stays Running, later untagged rows arrive, the tagged row never does. The day a DM applies
+ * it, the test "DM drops a tagged row" fails and says to record that DM in components/dm/capabilities.ts.
+ * The refusal: with the tag on the upstream and the target, taggedGtidRefusals names the tag, the DM
+ * version and what DM does; the preflight refuses the tagged target.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { createDmClient, DmClient, DmVersion, readDmVersion, taggedGtidRefusals } from "../../components/dm";
+import { preflight } from "../../components/preflight";
+import { Sandbox, startSandbox } from "../../sandbox";
+
+let sb: Sandbox;
+let dm: DmClient;
+let version: DmVersion;
+const TAG = "audit";
+
+before(async () => {
+    sb = await startSandbox({ tasks: 1, flavor: "mysql" });
+    dm = createDmClient({ transport: "openapi", address: sb.dm.masterAddr, dmctlPath: sb.dm.dmctlPath });
+});
+
+after(async () => {
+    await sb?.stop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const gtidOf = async (i: Sandbox["primary"]) =>
+    String((await i.query("SELECT @@GLOBAL.gtid_executed AS g"))[0].g).replace(/\s+/g, "");
+const table = () => `\`${sb.tasks[0].schema}\`.t`;
+const rowsDownstream = async (ids: number[]) =>
+    (await sb.downstream.query(`SELECT id FROM ${table()} WHERE id IN (?) ORDER BY id`, [ids])).map((r) =>
+        Number(r.id),
+    );
+
+test("DM's version is read from dm-master, the same for both transports' endpoints", async () => {
+    version = await readDmVersion(dm.endpoint);
+    const viaDmctl = await readDmVersion(
+        createDmClient({ transport: "dmctl", address: sb.dm.masterAddr, dmctlPath: sb.dm.dmctlPath }).endpoint,
+    );
+    assert.deepEqual(viaDmctl, version);
+    assert.match(version.gitHash, /^2409e0b/);
+    console.log(`DM: ${version.release} (${version.gitHash})`);
+});
+
+test("DM 2409e0b drops a tagged transaction silently: the task stays Running, later rows arrive, the tagged row never does", async () => {
+    await sb.primary.query(`INSERT INTO ${table()} (id, seq, payload) VALUES (1, 1, 'before')`);
+    // A tagged transaction needs one connection: GTID_NEXT is a session variable.
+    const mysql = await import("mysql2/promise");
+    const conn = await mysql.createConnection({ host: sb.primary.host, port: sb.primary.port, ...sb.admin });
+    try {
+        await conn.query(`SET GTID_NEXT = 'AUTOMATIC:${TAG}'`);
+        await conn.query(`INSERT INTO ${table()} (id, seq, payload) VALUES (2, 2, 'tagged')`);
+        await conn.query("SET GTID_NEXT = 'AUTOMATIC'");
+    } finally {
+        await conn.end();
+    }
+    for (let id = 3; id <= 5; id++) {
+        await sb.primary.query(`INSERT INTO ${table()} (id, seq, payload) VALUES (?, ?, 'after')`, [id, id]);
+    }
+    const executed = await gtidOf(sb.primary);
+    assert.match(
+        executed,
+        new RegExp(`:${TAG}:1(,|$)`),
+        `the primary's gtid_executed holds the tagged GTID: ${executed}`,
+    );
+    const deadline = Date.now() + 30_000;
+    while ((await rowsDownstream([5])).length === 0) {
+        assert.ok(
+            Date.now() < deadline,
+            "the untagged row written after the tagged one reached the downstream within 30 s",
+        );
+        await sleep(200);
+    }
+    await sleep(2000); // a late apply of the tagged row would show now
+    const down = await rowsDownstream([1, 2, 3, 4, 5]);
+    const status = (await dm.taskStatus(sb.tasks[0].name, sb.source.id))[0];
+    console.log(
+        `tagged row: upstream has ids 1-5, downstream has ${down.join(",")}; task ${status.stage}, errors ${JSON.stringify(status.errors)}, ` +
+            `syncerBinlogGtid ${status.syncerBinlogGtid}, masterBinlogGtid ${JSON.stringify(status.masterBinlogGtid ?? "")}; primary gtid_executed ${executed}`,
+    );
+    assert.deepEqual(
+        (await sb.primary.query(`SELECT id FROM ${table()} ORDER BY id`)).map((r) => Number(r.id)),
+        [1, 2, 3, 4, 5],
+    );
+    assert.deepEqual(
+        down,
+        [1, 3, 4, 5],
+        `DM ${version.release} applied the tagged row: record it as applying tagged GTIDs (FIRST_DM_APPLYING_TAGGED_GTIDS in components/dm/capabilities.ts)`,
+    );
+    assert.equal(status.stage, "Running", "the task does not stop: the loss is silent");
+});
+
+test("the refusal names the tag, the DM version and what DM does; the preflight refuses the tagged target", async () => {
+    const replicaSet = await gtidOf(sb.replica);
+    assert.match(replicaSet, new RegExp(`:${TAG}:1`), "the replica replicated the tagged transaction");
+    const reasons = taggedGtidRefusals(version, [
+        { side: `the source's upstream (${sb.vip.host}:${sb.vip.port})`, gtidSet: await gtidOf(sb.primary) },
+        { side: `target replica (127.0.0.1:${sb.replica.port})`, gtidSet: replicaSet },
+    ]);
+    const says = `holds tagged GTIDs (tag "${TAG}"), and DM ${version.release} (2409e0b) drops those transactions silently (the task stays Running, the rows never reach the downstream): stop writing tagged transactions (SET GTID_NEXT='AUTOMATIC:<tag>') on the replication set, or use a DM that applies them.`;
+    assert.deepEqual(reasons, [
+        `the source's upstream (${sb.vip.host}:${sb.vip.port}) ${says}`,
+        `target replica (127.0.0.1:${sb.replica.port}) ${says}`,
+    ]);
+    const at = (port: number, name: string) => ({
+        name,
+        host: "127.0.0.1",
+        port,
+        user: sb.admin.user,
+        password: sb.admin.password,
+    });
+    const r = await preflight({
+        dm: { address: sb.dm.masterAddr, transport: "openapi" },
+        sourceId: sb.source.id,
+        flavor: "mysql",
+        target: at(sb.replica.port, "replica"),
+        current: at(sb.vip.port, "the VIP"),
+    });
+    assert.equal(r.ok, false);
+    console.log(`preflight: ${r.reasons.join(" | ")}`);
+    assert.ok(
+        r.reasons.some((x) => /gtid_executed holds tagged GTIDs/.test(x)),
+        `the preflight names the tagged GTIDs: ${r.reasons.join(" | ")}`,
+    );
+});
