@@ -91,6 +91,15 @@ test("DM 2409e0b drops a tagged transaction silently: the task stays Running, la
         `DM ${version.release} applied the tagged row: record it as applying tagged GTIDs (FIRST_DM_APPLYING_TAGGED_GTIDS in components/dm/capabilities.ts)`,
     );
     assert.equal(status.stage, "Running", "the task does not stop: the loss is silent");
+    // What DM's checkpoint does after the tagged transaction (recorded, not asserted: DM's behaviour to report).
+    for (let id = 6; id <= 10; id++) {
+        await sb.primary.query(`INSERT INTO ${table()} (id, seq, payload) VALUES (?, ?, 'later')`, [id, id]);
+        await sleep(600);
+    }
+    const later = (await dm.taskStatus(sb.tasks[0].name, sb.source.id))[0];
+    console.log(
+        `3 s of writes later: downstream has ${(await rowsDownstream([6, 7, 8, 9, 10])).join(",")}; syncerBinlogGtid ${later.syncerBinlogGtid}; primary ${await gtidOf(sb.primary)}`,
+    );
 });
 
 test("the refusal names the tag, the DM version and what DM does; the preflight refuses the tagged target", async () => {
