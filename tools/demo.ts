@@ -8,6 +8,8 @@
  *   3. `pulumi up` switching the VIP to the replica (the seed's VIP procedure);
  *   4. `pulumi up` switching the DM source to the primary's own address (the address procedure);
  * verifies that the downstream equals the upstream, row for row, prints a summary and tears down.
+ *
+ * `npm run demo -- --flavor mysql`: the same story on MySQL ≥ 8.4 (unpacked by setup), read by DM 2409e0b.
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
@@ -57,19 +59,34 @@ async function expect(what: string, r: PulumiResult, ok: boolean): Promise<void>
     }
 }
 
+/** `--flavor mariadb|mysql` (the upstream servers). @default "mariadb" */
+function parseFlavor(argv: string[]): "mariadb" | "mysql" {
+    if (argv.length === 0) {
+        return "mariadb";
+    }
+    if (argv[0] === "--flavor" && (argv[1] === "mariadb" || argv[1] === "mysql") && argv.length === 2) {
+        return argv[1];
+    }
+    throw new Error(`unknown arguments "${argv.join(" ")}": usage: npm run demo [-- --flavor mariadb|mysql]`);
+}
+
 async function main(): Promise<void> {
+    const flavor = parseFlavor(process.argv.slice(2));
+    const server = flavor === "mysql" ? "MySQL" : "MariaDB";
     heading("0. Tools (npm run setup: Pulumi CLI, DM, MariaDB, HAProxy; cached after the first run)");
     const setup = spawnSync(process.execPath, [require.resolve("tsx/cli"), path.join(__dirname, "setup.ts")], { stdio: "inherit" });
     if (setup.status !== 0) {
         throw new Error("npm run setup failed (see above)");
     }
 
-    heading("1. Sandbox: dm-master + dm-worker reading a MariaDB primary through an HAProxy VIP; a replica; a downstream");
+    heading(`1. Sandbox: dm-master + dm-worker reading a ${server} primary through an HAProxy VIP; a replica; a downstream`);
     let sb: Sandbox | undefined;
     let stack: SandboxStack | undefined;
     let load: Load | undefined;
     try {
-        sb = await startSandbox({ tasks: 2, log: (l) => say(`  ${l}`) });
+        sb = await startSandbox({ tasks: 2, flavor, log: (l) => say(`  ${l}`) });
+        const version = String((await sb.primary.query("SELECT @@version AS v"))[0].v);
+        say(`  upstream: ${server} ${version}; DM from ${sb.dm.binDir}`);
         say(`  DM source ${sb.source.id} reads 127.0.0.1:${sb.vip.port} (the VIP → primary :${sb.primary.port}); replica :${sb.replica.port}; tasks ${sb.tasks.map((t) => t.name).join(", ")}`);
         load = startLoad(sb, { rowsPerSec: 300, via: "primary" });
         say("  write load: 300 rows/s into the primary, sequence-numbered, one schema per task");
@@ -82,14 +99,14 @@ async function main(): Promise<void> {
         await expect("first up", await up(), true);
 
         heading("3. The replica stops replicating and falls behind; reads: replica → pulumi preview --policy-pack policies");
-        await sb.replica.query("STOP SLAVE");
+        await sb.replica.query(flavor === "mysql" ? "STOP REPLICA" : "STOP SLAVE");
         await new Promise((r) => setTimeout(r, 1500));
         stack.configure(source({ mode: "vip", reads: "replica" }));
         await expect("preview against a lagging replica", await preview(), false);
         say("  The policy pack refused the switch before anything changed: the replica lacks GTIDs DM has already replicated.");
 
         heading("4. Replication on the replica resumes; the same preview passes");
-        await sb.replica.query("START SLAVE");
+        await sb.replica.query(flavor === "mysql" ? "START REPLICA" : "START SLAVE");
         await new Promise((r) => setTimeout(r, 1500));
         await expect("preview against a healthy replica", await preview(), true);
 
@@ -118,6 +135,7 @@ async function main(): Promise<void> {
         const allGood = v.equal && Object.values(seqs).every((s) => s.ok);
 
         heading("Summary");
+        say(`  upstream:                  ${server} ${version}`);
         say(`  preview, lagging replica:  refused by the policy pack (as it must be)`);
         say(`  preview, healthy replica:  allowed`);
         say(`  VIP switch:                replication paused ${vipPaused ?? "?"} ms (2 tasks, checks included)`);
