@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { HaproxyVip } from "../../components/vipBackends/haproxy";
+import { startLoad } from "../../sandbox/load";
+import { verifyReplicated } from "../../sandbox/verify";
 import type { SandboxSourceOptions } from "../../tools/sandboxStack";
 import { sandboxStackSuite } from "./sandboxStackSuite";
 
@@ -50,13 +52,13 @@ test("a lagging target is refused by the VipIntent: the command does not run, th
         assert.deepEqual(await s.stages(), ["Running", "Running"]);
     } finally {
         await s.sb.replica.query("START SLAVE");
+        // The row only the primary had would break the load's sequence (seq 900000002) the later tests check.
+        await s.sb.primary.query(`DELETE FROM ${s.sb.tasks[0].schema}.t WHERE id = 900000002`);
     }
     const again = await s.stack.run(["up", "--yes", "--skip-preview"]);
     assert.equal(again.code, 0, again.output);
     assert.equal(await s.sb.vipTarget(), "replica");
-    assert.deepEqual(await s.stages(), ["Running", "Running"]);    // The row only the primary had breaks the load's sequence (seq 900000002): the later tests check it.
-    await s.sb.primary.query(`DELETE FROM ${s.sb.tasks[0].schema}.t WHERE id = 900000002`);
-});
+    assert.deepEqual(await s.stages(), ["Running", "Running"]);});
 
 /** `pulumi up` with `o`; it must fail. */
 async function upFails(o: SandboxSourceOptions): Promise<string> {
@@ -78,10 +80,10 @@ async function atPrimary(): Promise<void> {
 test("the command fails before moving HAProxy: its error hook resumes the tasks at the primary, up fails; the next up converges", async () => {
     await atPrimary();
     const out = await upFails({ mode: "vip", mover: "command", reads: "replica", scriptFault: { target: "replica", kind: "exit-before-move" } });
+    assert.deepEqual(await s.stages(), ["Running", "Running"], "no task left paused");
+    assert.equal(await s.sb.vipTarget(), "primary");
     assert.match(out, /site script: cannot reach the load balancer/);
     assert.match(out, /command\.local\.Command sandbox-source-vip failed \(.*\); tasks sandbox_task_0, sandbox_task_1 were resumed reading from primary, where the VIP answers/);
-    assert.equal(await s.sb.vipTarget(), "primary");
-    assert.deepEqual(await s.stages(), ["Running", "Running"], "no task left paused");
     const { r } = await s.upUnderLoad({ mode: "vip", mover: "command", reads: "replica" });
     assert.match(r.output, /task sandbox_task_0, paused by an earlier switch, is Running now: forgotten/);
     assert.match(r.output, /switched to replica; resumed sandbox_task_0, sandbox_task_1/);
@@ -91,10 +93,10 @@ test("the command fails before moving HAProxy: its error hook resumes the tasks 
 test("the command fails after moving HAProxy: its error hook checks the rule at the new target and resumes there; the next up converges", async () => {
     // The VIP is at the replica (previous test); back to the primary with a script that fails once HAProxy moved.
     const out = await upFails({ mode: "vip", mover: "command", reads: "primary", scriptFault: { target: "primary", kind: "exit-after-move" } });
+    assert.deepEqual(await s.stages(), ["Running", "Running"], "no task left paused");
+    assert.equal(await s.sb.vipTarget(), "primary");
     assert.match(out, /site script: the load balancer did not confirm/);
     assert.match(out, /tasks sandbox_task_0, sandbox_task_1 were resumed reading from primary, where the VIP answers/);
-    assert.equal(await s.sb.vipTarget(), "primary");
-    assert.deepEqual(await s.stages(), ["Running", "Running"], "no task left paused");
     const { r } = await s.upUnderLoad({ mode: "vip", mover: "command", reads: "primary" });
     assert.match(r.output, /~ +command:local:Command sandbox-source-vip updated/);
     assert.equal(await s.sb.vipTarget(), "primary");
@@ -103,9 +105,6 @@ test("the command fails after moving HAProxy: its error hook checks the rule at 
 test("the command succeeds but no server answers through the VIP: VipResume names the paused tasks, up fails; the next up resumes them and converges", async () => {
     await atPrimary();
     const out = await upFails({ mode: "vip", mover: "command", reads: "replica", scriptFault: { target: "replica", kind: "no-server" } });
-    assert.match(out, /command\.local\.Command sandbox-source-vip was to point the VIP at replica: switching DM source sandbox-source to replica failed/);
-    assert.match(out, /Tasks sandbox_task_0, sandbox_task_1 stay paused because it is not known which server the VIP points at/);
-    assert.match(out, /the next 'pulumi up' resumes them where the VIP points once the rule holds there, or 'dmctl --master-addr [^ ]+ resume-task sandbox_task_0 -s sandbox-source', 'dmctl --master-addr [^ ]+ resume-task sandbox_task_1 -s sandbox-source'/);
     assert.deepEqual(await s.stages(), ["Paused", "Paused"], "named, left paused: DM reads through a VIP nobody answers");
     // As the error says: point the VIP at an instance (the old one, by hand), then run `pulumi up` with a
     // working script. The VipIntent's state lists the tasks: it pauses nothing more and finishes the switch.
@@ -115,4 +114,41 @@ test("the command succeeds but no server answers through the VIP: VipResume name
     assert.match(r.output, /paused sandbox_task_0, sandbox_task_1 for command\.local\.Command sandbox-source-vip to point the VIP at replica/);
     assert.match(r.output, /switched to replica; resumed sandbox_task_0, sandbox_task_1/);
     assert.equal(await s.sb.vipTarget(), "replica");
+    // The failed run named the tasks and how to resume them.
+    assert.match(out, /command\.local\.Command sandbox-source-vip was to point the VIP at replica: switching DM source sandbox-source to replica failed/);
+    assert.match(out, /Tasks sandbox_task_0, sandbox_task_1 stay paused because it is not known which server the VIP points at/);
+    assert.match(out, /the next 'pulumi up' resumes them where the VIP points once the rule holds there, or 'dmctl --master-addr [^ ]+ resume-task sandbox_task_0 -s sandbox-source', 'dmctl --master-addr [^ ]+ resume-task sandbox_task_1 -s sandbox-source'/);
+});
+
+test("the next up resumes only what dm-switch paused: a task someone resumed and paused again since stays paused", async () => {
+    // The VIP is at the replica (previous test). A move to the primary that leaves no server answering.
+    await upFails({ mode: "vip", mover: "command", reads: "primary", scriptFault: { target: "primary", kind: "no-server" } });
+    assert.deepEqual(await s.stages(), ["Paused", "Paused"]);
+    const [ours, theirs] = s.sb.tasks.map((t) => t.name);
+    const gtidOf = async (task: string) => (await s.dm.taskStatus(task, s.sb.source.id))[0].syncerBinlogGtid;
+    const recorded = await gtidOf(theirs);
+    // An operator points the VIP back at the replica, resumes one task, lets it apply new rows, and pauses it.
+    await new HaproxyVip({ socket: s.sb.vip.haproxySocket, backend: s.sb.vip.backend, servers: { ...s.sb.vip.servers } }).moveTo("replica");
+    await s.dm.resumeTask(theirs, [s.sb.source.id]);
+    const load = startLoad(s.sb, { rowsPerSec: 100, via: "primary" });
+    for (let i = 0; i < 300 && (await gtidOf(theirs)) === recorded; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    await load.stop();
+    await s.dm.pauseTask(theirs, [s.sb.source.id]);
+    for (let i = 0; i < 300 && (await s.dm.taskStatus(theirs, s.sb.source.id))[0].stage !== "Paused"; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.notEqual(await gtidOf(theirs), recorded, `${theirs} moved past the checkpoint dm-switch paused it at`);
+    s.stack.configure({ mode: "vip", mover: "command", reads: "primary" });
+    const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(r.code, 0, r.output);
+    assert.equal(await s.sb.vipTarget(), "primary");
+    assert.deepEqual(await s.stages(), ["Running", "Paused"], `${ours} resumed by dm-switch; ${theirs} left to whoever paused it`);
+    assert.match(r.output, new RegExp(`task ${theirs} is Paused at [^ ]+, not at the checkpoint dm-switch paused it at \\(${recorded}\\): someone else paused it since; it stays as it is`));
+    assert.match(r.output, new RegExp(`switched to primary; resumed ${ours} \\(`));
+    // Whoever paused it resumes it; nothing was lost.
+    await s.dm.resumeTask(theirs, [s.sb.source.id]);
+    const v = await verifyReplicated(s.sb, { timeoutMs: 60_000 });
+    assert.ok(v.equal, JSON.stringify(v));
 });
