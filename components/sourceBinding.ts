@@ -2,7 +2,9 @@
  * `pulumi-nodejs:dynamic/dm-switch:SourceBinding`: a DM source registration (operate-source create).
  * Changing `host`/`port` performs DM's address procedure: check the rule against the new instance →
  * stop-task → operate-source stop → operate-source create at the new address → start-task from the
- * checkpoint (meta = gtid-S, never removing it).
+ * checkpoint (meta = gtid-S, never removing it). Changing `user`, `password` or `enableRelay` runs the same
+ * procedure at the same address: the source is created again from DM's own configuration of it (every
+ * field the stack does not set is kept) with the new settings. `flavor` cannot change (check refuses it).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { secret } from "@pulumi/pulumi/output";
@@ -17,18 +19,19 @@ export interface SourceBindingArgs {
     instance?: pulumi.Input<string>;
     host: pulumi.Input<string>;
     port: pulumi.Input<number>;
-    /** The MySQL user DM replicates with. */
+    /** The MySQL user DM replicates with; changing it re-creates the source in place (see above). */
     user: pulumi.Input<string>;
-    /** Its password; kept secret end to end. */
+    /** Its password; kept secret end to end (the state holds a salted digest, to see a rotation, which re-creates the source in place). */
     password: pulumi.Input<string>;
+    /** The upstream's kind; it cannot change on a live source. */
     flavor: pulumi.Input<Flavor>;
     /** Must be true: DM switches instances only in GTID mode. @default true */
     enableGtid?: pulumi.Input<boolean>;
-    /** @default false */
+    /** The source's relay log; changing it re-creates the source in place. @default false */
     enableRelay?: pulumi.Input<boolean>;
     /** Tasks to stop and start around an address change. @default every task of the source */
     tasks?: pulumi.Input<pulumi.Input<string>[]>;
-    /** The tasks' downstream password, required to change host/port while tasks use the source (DM masks it). */
+    /** The tasks' downstream password, required to change host/port or the settings above while tasks use the source (DM masks it). */
     downstreamPassword?: pulumi.Input<string | undefined>;
     /** Instances of the replication set by name, to name host:port in plans. */
     instances?: pulumi.Input<Record<string, pulumi.Input<AddressInputs>>>;
@@ -73,7 +76,7 @@ export class SourceBinding extends DelegatedResource {
                 stoppedTasks: undefined,
                 lastSwitch: undefined,
             },
-            { ...opts, additionalSecretOutputs: ["dm", "stoppedTasks", ...(opts?.additionalSecretOutputs ?? [])] },
+            { ...opts, additionalSecretOutputs: ["dm", "stoppedTasks", "passwordDigest", "sourceFile", ...(opts?.additionalSecretOutputs ?? [])] },
         );
     }
 }

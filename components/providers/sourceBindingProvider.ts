@@ -13,13 +13,20 @@ import { executeSwitch, RuleViolationError, SwitchError, SwitchPorts, warnWritte
 import { Address, formatPlan, planAddressSwitch } from "../switch/plan";
 import { AddressInputs, checkSourceBindingInputs, SourceBindingInputs, SourceBindingOutputs } from "./inputs";
 import { PartialStateError } from "./load";
-import { settleAll, switchPorts } from "./ports";
+import { passwordDigest } from "./passwordDigest";
+import { flavorFailure, KeptSource, passwordChanged, settingsChanges, settingsChangesOfInputs, settingsOfPartialState } from "./sourceSettings";
+import { liveTaskStages, settleAll, switchPorts } from "./ports";
+import { tasksToCheck } from "../preflight/decide";
+import { resolveOptions, timeoutsOf } from "../switch/options";
 
 type StoppedTask = NonNullable<SourceBindingOutputs["stoppedTasks"]>[number];
 
-const NOT_DESIRED_STATE = new Set(["plan", "pausedByUs", "stoppedTasks", "lastSwitch", "__provider", "password", "downstreamPassword"]);
-/** Settings DM cannot change on a live source without re-creating it: changing them replaces the binding. */
-const REPLACING = ["sourceId", "user", "flavor", "enableRelay"] as const;
+const NOT_DESIRED_STATE = new Set(["plan", "pausedByUs", "stoppedTasks", "lastSwitch", "__provider", "password", "downstreamPassword", "passwordDigest", "sourceFile"]);
+/**
+ * Only another source id is another resource. A change of user, password or enableRelay is an update: the
+ * address procedure at the same address (./sourceSettings.ts); a flavor change is refused by check.
+ */
+const REPLACING = ["sourceId"] as const;
 
 const sameAddress = (a: AddressInputs | undefined, b: AddressInputs | undefined) => !!a && !!b && a.host === b.host && a.port === b.port;
 
@@ -66,12 +73,12 @@ async function ensureRelay(dm: DmClient, inputs: SourceBindingInputs, log: (l: s
 
 function outputsOf(inputs: SourceBindingInputs, extra: Pick<SourceBindingOutputs, "pausedByUs" | "stoppedTasks" | "lastSwitch">): SourceBindingOutputs {
     const { password: _p, downstreamPassword: _d, ...rest } = inputs;
-    return { ...rest, ...extra };
+    return { ...rest, passwordDigest: passwordDigest(inputs.password), ...extra };
 }
 
 /** The address procedure's ports: the VIP procedure's, plus stop/start of tasks and source re-creation. */
-function addressPorts(dm: DmClient, inputs: SourceBindingInputs, instances: Record<string, Address>, stopped: StoppedTask[], log: (l: string) => void): SwitchPorts {
-    const base = switchPorts({ dm, sourceId: inputs.sourceId, flavor: inputs.flavor, instances, user: inputs.user, password: inputs.password, log });
+function addressPorts(dm: DmClient, inputs: SourceBindingInputs, instances: Record<string, Address>, stopped: StoppedTask[], log: (l: string) => void, kept: KeptSource = { created: false }): SwitchPorts {
+    const base = switchPorts({ dm, sourceId: inputs.sourceId, flavor: inputs.flavor, instances, user: inputs.user, password: inputs.password, log, dmAddress: inputs.dm.address, requestedTasks: inputs.tasks });
     return {
         ...base,
         async stopTasks(tasks) {
@@ -84,7 +91,11 @@ function addressPorts(dm: DmClient, inputs: SourceBindingInputs, instances: Reco
             await startStopped(dm, inputs, stopped.filter((s) => tasks.includes(s.name)), stopped);
         },
         // Relay, when on, starts after the tasks (start-relay step): DM's checkpoints name the old relay subdirectory.
-        createSource: (at) => dm.createSource(sourceConfig(inputs, at, false)),
+        // From DM's own file of the source (read before the plan ran): every field the stack does not set is kept.
+        async createSource(at) {
+            await dm.createSource({ ...sourceConfig(inputs, at, false), baseFile: kept.file });
+            kept.created = true;
+        },
         async startRelay() {
             const s = await dm.getSource(inputs.sourceId);
             if (!s?.worker) {
@@ -104,30 +115,38 @@ async function startStopped(dm: DmClient, inputs: SourceBindingInputs, tasks: St
 }
 
 /** A previous run stopped the tasks and failed: finish the switch forward, never starting against a bad target. */
-async function finishStopped(dm: DmClient, inputs: SourceBindingInputs, live: SourceInfo | undefined, stopped: StoppedTask[], log: (l: string) => void) {
+async function finishStopped(dm: DmClient, inputs: SourceBindingInputs, live: SourceInfo | undefined, stopped: StoppedTask[], log: (l: string) => void, olds: SourceBindingOutputs | undefined, kept: KeptSource) {
     const want: Address = { host: inputs.host, port: inputs.port };
     const to = nameOf(inputs, want);
     const ports = addressPorts(dm, inputs, { [to]: want }, stopped, log);
     log(`finishing an address switch to ${to}: tasks ${stopped.map((s) => s.name).join(", ")} are stopped with their checkpoints kept`);
-    const sets = await ports.targetGtids(to);
-    for (const t of stopped) {
-        let v = ports.rule(t.gtidS, sets.purged, sets.executed);
-        if (!v.ok && v.purgedNotInSyncer === "" && (await ports.waitForCatchUp(to, t.gtidS, inputs.catchUpTimeoutMs ?? 10_000))) {
-            const again = await ports.targetGtids(to);
-            v = ports.rule(t.gtidS, again.purged, again.executed);
+    // The decision the policy pack makes, on the checkpoints the tasks stopped at (they have no subtask now).
+    const status = new Map(stopped.map((t) => [t.name, { stage: "Stopped", unit: "Sync", syncerGtid: t.gtidS, errors: [] }]));
+    const opts = resolveOptions(timeoutsOf(inputs));
+    let decision = await ports.decide(to, status, {});
+    if (!decision.ok && decision.catchUp.length > 0) {
+        const start = Date.now();
+        let caughtUp = true;
+        for (const gtid of decision.catchUp) {
+            caughtUp = (await ports.waitForCatchUp(to, gtid, Math.max(0, opts.catchUpTimeoutMs - (Date.now() - start)))) && caughtUp;
         }
-        if (!v.ok) {
-            throw new RuleViolationError(`task ${t.name} cannot start on ${to}: ${v.reasons.join(" ")} The tasks stay stopped with their checkpoints kept.`);
-        }
+        decision = await ports.decide(to, status, { catchUp: { timeoutMs: opts.catchUpTimeoutMs, waitedMs: Date.now() - start, caughtUp } });
     }
-    if (live && !sameAddress(live, want)) {
-        log(`operate-source stop ${inputs.sourceId} (still at ${live.host}:${live.port})`);
+    if (!decision.ok) {
+        throw new RuleViolationError(`the tasks cannot start on ${to}: ${decision.reasons.join(" ")} The tasks stay stopped with their checkpoints kept.`);
+    }
+    // Settings the failed run did not get to (user, password, relay): the source is created again with them.
+    const settings = live && sameAddress(live, want) ? settingsChanges(inputs, live, olds) : [];
+    if (live && (!sameAddress(live, want) || settings.length > 0)) {
+        kept.file = (await dm.getSourceFile(inputs.sourceId)) ?? kept.file;
+        log(`operate-source stop ${inputs.sourceId} (${settings.length > 0 ? `new settings: ${settings.join(", ")}` : `still at ${live.host}:${live.port}`})`);
         await dm.stopSource(inputs.sourceId);
         live = undefined;
     }
     if (!live) {
-        log(`operate-source create ${inputs.sourceId} at ${want.host}:${want.port}`);
-        await dm.createSource(sourceConfig(inputs, want, false));
+        log(`operate-source create ${inputs.sourceId} at ${want.host}:${want.port}${kept.file ? ", from DM's configuration of it" : ""}`);
+        await dm.createSource({ ...sourceConfig(inputs, want, false), baseFile: kept.file });
+        kept.created = true;
     }
     const names = stopped.map((s) => s.name);
     // A start-task of the failed run may have created its subtask even though it failed: dm-master answers
@@ -140,7 +159,7 @@ async function finishStopped(dm: DmClient, inputs: SourceBindingInputs, live: So
         created.forEach((t) => stopped.splice(stopped.indexOf(t), 1));
     }
     await startStopped(dm, inputs, [...stopped], stopped);
-    await waitForStage(dm, names, inputs.sourceId, ["Running"], { timeoutMs: inputs.stageTimeoutMs ?? 30_000 });
+    await waitForStage(dm, names, inputs.sourceId, ["Running"], { timeoutMs: opts.stageTimeoutMs });
     log(`started ${names.join(", ")} from their checkpoints on ${to}`);
 }
 
@@ -151,11 +170,18 @@ async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBi
     const want: Address = { host: inputs.host, port: inputs.port };
     const stopped: StoppedTask[] = (olds?.stoppedTasks ?? []).map((s) => ({ ...s }));
     const live = await dm.getSource(inputs.sourceId);
+    // DM's file of the source: kept by a failed run that stopped the source, or read before this run stops it.
+    const kept: KeptSource = { file: olds?.sourceFile, created: false };
     const partial = (err: Error, pausedByUs: string[]) =>
-        new PartialStateError(err.message, id, { ...outputsOf(inputs, { pausedByUs, stoppedTasks: stopped, lastSwitch: olds?.lastSwitch }), host: live?.host ?? inputs.host, port: live?.port ?? inputs.port });
+        new PartialStateError(err.message, id, {
+            ...outputsOf(inputs, { pausedByUs, stoppedTasks: stopped, lastSwitch: olds?.lastSwitch }),
+            host: live?.host ?? inputs.host,
+            port: live?.port ?? inputs.port,
+            ...settingsOfPartialState(inputs, olds, live, kept),
+        });
     if (stopped.length > 0) {
         try {
-            await finishStopped(dm, inputs, live, stopped, log);
+            await finishStopped(dm, inputs, live, stopped, log, olds, kept);
             await ensureRelay(dm, inputs, log);
         } catch (err) {
             throw partial(err instanceof Error ? err : new Error(String(err)), []);
@@ -164,26 +190,39 @@ async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBi
     }
     if (!live) {
         log(`operate-source create ${inputs.sourceId} at ${want.host}:${want.port}`);
-        await dm.createSource(sourceConfig(inputs, want));
+        await dm.createSource({ ...sourceConfig(inputs, want), baseFile: kept.file });
         return outputsOf(inputs, { pausedByUs: [], lastSwitch: olds?.lastSwitch });
     }
     const from = nameOf(inputs, live);
     const to = nameOf(inputs, want);
-    const ports = addressPorts(dm, inputs, { [from]: { host: live.host, port: live.port }, [to]: want }, stopped, log);
-    const names = inputs.tasks ?? live.taskNames;
+    const ports = addressPorts(dm, inputs, { [from]: { host: live.host, port: live.port }, [to]: want }, stopped, log, kept);
+    // Every task DM runs on the source, and any the `tasks` list names: the list checks, never narrows.
+    const names = tasksToCheck(live, inputs.tasks);
     const status = names.length > 0 ? await ports.status(names) : new Map();
     const tasks = names.map((name) => ({ name, stage: status.get(name)?.stage ?? "" }));
-    const plan = planAddressSwitch({ sourceId: inputs.sourceId, dmAddress: inputs.dm.address, tasks, from, to, toAddress: want, pausedByUs: olds?.pausedByUs, relay: inputs.enableRelay });
+    // The same address with other settings (user, password, relay): the whole procedure, re-creating the source.
+    const settings = from === to ? settingsChanges(inputs, live, olds) : [];
+    const reconfigure = settings.length > 0 ? settings.join(", ") : undefined;
+    const plan = planAddressSwitch({ sourceId: inputs.sourceId, dmAddress: inputs.dm.address, tasks, from, to, toAddress: want, pausedByUs: olds?.pausedByUs, relay: inputs.enableRelay, reconfigure });
     if (plan.steps.length === 0) {
         await ensureRelay(dm, inputs, log);
         return outputsOf(inputs, { pausedByUs: [], lastSwitch: olds?.lastSwitch });
     }
-    if (plan.from !== plan.to && names.length > 0 && inputs.downstreamPassword === undefined) {
-        throw new Error(`downstreamPassword is required to move source ${inputs.sourceId} while tasks use it (${names.join(", ")}): DM returns task configurations with the password masked`);
+    if (plan.steps.some((s) => s.kind === "start-tasks") && inputs.downstreamPassword === undefined) {
+        throw new Error(
+            `downstreamPassword is required to ${reconfigure ? `change the ${reconfigure} of` : "move"} source ${inputs.sourceId} while tasks use it (${names.join(", ")}): DM returns task configurations with the password masked`,
+        );
+    }
+    if (plan.steps.some((s) => s.kind === "create-source")) {
+        // Read before anything is paused: a source that cannot be read is refused with nothing changed.
+        kept.file = await dm.getSourceFile(inputs.sourceId);
+        if (kept.file === undefined) {
+            throw new Error(`DM source ${inputs.sourceId} disappeared while its switch was planned: run 'pulumi up' again`);
+        }
     }
     formatPlan(plan).forEach(log);
     try {
-        const report = await executeSwitch(plan, ports, { stageTimeoutMs: inputs.stageTimeoutMs, catchUpTimeoutMs: inputs.catchUpTimeoutMs, advanceTimeoutMs: inputs.advanceTimeoutMs });
+        const report = await executeSwitch(plan, ports, { ...timeoutsOf(inputs), statusBefore: status });
         if (report.pausedMs !== undefined) {
             log(`replication was stopped for ${report.pausedMs} ms`);
         }
@@ -198,13 +237,16 @@ async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBi
     }
 }
 
-function previewPlan(olds: Partial<SourceBindingInputs> | undefined, news: SourceBindingInputs): string[] {
-    if (!olds?.host || sameAddress(olds as AddressInputs, news)) {
+/** The plan of an address change, with each task's stage read from DM when it answers (see vipProvider's). */
+async function previewPlan(olds: Partial<SourceBindingInputs> | undefined, news: SourceBindingInputs): Promise<string[]> {
+    const settings = settingsChangesOfInputs(olds, news);
+    if (!olds?.host || (sameAddress(olds as AddressInputs, news) && settings.length === 0)) {
         return [];
     }
-    const tasks = (news.tasks ?? [`<every task of ${news.sourceId}>`]).map((name) => ({ name, stage: "Running" }));
+    const reconfigure = sameAddress(olds as AddressInputs, news) ? settings.join(", ") : undefined;
+    const { tasks, note } = await liveTaskStages(news);
     const from = nameOf({ ...news, instance: olds.instance, host: olds.host, port: olds.port! }, olds as AddressInputs);
-    return formatPlan(planAddressSwitch({ sourceId: news.sourceId, dmAddress: news.dm.address, tasks, from, to: nameOf(news, news), toAddress: news, relay: news.enableRelay }));
+    return [...formatPlan(planAddressSwitch({ sourceId: news.sourceId, dmAddress: news.dm.address, tasks, from, to: nameOf(news, news), toAddress: news, relay: news.enableRelay, reconfigure })), ...note];
 }
 
 export const provider = {
@@ -217,7 +259,18 @@ export const provider = {
                 reason: "downstreamPassword is required to change host/port: start-task needs the downstream password, which DM returns masked; set it (as a secret)",
             });
         }
-        return { inputs: { ...news, plan: failures.length === 0 ? previewPlan(olds, news) : [] }, failures };
+        const settings = moving ? [] : settingsChangesOfInputs(olds, news);
+        if (settings.length > 0 && news.downstreamPassword === undefined) {
+            failures.push({
+                property: "downstreamPassword",
+                reason: `downstreamPassword is required to change ${settings.join(", ")}: the source is re-created and its tasks started again, and start-task needs the downstream password, which DM returns masked; set it (as a secret)`,
+            });
+        }
+        const flavor = flavorFailure(olds, news);
+        if (flavor) {
+            failures.push(flavor);
+        }
+        return { inputs: { ...news, plan: failures.length === 0 ? await previewPlan(olds, news) : [] }, failures };
     },
 
     async diff(_id: string, olds: SourceBindingOutputs, news: SourceBindingInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -227,6 +280,14 @@ export const provider = {
         const changed = [...keys].filter((k) => JSON.stringify(o[k]) !== JSON.stringify(n[k]));
         if ((olds.pausedByUs ?? []).length > 0 || (olds.stoppedTasks ?? []).length > 0) {
             changed.push("pausedByUs");
+        }
+        // The password itself is never kept: its digest tells a rotation, which DM must get (a change of settings).
+        if (passwordChanged(olds, news)) {
+            changed.push("password");
+        }
+        if (olds.passwordDigest === undefined && olds.sourceId !== undefined) {
+            // A state written before digests were kept: an update records one (nothing is re-created for it).
+            changed.push("passwordDigest");
         }
         if ((news.plan ?? []).length > 0) {
             // One message, not one per line: each is a round trip to the engine, and a preview of many sources prints many plans.
@@ -244,8 +305,8 @@ export const provider = {
             throw new Error(`importing a SourceBinding is not supported: declare it with its host and port instead (${id})`);
         }
         const live = await createDmClient(props.dm).getSource(props.sourceId);
-        // DM's view: an address changed by hand shows as drift; a source removed by hand as gone.
-        return live ? { id, props: { ...props, host: live.host, port: live.port } } : {};
+        // DM's view: an address or user changed by hand shows as drift; a source removed by hand as gone.
+        return live ? { id, props: { ...props, host: live.host, port: live.port, user: live.user } } : {};
     },
 
     async update(id: string, olds: SourceBindingOutputs, news: SourceBindingInputs) {
