@@ -19,7 +19,6 @@ import { dmBinaries, dmMasterDaemon, dmWorkerDaemon } from "./dm";
 import { startHaproxy } from "./haproxy";
 import { ADMIN, freePort, MariadbInstance, replicate, startMariadb } from "./mariadb";
 import { replicateMysql, startMysql } from "./mysql";
-import { startTidb } from "./tidb";
 import { failureWithLogs, Proc } from "./proc";
 import { assemble, stopParts } from "./parts";
 import { DEFAULT_PORTS, Sandbox, SandboxOptions, SandboxPorts, SOURCE_ID, SOURCE_USER, WORKER_NAME } from "./types";
@@ -80,11 +79,6 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     };
     try {
         const tls = o.tls ? await generateTls(path.join(dir, "tls")) : undefined;
-        if (o.mysqlTls && flavor !== "mariadb") {
-            throw new TypeError("startSandbox: mysqlTls is for the MariaDB flavour only.");
-        }
-        // The MariaDB servers' certificates: DM's when it has TLS too (one CA), else their own.
-        const mysqlTls = o.mysqlTls ? (tls ?? (await generateTls(path.join(dir, "mysql-tls")))) : undefined;
         // 1. MariaDB ×3 and dm-master, in parallel (dm-master's embedded etcd takes the longest).
         // A MariaDB port not fixed by the caller is left to startMariadb, which retries when another process takes it first.
         // Each server's temporary tables go to its own folder: files in a shared /tmp were seen deleted
@@ -93,21 +87,16 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
             const tmpdir = path.join(dir, name, "tmp");
             fs.mkdirSync(tmpdir, { recursive: true, mode: 0o700 });
             const start = flavor === "mysql" && name !== "downstream" ? startMysql : startMariadb;
-            const begin =
-                name === "downstream" && o.downstream === "tidb"
-                    ? startTidb({ dir, name, serverId, port: o.ports?.[name], log, keepOnExit: o.persistent })
-                    : start({
-                          dir,
-                          name,
-                          serverId,
-                          port: o.ports?.[name],
-                          gtidDomainId: name === "replica" ? o.replicaGtidDomainId : undefined,
-                          extraConfig: [`tmpdir=${tmpdir}`],
-                          ...(mysqlTls && name !== "downstream" ? { tls: mysqlTls.dmFiles } : {}),
-                          log,
-                          keepOnExit: o.persistent,
-                      });
-            return begin.then((i) => {
+            return start({
+                dir,
+                name,
+                serverId,
+                port: o.ports?.[name],
+                gtidDomainId: name === "replica" ? o.replicaGtidDomainId : undefined,
+                extraConfig: [`tmpdir=${tmpdir}`],
+                log,
+                keepOnExit: o.persistent,
+            }).then((i) => {
                 instances.push(i);
                 ports[name] = i.port;
                 started.push(i.port);
@@ -314,9 +303,6 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
             tasks: taskList,
             startupMs: performance.now() - t0,
         });
-        if (mysqlTls) {
-            sb.mysqlTls = mysqlTls.client;
-        }
         if (tls) {
             sb.dm.tls = tls.client;
             sb.dm.openapiUrl = sb.dm.openapiUrl.replace(/^http:/, "https:");

@@ -41,11 +41,6 @@ export interface SandboxOptions {
      * (tools/env.ts dmMysqlBinDir) unless DM_BIN_DIR is set. The downstream is MariaDB either way. @default "mariadb"
      */
     flavor?: "mariadb" | "mysql";
-    /**
-     * DM's target: MariaDB 10.11, or TiDB (tidb-server from the toolchain, `-store unistore`: in memory, not
-     * restartable), DM's own downstream and the one its full mode (dump + load) works into. @default "mariadb"
-     */
-    downstream?: "mariadb" | "tidb";
     /** Incremental tasks on the source, each replicating its own schema `sbtest_<i>`. @default 2 */
     tasks?: number;
     /** Enable relay log on the source. @default false */
@@ -84,12 +79,6 @@ export interface SandboxOptions {
      * Not recorded in sandbox.json (openSandbox does not attach to a TLS sandbox). @default false
      */
     tls?: boolean;
-    /**
-     * Serve TLS on the replication set's MariaDB servers (primary and replica: `ssl-ca`, `ssl-cert`,
-     * `ssl-key`, a certificate for 127.0.0.1 and localhost from sandbox/tls.ts); clients, DM included, may
-     * still connect without it. MariaDB flavour only. @default false
-     */
-    mysqlTls?: boolean;
 }
 
 /** A running sandbox. */
@@ -128,8 +117,6 @@ export interface Sandbox {
         /** With options.tls: the CA and a client certificate and key (PEM contents) DM accepts. @default undefined */
         tls?: TlsPems;
     };
-    /** With options.mysqlTls: the CA that signed primary's and replica's certificates (and a client certificate). @default undefined */
-    mysqlTls?: TlsPems;
     /** The HAProxy process (graceful stop keeps the VIP's target; kill returns it to the primary). */
     haproxy: Proc;
     /** The DM source (bound through the VIP) and its account (on primary and replica). */
