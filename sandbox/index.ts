@@ -79,6 +79,11 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     };
     try {
         const tls = o.tls ? await generateTls(path.join(dir, "tls")) : undefined;
+        if (o.mysqlTls && flavor !== "mariadb") {
+            throw new TypeError("startSandbox: mysqlTls is for the MariaDB flavour only.");
+        }
+        // The MariaDB servers' certificates: DM's when it has TLS too (one CA), else their own.
+        const mysqlTls = o.mysqlTls ? (tls ?? (await generateTls(path.join(dir, "mysql-tls")))) : undefined;
         // 1. MariaDB ×3 and dm-master, in parallel (dm-master's embedded etcd takes the longest).
         // A MariaDB port not fixed by the caller is left to startMariadb, which retries when another process takes it first.
         // Each server's temporary tables go to its own folder: files in a shared /tmp were seen deleted
@@ -94,6 +99,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
                 port: o.ports?.[name],
                 gtidDomainId: name === "replica" ? o.replicaGtidDomainId : undefined,
                 extraConfig: [`tmpdir=${tmpdir}`],
+                ...(mysqlTls && name !== "downstream" ? { tls: mysqlTls.dmFiles } : {}),
                 log,
                 keepOnExit: o.persistent,
             }).then((i) => {
@@ -303,6 +309,9 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
             tasks: taskList,
             startupMs: performance.now() - t0,
         });
+        if (mysqlTls) {
+            sb.mysqlTls = mysqlTls.client;
+        }
         if (tls) {
             sb.dm.tls = tls.client;
             sb.dm.openapiUrl = sb.dm.openapiUrl.replace(/^http:/, "https:");

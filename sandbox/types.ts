@@ -79,6 +79,12 @@ export interface SandboxOptions {
      * Not recorded in sandbox.json (openSandbox does not attach to a TLS sandbox). @default false
      */
     tls?: boolean;
+    /**
+     * Serve TLS on the replication set's MariaDB servers (primary and replica: `ssl-ca`, `ssl-cert`,
+     * `ssl-key`, a certificate for 127.0.0.1 and localhost from sandbox/tls.ts); clients, DM included, may
+     * still connect without it. MariaDB flavour only. @default false
+     */
+    mysqlTls?: boolean;
 }
 
 /** A running sandbox. */
@@ -117,6 +123,8 @@ export interface Sandbox {
         /** With options.tls: the CA and a client certificate and key (PEM contents) DM accepts. @default undefined */
         tls?: TlsPems;
     };
+    /** With options.mysqlTls: the CA that signed primary's and replica's certificates (and a client certificate). @default undefined */
+    mysqlTls?: TlsPems;
     /** The HAProxy process (graceful stop keeps the VIP's target; kill returns it to the primary). */
     haproxy: Proc;
     /** The DM source (bound through the VIP) and its account (on primary and replica). */
