@@ -5,6 +5,7 @@ import { awsVipBackend } from "../../components/vipBackends/aws";
 import {
     checkEniInputs,
     checkRoute53Inputs,
+    checkRoute53Mapping,
     EniBackendInputs,
     isInZone,
     Route53BackendInputs,
@@ -204,6 +205,29 @@ for (const c of eniCases) {
         );
     });
 }
+
+test("trustMapping must be a boolean (route53 and eni)", () => {
+    assert.deepEqual(checkRoute53Inputs({ ...r53, trustMapping: "yes" as unknown as boolean }), [
+        { property: "backend.trustMapping", reason: 'backend.trustMapping must be true or false, got "yes"' },
+    ]);
+    assert.deepEqual(checkEniInputs({ ...eni, trustMapping: 1 as unknown as boolean }), [{ property: "backend.trustMapping", reason: "backend.trustMapping must be true or false, got 1" }]);
+});
+
+test("checkRoute53Mapping: each value must be its instance's own address (A: the IPv4 host, CNAME: the host name)", () => {
+    assert.deepEqual(checkRoute53Mapping(r53, { "mysql-a": "10.0.1.10", "mysql-b": "10.0.1.11" }), []);
+    const cname = { ...r53, values: { "mysql-a": "a.db.internal", "mysql-b": "B.db.internal." } };
+    assert.deepEqual(checkRoute53Mapping(cname, { "mysql-a": "a.db.internal", "mysql-b": "b.db.internal" }), []);
+    // Swapped values: both refused.
+    const swapped = checkRoute53Mapping(r53, { "mysql-a": "10.0.1.11", "mysql-b": "10.0.1.10" });
+    assert.deepEqual(
+        swapped.map((f) => f.property),
+        ["backend.values.mysql-a", "backend.values.mysql-b"],
+    );
+    // An A value cannot be compared with a host name: refused, not assumed.
+    const [named] = checkRoute53Mapping(r53, { "mysql-a": "a.db.internal", "mysql-b": "10.0.1.11" });
+    assert.equal(named.property, "backend.values.mysql-a");
+    assert.match(named.reason, /^backend\.values\.mysql-a is "10\.0\.1\.10" but instances\.mysql-a is at "a\.db\.internal": with verify "backend" nothing connects through the VIP/);
+});
 
 test("infers the record type from the values", () => {
     assert.equal(route53RecordType({ values: { a: "10.0.0.1", b: "10.0.0.2" } }), "A");
