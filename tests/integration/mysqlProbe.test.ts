@@ -97,13 +97,16 @@ test("the launcher restarts an instance on the same data and port, and only ADMI
 test("probe reads flavour, ids, GTID sets, settings and replica status of both servers", async () => {
     const [p, r] = await Promise.all([probe(ep(primary)), probe(ep(replica))]);
     assert.match(p.version, /^10\.\d+\.\d+-MariaDB/);
-    assert.deepEqual(p, mariadbFacts({ version: p.version, serverId: 1, gtidExecuted: "0-1-3" }));
+    // Where each server says it lives: its own port and data directory (what tells two servers apart).
+    const at = (i: typeof primary) => ({ hostname: os.hostname(), port: i.port, datadir: `${i.dataDir}/` });
+    assert.deepEqual(p, mariadbFacts({ version: p.version, serverId: 1, gtidExecuted: "0-1-3", identity: at(primary) }));
     assert.deepEqual(
         r,
         mariadbFacts({
             version: p.version,
             serverId: 2,
             gtidExecuted: "0-1-3",
+            identity: at(replica),
             replication: {
                 running: true,
                 ioRunning: true,
