@@ -207,10 +207,11 @@ function config(
         `log-error=${inst.logFile}`,
         ...INNODB.map((a) => a.slice(2)),
         // A test server: durability traded for speed (a SIGKILL of mariadbd still loses nothing committed).
+        // max-connections: each DM task holds ~15 connections to the downstream (its syncer workers): 50 tasks need ~750.
         ...`report-host=127.0.0.1 report-port=${inst.port} server-id=${o.serverId} gtid-domain-id=${o.gtidDomainId ?? 0}
             skip-name-resolve log-bin=binlog relay-log=relay-bin binlog-format=ROW binlog-row-image=FULL
             log-slave-updates=ON gtid-strict-mode=ON character-set-server=utf8mb4 collation-server=utf8mb4_general_ci
-            innodb-flush-log-at-trx-commit=2 sync-binlog=0 max-connections=300`.split(/\s+/),
+            innodb-flush-log-at-trx-commit=2 sync-binlog=0 max-connections=2000`.split(/\s+/),
         ...(o.tls ? [`ssl-ca=${o.tls.ca}`, `ssl-cert=${o.tls.cert}`, `ssl-key=${o.tls.key}`] : []),
         ...(o.extraConfig ?? []),
         "",

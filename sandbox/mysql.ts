@@ -106,10 +106,11 @@ function config(
         "secure-file-priv=",
         "mysqlx=OFF",
         // A test server: durability traded for speed; performance_schema off saves ≈ 200 MB per server.
+        // max-connections: each DM task holds ~15 connections to the downstream (its syncer workers): 50 tasks need ~750.
         ...`report-host=127.0.0.1 report-port=${inst.port} server-id=${o.serverId} gtid-mode=ON enforce-gtid-consistency=ON
             skip-name-resolve log-bin=binlog relay-log=relay-bin binlog-format=ROW binlog-row-image=FULL
             log-replica-updates=ON character-set-server=utf8mb4 collation-server=utf8mb4_general_ci
-            innodb-flush-log-at-trx-commit=2 sync-binlog=0 max-connections=300 performance-schema=OFF`.split(/\s+/),
+            innodb-flush-log-at-trx-commit=2 sync-binlog=0 max-connections=2000 performance-schema=OFF`.split(/\s+/),
         ...(o.extraConfig ?? []),
         "",
     ].join("\n");

@@ -5,7 +5,7 @@
 import { DmctlReply, readGeneratedYaml, runDmctl } from "./dmctl";
 import { maskSourceFile, overlaySourceFile } from "./sourceFile";
 import { editTaskFile, taskNameOf } from "./taskFile";
-import { bytesOf, DmClient, DmEndpoint, DmError, parseStage, RelayStatus, SourceConfig, SourceConfigInfo, SourceInfo, StartTaskOptions, SubtaskStatus } from "./types";
+import { bytesOf, DmClient, DmEndpoint, DmError, parseStage, RelayStatus, SourceConfig, SourceConfigInfo, SourceInfo, SourceTasksStatus, StartTaskOptions, SubtaskStatus } from "./types";
 
 interface DmctlSubtask {
     name?: string;
@@ -30,6 +30,22 @@ interface DmctlSourceStatus {
 const messages = (r: { errors?: { message?: string; RawCause?: string; rawCause?: string }[] } | null | undefined) =>
     (r?.errors ?? []).map((e) => [e.message, e.RawCause ?? e.rawCause].filter(Boolean).join(": ").replace(/\s+/g, " ").trim()).filter((m) => m !== "");
 
+/** One subtask of dmctl's query-status answer. */
+function subtaskFromDmctl(task: string, source: string, worker: string, s: DmctlSubtask): SubtaskStatus {
+    return {
+        task,
+        source,
+        worker,
+        stage: parseStage(s.stage),
+        rawStage: s.stage ?? "",
+        unit: s.unit ?? "",
+        syncerBinlogGtid: s.sync?.syncerBinlogGtid ?? "",
+        masterBinlogGtid: s.sync?.masterBinlogGtid ?? "",
+        ...bytesOf(s.sync?.binlogType === "local" ? undefined : s.sync?.dumpIOTotalBytes),
+        errors: messages(s.result),
+    };
+}
+
 /** Subtasks from `query-status <task>`; a source whose worker does not answer becomes one Offline subtask. */
 export function subtasksFromQueryStatus(task: string, reply: DmctlReply): SubtaskStatus[] {
     const out: SubtaskStatus[] = [];
@@ -41,22 +57,30 @@ export function subtasksFromQueryStatus(task: string, reply: DmctlReply): Subtas
             out.push({ task, source, worker, stage: "Offline", rawStage: "", unit: "", syncerBinlogGtid: "", masterBinlogGtid: "", errors: src.msg ? [src.msg.replace(/\s+/g, " ").trim()] : [] });
             continue;
         }
-        for (const s of subs) {
-            out.push({
-                task,
-                source,
-                worker,
-                stage: parseStage(s.stage),
-                rawStage: s.stage ?? "",
-                unit: s.unit ?? "",
-                syncerBinlogGtid: s.sync?.syncerBinlogGtid ?? "",
-                masterBinlogGtid: s.sync?.masterBinlogGtid ?? "",
-                ...bytesOf(s.sync?.binlogType === "local" ? undefined : s.sync?.dumpIOTotalBytes),
-                errors: messages(s.result),
-            });
-        }
+        out.push(...subs.map((s) => subtaskFromDmctl(task, source, worker, s)));
     }
     return out;
+}
+
+/**
+ * Every subtask of `sourceId` from `query-status -s <source>`, each as {@link subtasksFromQueryStatus}
+ * reads it for its task. When no worker of the source answered, the source is `unanswered` with what a
+ * per-task read then reports (the worker and DM's message); the subtasks such an answer lists (dm-master
+ * names the tasks of a source no worker answered for) have no status and are left out.
+ */
+export function subtasksOfSource(sourceId: string, reply: DmctlReply): SourceTasksStatus {
+    const mine = ((reply.sources ?? []) as DmctlSourceStatus[]).filter((src) => (src.sourceStatus?.source ?? "") === sourceId);
+    if (mine.length === 0) {
+        throw new DmError(`query-status -s ${sourceId} failed: dm-master's answer has no status of source ${sourceId}. See dm-master's log.`, "query-status", sourceId);
+    }
+    // dmctl prints `result` of each source; false: the worker did not answer.
+    const answered = mine.filter((src) => src.result !== false);
+    if (answered.length === 0) {
+        const msg = mine[0].msg;
+        return { source: sourceId, subtasks: [], unanswered: { worker: mine[0].sourceStatus?.worker ?? "", errors: msg ? [msg.replace(/\s+/g, " ").trim()] : [] } };
+    }
+    const subtasks = answered.flatMap((src) => (src.subTaskStatus ?? []).map((s) => subtaskFromDmctl(s.name ?? "", sourceId, src.sourceStatus?.worker ?? "", s)));
+    return { source: sourceId, subtasks };
 }
 
 function relayFrom(src: DmctlSourceStatus | undefined): RelayStatus | undefined {
@@ -232,6 +256,9 @@ export function createDmctlClient(ep: DmEndpoint): DmClient {
         async taskStatus(task, sourceId) {
             const reply = await run("query-status", task, ["query-status", task, ...(sourceId ? ["-s", sourceId] : [])], true);
             return subtasksFromQueryStatus(task, reply).filter((s) => sourceId === undefined || s.source === sourceId);
+        },
+        async sourceTaskStatus(sourceId) {
+            return subtasksOfSource(sourceId, await run("query-status", sourceId, ["query-status", "-s", sourceId], true));
         },
         async pauseTask(task, sourceIds) {
             await run("pause-task", task, ["pause-task", task, ...(sourceIds ?? []).flatMap((s) => ["-s", s])]);

@@ -13,6 +13,7 @@ export { readCheckpointGtid, DownstreamAddress } from "./checkpoint";
 export { waitForStage, waitForSyncerAdvance, WaitOptions, WaitTimeoutError } from "./wait";
 export { editTaskFile } from "./taskFile";
 export { memoizeReads } from "./memo";
+export { statusOnSource } from "./sourceStatus";
 export { readDmVersion } from "./version";
 export { dmAppliesTaggedGtids, DmVersion, gtidTags, NamedGtidSet, parseDmStatus, taggedGtidRefusals } from "./capabilities";
 

@@ -7,6 +7,7 @@
  * through a token bucket (`rpc-rate-limit` 10 a second, `rpc-rate-burst` 40, shared by every client),
  * so past 40 every status read waits ~100 ms for a token. Hence, besides asking once:
  * - getSourceConfig answers from one listSourceConfigs, which asks no worker at all;
+ * - sourceTaskStatus (every task of a source, one worker request) is asked once per source;
  * - over the OpenAPI, taskStatus reads the whole task once and filters by source: dm-master asks every
  *   source's worker of the task whatever the filter, so per-source reads of a task on k sources would
  *   cost k² worker requests instead of k. (dmctl asks only the named source: read per source there.)
@@ -39,6 +40,7 @@ export function memoizeReads(client: DmClient): DmClient {
             const all = await once(`status ${task} *`, () => client.taskStatus(task));
             return sourceId === undefined ? all : all.filter((s) => s.source === sourceId);
         },
+        sourceTaskStatus: (id) => once(`status of source ${id}`, () => client.sourceTaskStatus(id)),
         getTaskConfig: (task) => once(`config ${task}`, () => client.getTaskConfig(task)),
     };
 }

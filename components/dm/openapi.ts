@@ -27,7 +27,8 @@ function oneAtATime<T>(address: string, fn: () => Promise<T>): Promise<T> {
  *   stops the source too and rebuilding the task needs its full config: `GET /api/v1/tasks/{t}` returns
  *   the downstream password in clear and a lossy conversion of the task.
  * So stopTask, startTask and getTaskConfig run dmctl (`stop-task`, `start-task <file>`, `get-config
- * task`) — dmctlPath must be set for them. Everything on the VIP path (status, pause, resume) is HTTP.
+ * task`) — dmctlPath must be set for them. Everything on the VIP path (status, pause, resume) is HTTP,
+ * but the status of every task of a source at once: dm-master's gRPC QueryStatus (./grpcStatus.ts).
  * Likewise getSourceFile and createSource from a base file (`get-config source`, `operate-source create
  * <file>`): `GET /sources/{s}` answers only some of a source's fields and `POST /sources` sets the
  * others (case-sensitive, filters, checker, from.session, …) to DM's defaults.
@@ -40,18 +41,10 @@ function oneAtATime<T>(address: string, fn: () => Promise<T>): Promise<T> {
  */
 import * as http from "node:http";
 import * as https from "node:https";
+import { ApiSubtask, line, subtaskFromApi } from "./apiStatus";
 import { dmctlCreateSource, dmctlGetSourceFile, dmctlGetTaskConfig, dmctlStartTask, dmctlStopTask } from "./dmctlClient";
-import { bytesOf, codeOf, configOf, DmClient, DmEndpoint, DmError, oneLine, parseStage, SourceConfigInfo, SourceInfo, SubtaskStatus } from "./types";
-
-interface ApiSubtask {
-    name?: string;
-    source_name?: string;
-    worker_name?: string;
-    stage?: string;
-    unit?: string;
-    error_msg?: string;
-    sync_status?: { syncer_binlog_gtid?: string; master_binlog_gtid?: string; dump_io_total_bytes?: number; binlog_type?: string } | null;
-}
+import { grpcSourceStatus } from "./grpcStatus";
+import { codeOf, configOf, DmClient, DmEndpoint, DmError, oneLine, parseStage, SourceConfigInfo, SourceInfo, SubtaskStatus } from "./types";
 
 interface ApiSource {
     source_name?: string;
@@ -72,22 +65,7 @@ interface ApiSource {
 /** DM's answer to POST /sources with relay on after it has created the source and started relay (see createSource). */
 const RELAY_STARTED_TWICE = 46030;
 
-const line = (s: string | undefined) => (s ?? "").replace(/\s+/g, " ").trim();
-
-export function subtaskFromApi(s: ApiSubtask, task: string): SubtaskStatus {
-    return {
-        task: s.name ?? task,
-        source: s.source_name ?? "",
-        worker: s.worker_name ?? "",
-        stage: parseStage(s.stage),
-        rawStage: s.stage ?? "",
-        unit: s.unit ?? "",
-        syncerBinlogGtid: s.sync_status?.syncer_binlog_gtid ?? "",
-        masterBinlogGtid: s.sync_status?.master_binlog_gtid ?? "",
-        ...bytesOf(s.sync_status?.binlog_type === "local" ? undefined : s.sync_status?.dump_io_total_bytes),
-        errors: s.error_msg ? line(s.error_msg).split(/(?=\[code=)/).map((m) => m.trim()).filter((m) => m !== "") : [],
-    };
-}
+export { subtaskFromApi } from "./apiStatus";
 
 /** `GET /tasks` (no status): each task's name and its sources. Its target config holds the downstream password: read nothing else. */
 interface ApiTask {
@@ -284,6 +262,8 @@ export function createOpenApiClient(ep: DmEndpoint): DmClient {
             return sourceConfigsFromApi((sources.body as { data?: ApiSource[] })?.data ?? [], (tasks.body as { data?: ApiTask[] })?.data ?? []);
         },
         taskStatus: (task, sourceId) => taskStatus(task, sourceId),
+        // One worker request for every task of the source, through dm-master's gRPC (./grpcStatus.ts).
+        sourceTaskStatus: grpcSourceStatus(ep),
         async pauseTask(task, sourceIds) {
             await call("POST", `/tasks/${enc(task)}/stop`, "pause-task", task, { source_name_list: await sourcesOf(task, "pause-task", sourceIds) });
         },

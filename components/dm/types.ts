@@ -59,6 +59,19 @@ export interface SubtaskStatus {
     errors: string[];
 }
 
+/** Every subtask of one source, read in one worker request ({@link DmClient.sourceTaskStatus}). */
+export interface SourceTasksStatus {
+    source: string;
+    /** Each subtask the source's worker reported, as `taskStatus(task, source)` reports it. */
+    subtasks: SubtaskStatus[];
+    /**
+     * Set when no worker of the source answered (offline, not bound, dm-master out of request tokens):
+     * `subtasks` is then empty, and a per-task read reports every task of the source Offline with this
+     * worker and these errors. @default undefined (the worker answered)
+     */
+    unanswered?: { worker: string; errors: string[] };
+}
+
 export interface SourceConfig {
     /** DM's `source-id`. */
     id: string;
@@ -178,6 +191,14 @@ export interface DmClient {
      * the worker of each source it reads (OpenAPI: every source of the task, even with `sourceId`).
      */
     taskStatus(task: string, sourceId?: string): Promise<SubtaskStatus[]>;
+    /**
+     * Every subtask on the source from ONE worker request, however many tasks it has: dmctl `query-status
+     * -s <source>`; the OpenAPI transport calls dm-master's gRPC `QueryStatus` on the same address (its
+     * HTTP API reads status per task, one worker request each, or per source without the subtasks).
+     * Throws {@link SourceStatusUnavailable} when dm-master cannot answer it this way (./sourceStatus.ts
+     * then reads per task). Fails for an unknown source.
+     */
+    sourceTaskStatus(sourceId: string): Promise<SourceTasksStatus>;
     /** `pause-task` (OpenAPI: POST …/stop): the subtask stays, the checkpoint is flushed. */
     pauseTask(task: string, sourceIds?: string[]): Promise<void>;
     /** `resume-task` (OpenAPI: POST …/start with remove_meta false): resumes from the checkpoint. */
@@ -206,6 +227,17 @@ export class DmError extends Error {
     ) {
         super(message);
         this.name = "DmError";
+    }
+}
+
+/**
+ * The per-source status read is not available from this dm-master (no gRPC on its address, an answer that
+ * is not DM's QueryStatus, a method it does not implement): per-task reads answer the same question.
+ */
+export class SourceStatusUnavailable extends DmError {
+    constructor(message: string, target: string) {
+        super(message, "query-status", target);
+        this.name = "SourceStatusUnavailable";
     }
 }
 

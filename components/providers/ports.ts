@@ -3,6 +3,7 @@
  * probe, the GTID rule and a VIP backend. Shared by the Vip and SourceBinding providers and the hooks.
  */
 import { createDmClient, DmClient, SourceConfigInfo, Stage, SubtaskStatus } from "../dm";
+import { statusOnSource } from "../dm/sourceStatus";
 import { contains, formatGtidSet, fromServer, parseGtidSet, subtract } from "../gtid";
 import { MysqlEndpoint, probe, sameServer, ServerFacts, targetPrerequisites, waitForCatchUp } from "../mysql";
 import { catchUpTargets, decide, tasksToCheck } from "../preflight/decide";
@@ -133,13 +134,14 @@ export function switchPorts(p: PortsInput): SwitchPorts {
     };
     return {
         async status(tasks) {
-            const entries = await Promise.all(
-                tasks.map(async (t): Promise<[string, TaskStatus]> => {
-                    const sub = (await p.dm.taskStatus(t, p.sourceId)).find((s) => s.source === p.sourceId);
+            // One dm-worker request for every task of the source, not one per task: dm-master throttles them.
+            const subs = await statusOnSource(p.dm, p.sourceId, tasks, p.log);
+            return new Map(
+                tasks.map((t): [string, TaskStatus] => {
+                    const sub = subs.get(t);
                     return [t, { stage: sub?.stage ?? "", unit: sub?.unit, syncerGtid: sub?.syncerBinlogGtid ?? "", errors: sub?.errors ?? [], dumpIoBytes: sub?.dumpIoBytes }];
                 }),
             );
-            return new Map(entries);
         },
         pause: (tasks) => settleAll(tasks, (t) => p.dm.pauseTask(t, [p.sourceId])),
         resume: (tasks) => settleAll(tasks, (t) => p.dm.resumeTask(t, [p.sourceId])),

@@ -175,22 +175,20 @@ async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opt
     const seenThere = new Map<string, TaskStatus>();
     let pending = [...tasks];
     for (;;) {
-        // One task at a time, stopping at the first that is not there yet: dm-master answers status
-        // queries one after another in a few ms but concurrent ones ~100 ms apart, and a busy poll of
-        // every task slows the worker that is pausing or resuming them (10 tasks: 0.4 s versus 1.8 s).
-        while (pending.length > 0) {
-            const s = (await ports.status([pending[0]])).get(pending[0]);
-            if (!there(s)) {
-                break;
+        // Every pending task in one read: the ports ask DM once for the whole source (one dm-worker
+        // request however many tasks; dm-master throttles worker requests), so all are compared each round.
+        const status = await ports.status(pending);
+        for (const t of pending) {
+            const s = status.get(t);
+            if (there(s)) {
+                seenThere.set(t, s!);
             }
-            seenThere.set(pending[0], s!);
-            pending = pending.slice(1);
         }
+        pending = pending.filter((t) => !seenThere.has(t));
         if (pending.length === 0) {
-            return seenThere;
+            return new Map(tasks.map((t) => [t, seenThere.get(t)!]));
         }
         if (Date.now() >= deadline) {
-            const status = await ports.status(pending);
             const seen = pending.map((t) => {
                 const s = status.get(t);
                 return `${t} is ${s?.stage || "unknown"}${s?.errors.length ? ` (${s.errors.join("; ")})` : ""}`;

@@ -34,6 +34,7 @@ function countingClient(calls: string[], transport: Transport = "openapi"): DmCl
             if (task === "gone") throw new Error("task gone does not exist");
             return [sub(task, "s1"), sub(task, "s2")].filter((s) => sourceId === undefined || s.source === sourceId);
         },
+        sourceTaskStatus: async (id) => (calls.push(`sourceTaskStatus ${id}`), { source: id, subtasks: [sub("t1", id)] }),
         pauseTask: (task) => note(`pauseTask ${task}`),
         resumeTask: (task) => note(`resumeTask ${task}`),
         getTaskConfig: async (task) => (calls.push(`getTaskConfig ${task}`), "name: t1"),

@@ -63,6 +63,7 @@ function fakeDm(calls: string[]): DmClient {
         tasksOfSource: async (id) => (calls.push(`tasksOfSource ${id}`), [`task-${id}`]),
         taskStatus: async (task) => (calls.push(`taskStatus ${task}`), [status(task, task.replace("task-", ""))]),
         getSourceFile: async (id) => (calls.push(`getSourceFile ${id}`), undefined),
+        sourceTaskStatus: async (id) => (calls.push(`sourceTaskStatus ${id}`), { source: id, subtasks: [status(`task-${id}`, id)] }),
         createSource: never,
         stopSource: never,
         startRelay: never,

@@ -342,11 +342,10 @@ for (const c of concurrent) {
         // Right after await-paused has seen every task Paused.
         const status = w.status.bind(w);
         let reads = 0;
-        const awaited = Object.values(c.tasks).filter((s) => s === "Running").length;
         w.status = async (ts) => {
             const r = await status(ts);
-            // One read of every task before the pause, then one per awaited task (each Paused at once).
-            if (++reads === 1 + awaited) c.meddle(w);
+            // One read of every task before the pause, then one of every awaited task (all Paused at once).
+            if (++reads === 2) c.meddle(w);
             return r;
         };
         await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
@@ -721,4 +720,33 @@ test("settleAll waits for every call before throwing the first failure", async (
     }).then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof Error && err.message === "fails fast failed");
     assert.deepEqual(done, ["slow"], "the slow call finished before the error was thrown");
+});
+
+test("await-paused and await-running read every pending task in one status read per round (one DM request for the source)", async () => {
+    const names = Array.from({ length: 10 }, (_, i) => `t${i}`);
+    const w = new World(Object.fromEntries(names.map((t) => [t, "Running"])));
+    const slow = new Set(["t3", "t7"]);
+    const pause = w.pause.bind(w);
+    w.pause = async (ts) => {
+        await pause(ts);
+        slow.forEach((t) => w.stages.set(t, "Pausing"));
+    };
+    const status = w.status.bind(w);
+    let afterPause = 0;
+    w.status = async (ts) => {
+        w.calls.push(`status ${ts}`);
+        const r = await status(ts);
+        // t3 and t7 reach Paused after two rounds of await-paused.
+        if (w.calls.some((c) => c.startsWith("pause")) && ++afterPause === 2) {
+            slow.forEach((t) => w.stages.set(t, "Paused"));
+        }
+        return r;
+    };
+    const r = await executeSwitch(plan(w), w, opts);
+    const all = names.join(",");
+    const pausedAt = w.calls.indexOf(`pause ${all}`);
+    assert.deepEqual(w.calls.slice(pausedAt, pausedAt + 5), [`pause ${all}`, `status ${all}`, "status t3,t7", "status t3,t7", `status ${all}`]);
+    const resumedAt = w.calls.indexOf(`resume ${all}`);
+    assert.deepEqual(w.calls[resumedAt + 1], `status ${all}`, "await-running: every task in one read");
+    assert.deepEqual(Object.keys(r.gtidS), names, "gtid-S of every task, in the plan's order");
 });
