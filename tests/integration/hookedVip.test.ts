@@ -24,6 +24,18 @@ test("the first pulumi up runs the script for the current target; no task is pau
     assert.equal(await s.sb.vipTarget(), "primary");
 });
 
+test("the preview of a target change lists the VipIntent, the command and the VipResume as updates, and changes nothing", async () => {
+    s.stack.configure({ mode: "vip", mover: "command", reads: "replica" });
+    const p = await s.stack.run(["preview"]);
+    s.stack.configure({ mode: "vip", mover: "command", reads: "primary" });
+    assert.equal(p.code, 0, p.output);
+    assert.match(p.output, /~ +pulumi-nodejs:dynamic\/dm-switch:VipIntent sandbox-source-vip-intent update/);
+    assert.match(p.output, /~ +command:local:Command sandbox-source-vip update/);
+    assert.match(p.output, /~ +pulumi-nodejs:dynamic\/dm-switch:VipResume sandbox-source-vip-resume update/);
+    assert.equal(await s.sb.vipTarget(), "primary");
+    assert.deepEqual(await s.stages(), ["Running", "Running"]);
+});
+
 test("changing the target: the VipIntent pauses and checks, the command moves HAProxy, the VipResume verifies and resumes", async () => {
     const { r } = await s.upUnderLoad({ mode: "vip", mover: "command", reads: "replica" });
     assert.match(r.output, /~ +command:local:Command sandbox-source-vip updated/);
@@ -33,6 +45,16 @@ test("changing the target: the VipIntent pauses and checks, the command moves HA
     assert.match(r.output, /connect through the VIP and check that replica answers/);
     assert.match(r.output, /switched to replica; resumed sandbox_task_0, sandbox_task_1/);
     assert.equal(await s.sb.vipTarget(), "replica");
+    // The next up finds the recorded tasks running, forgets them, and touches nothing else.
+    const next = await s.stack.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(next.code, 0, next.output);
+    assert.match(next.output, /task sandbox_task_1, paused by an earlier switch, is Running now: forgotten/);
+    assert.match(next.output, /~ +pulumi-nodejs:dynamic\/dm-switch:VipIntent sandbox-source-vip-intent updated/);
+    assert.doesNotMatch(next.output, /VipResume sandbox-source-vip-resume updated|command:local:Command sandbox-source-vip updated|pause-task/);
+    const quiet = await s.stack.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(quiet.code, 0, quiet.output);
+    assert.doesNotMatch(quiet.output, /updated/);
+    assert.deepEqual(await s.stages(), ["Running", "Running"]);
 });
 
 test("a lagging target is refused by the VipIntent: the command does not run, the tasks run on; re-running converges", async () => {
