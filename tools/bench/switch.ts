@@ -11,7 +11,9 @@
  * duplicated. Prints figures and one summary block; asserts nothing about times.
  *
  * Settings (environment): BENCH_TASKS (task counts, default "2,10": one sandbox each), BENCH_ROUNDS
- * (default 5), BENCH_LOAD_ROWS (rows/s written to the primary during the rounds, default 100; 0: none).
+ * (default 5), BENCH_LOAD_ROWS (rows/s written to the primary during the rounds, default 100; 0: none),
+ * BENCH_FLAVORS (the sandbox's upstream servers, default "mariadb,mysql": MariaDB and MySQL ≥ 8.4 in the
+ * same run, one sandbox per flavour and task count; MySQL is read by DM 2409e0b).
  */
 import { spawn } from "node:child_process";
 import * as path from "node:path";
@@ -36,6 +38,21 @@ import {
 const TASK_COUNTS = intListSetting("BENCH_TASKS", [2, 10]);
 const ROUNDS = intSetting("BENCH_ROUNDS", 5);
 const LOAD_ROWS = intSetting("BENCH_LOAD_ROWS", 100, 0);
+const FLAVORS = flavorsSetting();
+
+/** BENCH_FLAVORS: a comma-separated list of "mariadb" and "mysql". @default ["mariadb", "mysql"] */
+function flavorsSetting(): ("mariadb" | "mysql")[] {
+    const raw = process.env.BENCH_FLAVORS;
+    if (raw === undefined || raw.trim() === "") {
+        return ["mariadb", "mysql"];
+    }
+    const list = raw.split(",").map((s) => s.trim());
+    const bad = list.filter((s) => s !== "mariadb" && s !== "mysql");
+    if (bad.length > 0) {
+        throw new Error(`BENCH_FLAVORS=${raw}: ${bad.join(", ")} is not a flavour; write mariadb, mysql or "mariadb,mysql".`);
+    }
+    return list as ("mariadb" | "mysql")[];
+}
 const SCRIPT = path.join(__dirname, "switch-dmctl.sh");
 /** After each switch, so the next starts from steady replication. */
 const SETTLE_MS = 1000;
@@ -62,6 +79,8 @@ interface Sample {
 
 interface Result {
     tasks: number;
+    /** The upstream servers: "MariaDB 10.11.…", "MySQL 9.7.4-2". */
+    server: string;
     /** DM's release version in the sandbox. */
     dm: string;
     dmSwitch: Sample[];
@@ -130,9 +149,9 @@ function scriptOnce(sb: Sandbox, from: "primary" | "replica", to: "primary" | "r
     });
 }
 
-async function benchTasks(tasks: number): Promise<Result> {
-    log(`\n== ${tasks} tasks: starting a sandbox`);
-    const sb = await startSandbox({ tasks });
+async function benchTasks(tasks: number, flavor: "mariadb" | "mysql"): Promise<Result> {
+    log(`\n== ${flavor}, ${tasks} tasks: starting a sandbox`);
+    const sb = await startSandbox({ tasks, flavor });
     let stack: Awaited<ReturnType<typeof createSandboxStack>> | undefined;
     try {
         log(
@@ -147,8 +166,10 @@ async function benchTasks(tasks: number): Promise<Result> {
         }
         log(`first pulumi up (adopts the source and the VIP, nothing paused): ${adopt.ms} ms`);
         const load = LOAD_ROWS > 0 ? startLoad(sb, { rowsPerSec: LOAD_ROWS, via: "primary" }) : undefined;
+        const version = String((await sb.primary.query("SELECT @@version AS v"))[0].v);
         const result: Result = {
             tasks,
+            server: `${flavor === "mysql" ? "MySQL" : "MariaDB"} ${version}`,
             dm: dmVersion(sb.dm.dmctlPath),
             dmSwitch: [],
             script: [],
@@ -207,11 +228,13 @@ function breakdown(samples: Sample[], steps: string[]): string {
 }
 
 function summary(results: Result[]): string[] {
-    const rows: (string | number)[][] = [["tasks", "measure", "n", "min", "median", "max"]];
+    const rows: (string | number)[][] = [["upstream", "tasks", "measure", "n", "min", "median", "max"]];
+    let server = "";
     const row = (tasks: number, what: string, f: Figures) =>
-        rows.push([tasks, what, f.n, ms(f.min), ms(f.median), ms(f.max)]);
+        rows.push([server, tasks, what, f.n, ms(f.min), ms(f.median), ms(f.max)]);
     const verdicts: string[] = [];
     for (const r of results) {
+        server = r.server.split(" ").slice(0, 2).join(" ");
         const dm = figures(r.dmSwitch.map((s) => s.pausedMs));
         const sc = figures(r.script.map((s) => s.pausedMs));
         row(r.tasks, "dm-switch: replication paused", dm);
@@ -221,7 +244,7 @@ function summary(results: Result[]): string[] {
         const ratio = dm.median / sc.median;
         const target = TARGET_MS[r.tasks];
         verdicts.push(
-            `${r.tasks} tasks: paused, median dm-switch / script = ${ratio.toFixed(2)}× (issue: ≤ 1.2×: ${ratio <= 1.2 ? "met" : "not met"}); ` +
+            `${r.server}, DM ${r.dm}, ${r.tasks} tasks: paused, median dm-switch / script = ${ratio.toFixed(2)}× (issue: ≤ 1.2×: ${ratio <= 1.2 ? "met" : "not met"}); ` +
                 `dm-switch median ${ms(dm.median)} ms (issue < 2000 ms: ${dm.median < 2000 ? "met" : "not met"}` +
                 `${target ? `; brief ≤ ${target} ms: ${dm.median <= target ? "met" : "not met"}` : ""}); max ${ms(dm.max)} ms`,
             `  dm-switch steps (median ms): ${breakdown(r.dmSwitch, DM_SWITCH_STEPS)}`,
@@ -232,7 +255,7 @@ function summary(results: Result[]): string[] {
     return [
         "==== bench:switch summary ====",
         environmentLine(),
-        `VIP switch of one DM source (sandbox: DM ${results[0]?.dm ?? "?"}, MariaDB, HAProxy), ${ROUNDS} rounds × 2 directions per tool, alternating which tool goes first.`,
+        `VIP switch of one DM source (sandbox: ${[...new Set(results.map((r) => `${r.server} read by DM ${r.dm}`))].join("; ")}; HAProxy), ${ROUNDS} rounds × 2 directions per tool, alternating which tool goes first.`,
         "replication paused = first pause call → every task Running again (dm-switch: as its provider reports it, checks included).",
         ...table(rows),
         ...verdicts,
@@ -241,10 +264,12 @@ function summary(results: Result[]): string[] {
 }
 
 async function main(): Promise<void> {
-    log(`bench:switch: ${TASK_COUNTS.join(" and ")} tasks, ${ROUNDS} rounds, load ${LOAD_ROWS} rows/s`);
+    log(`bench:switch: ${FLAVORS.join(" and ")}; ${TASK_COUNTS.join(" and ")} tasks, ${ROUNDS} rounds, load ${LOAD_ROWS} rows/s`);
     const results: Result[] = [];
-    for (const n of TASK_COUNTS) {
-        results.push(await benchTasks(n));
+    for (const flavor of FLAVORS) {
+        for (const n of TASK_COUNTS) {
+            results.push(await benchTasks(n, flavor));
+        }
     }
     console.log(`\n${summary(results).join("\n")}`);
 }
