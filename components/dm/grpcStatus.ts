@@ -84,59 +84,77 @@ export function sourceTasksFromPb(sourceId: string, reply: PbQueryStatusListResp
     return { source: sourceId, subtasks: [], unanswered: { worker: offline.worker, errors: offline.errors } };
 }
 
+/** gRPC's UNAVAILABLE: no connection to that member (down, refused, TLS handshake failed). */
+const UNAVAILABLE = 14;
+/** gRPC's UNIMPLEMENTED: the server has no such method. */
+const UNIMPLEMENTED = 12;
+
 /**
- * `sourceTaskStatus` for the OpenAPI transport: one gRPC channel per client, opened on first use, with
- * DM's TLS settings when `tls` is set (the CA, the client certificate and key). Every failure to get a
- * QueryStatus answer is a SourceStatusUnavailable naming the cause; a method dm-master does not
- * implement is remembered.
+ * `sourceTaskStatus` for the OpenAPI transport: one gRPC channel per dm-master member, opened on first
+ * use, with DM's TLS settings when `tls` is set (the CA, the client certificate and key). With several
+ * members (`a:8261,b:8261`: any member forwards to the leader) it starts at the one that answered last and
+ * moves on while a member cannot be reached. Every failure to get a QueryStatus answer is a
+ * SourceStatusUnavailable naming the cause; a method dm-master does not implement is remembered.
  */
 export function grpcSourceStatus(ep: DmEndpoint): (sourceId: string) => Promise<SourceTasksStatus> {
-    let client: GrpcJs.Client | undefined;
+    const members = ep.address.split(",");
+    const clients = new Map<string, GrpcJs.Client>();
+    let at = 0;
     let unimplemented: SourceStatusUnavailable | undefined;
     const timeoutMs = ep.requestTimeoutMs ?? 10_000;
 
-    const open = (): GrpcJs.Client => {
+    const open = (member: string): GrpcJs.Client => {
         // Loaded on first use: a preview that never reads a source's status does not pay for it.
         const grpc = require("@grpc/grpc-js") as typeof GrpcJs;
         const pem = (s: string | undefined) => (s ? Buffer.from(s) : null);
         const credentials = ep.tls ? grpc.credentials.createSsl(pem(ep.tls.ca), pem(ep.tls.key), pem(ep.tls.cert)) : grpc.credentials.createInsecure();
-        return new grpc.Client(ep.address, credentials, { "grpc.max_receive_message_length": MAX_ANSWER_BYTES });
+        return new grpc.Client(member, credentials, { "grpc.max_receive_message_length": MAX_ANSWER_BYTES });
     };
 
-    const call = (sourceId: string) =>
-        new Promise<Buffer>((resolve, reject) => {
+    /** The answer's bytes, or the gRPC code and why not. */
+    const call = (member: string, sourceId: string) =>
+        new Promise<Buffer | { code: number; why: string }>((resolve) => {
+            let client = clients.get(member);
             try {
-                client ??= open();
+                client ??= open(member);
             } catch (err) {
-                return reject(new SourceStatusUnavailable(`no gRPC channel to dm-master at ${ep.address}: ${(err as Error).message}`, sourceId));
+                return resolve({ code: -1, why: `no gRPC channel: ${(err as Error).message}` });
             }
+            clients.set(member, client);
             const request = encodeQueryStatusListRequest({ sources: [sourceId] });
             const pass = (b: Buffer) => b;
-            client.makeUnaryRequest(METHOD, pass, pass, request, { deadline: Date.now() + timeoutMs }, (err, value) => {
-                if (err) {
-                    const why = oneLine(err.details || err.message);
-                    const e = new SourceStatusUnavailable(`dm-master at ${ep.address} did not answer gRPC QueryStatus (code ${err.code}: ${why})`, sourceId);
-                    // 12 = UNIMPLEMENTED: this server has no such method, now or later.
-                    if (err.code === 12) {
-                        unimplemented = e;
-                    }
-                    return reject(e);
-                }
-                resolve(value ?? Buffer.alloc(0));
-            });
+            client.makeUnaryRequest(METHOD, pass, pass, request, { deadline: Date.now() + timeoutMs }, (err, value) =>
+                resolve(err ? { code: err.code, why: `code ${err.code}: ${oneLine(err.details || err.message)}` } : (value ?? Buffer.alloc(0))),
+            );
         });
 
     return async (sourceId) => {
         if (unimplemented) {
             throw unimplemented;
         }
-        const bytes = await call(sourceId);
-        let reply: PbQueryStatusListResponse;
-        try {
-            reply = decodeQueryStatusListResponse(bytes);
-        } catch (err) {
-            throw new SourceStatusUnavailable(`dm-master at ${ep.address} answered gRPC QueryStatus with bytes that are not DM's QueryStatusListResponse (${(err as Error).message})`, sourceId);
+        const failures: string[] = [];
+        for (let k = 0; k < members.length; k++) {
+            const i = (at + k) % members.length;
+            const got = await call(members[i], sourceId);
+            if (Buffer.isBuffer(got)) {
+                at = i;
+                let reply: PbQueryStatusListResponse;
+                try {
+                    reply = decodeQueryStatusListResponse(got);
+                } catch (err) {
+                    throw new SourceStatusUnavailable(`dm-master at ${members[i]} answered gRPC QueryStatus with bytes that are not DM's QueryStatusListResponse (${(err as Error).message})`, sourceId);
+                }
+                return sourceTasksFromPb(sourceId, reply, members[i]);
+            }
+            failures.push(`${members.length > 1 ? `${members[i]}: ` : ""}${got.why}`);
+            const e = new SourceStatusUnavailable(`dm-master at ${members.length > 1 ? ep.address : members[i]} did not answer gRPC QueryStatus (${failures.join("; ")})`, sourceId);
+            if (got.code === UNIMPLEMENTED) {
+                unimplemented = e;
+            }
+            if (got.code !== UNAVAILABLE) {
+                throw e;
+            }
         }
-        return sourceTasksFromPb(sourceId, reply, ep.address);
+        throw new SourceStatusUnavailable(`dm-master at ${ep.address} did not answer gRPC QueryStatus (${failures.join("; ")})`, sourceId);
     };
 }

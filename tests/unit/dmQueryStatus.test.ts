@@ -202,7 +202,7 @@ test("dmctl: query-status -s reads every subtask of the source as query-status <
 
 // ---- the gRPC client against a local gRPC server
 
-async function grpcServer(handlers: Record<string, (req: Buffer) => Buffer>): Promise<{ address: string; requests: Buffer[]; stop(): void }> {
+async function grpcServer(handlers: Record<string, (req: Buffer) => Buffer | grpc.ServiceError>): Promise<{ address: string; requests: Buffer[]; stop(): void }> {
     const server = new grpc.Server();
     const requests: Buffer[] = [];
     const pass = (b: Buffer) => b;
@@ -212,7 +212,8 @@ async function grpcServer(handlers: Record<string, (req: Buffer) => Buffer>): Pr
         service[name] = { path: `/pb.Master/${name}`, requestStream: false, responseStream: false, requestSerialize: pass, requestDeserialize: pass, responseSerialize: pass, responseDeserialize: pass };
         impl[name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
             requests.push(call.request);
-            cb(null, answer(call.request));
+            const got = answer(call.request);
+            return Buffer.isBuffer(got) ? cb(null, got) : cb(got);
         };
     }
     server.addService(service, impl);
@@ -255,6 +256,30 @@ test("gRPC: a dm-master without the method is SourceStatusUnavailable, remembere
     await assert.rejects(grpcSourceStatus({ transport: "openapi", address: "127.0.0.1:1", requestTimeoutMs: 2000 })(SOURCE), {
         name: "SourceStatusUnavailable",
         message: /^dm-master at 127\.0\.0\.1:1 did not answer gRPC QueryStatus \(code 14: /,
+    });
+});
+
+test("gRPC with several dm-master members: the first that answers, then it first; moves on when it is gone", async () => {
+    const answer = () => Buffer.from(queryStatusRecorded.runningAndPaused.grpc, "base64");
+    // A member that cannot serve (gRPC UNAVAILABLE, as from a member that is down), counting what it is asked.
+    const unavailable = () => Object.assign(new Error("member stopping"), { code: grpc.status.UNAVAILABLE, details: "member stopping", metadata: new grpc.Metadata() });
+    const [x, a, b] = [await grpcServer({ QueryStatus: unavailable }), await grpcServer({ QueryStatus: answer }), await grpcServer({ QueryStatus: answer })];
+    try {
+        const read = grpcSourceStatus({ transport: "openapi", address: `${x.address},${a.address},${b.address}`, requestTimeoutMs: 2000 });
+        assert.equal((await read(SOURCE)).subtasks.length, 2);
+        await read(SOURCE);
+        assert.deepEqual([x.requests.length, a.requests.length, b.requests.length], [1, 2, 0], "the member that answered is asked first");
+        a.stop();
+        await read(SOURCE);
+        await read(SOURCE);
+        assert.deepEqual([x.requests.length, a.requests.length, b.requests.length], [1, 2, 2]);
+    } finally {
+        [x, a, b].forEach((s) => s.stop());
+    }
+    const down = grpcSourceStatus({ transport: "openapi", address: "127.0.0.1:1,127.0.0.1:2", requestTimeoutMs: 2000 });
+    await assert.rejects(down(SOURCE), {
+        name: "SourceStatusUnavailable",
+        message: /^dm-master at 127\.0\.0\.1:1,127\.0\.0\.1:2 did not answer gRPC QueryStatus \(127\.0\.0\.1:1: code 14: .*; 127\.0\.0\.1:2: code 14: /,
     });
 });
 
