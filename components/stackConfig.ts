@@ -5,6 +5,7 @@
  */
 import { AddressInputs, CheckFailure, checkMysqlTls, DmEndpointInputs, Flavor, VipBackendInputs, VipVerify } from "./providers/inputs";
 import type { SourceVip } from "./source";
+import { dmAddressProblem } from "./dm/address";
 
 export interface SourceConfig {
     /** The DM source name. */
@@ -86,11 +87,14 @@ function tlsKeyPaths(v: unknown, at: string): string[] {
  */
 export function validateStackConfig(raw: { dm?: unknown; instances?: unknown; sources?: unknown }, secretKeys: string[] = []): string[] {
     const errors: string[] = [];
-    const dmPort = isObject(raw.dm) && typeof raw.dm.address === "string" ? /:(\d{1,5})$/.exec(raw.dm.address)?.[1] : undefined;
-    if (!isObject(raw.dm) || typeof raw.dm.address !== "string") {
+    if (!isObject(raw.dm) || raw.dm.address === undefined) {
         errors.push(`dm-switch:dm must be {address: "<dm-master host:port>", transport?: openapi|dmctl}: run 'pulumi config set --path dm-switch:dm.address 10.0.0.5:8261'`);
-    } else if (!isPort(Number(dmPort))) {
-        errors.push(`dm-switch:dm.address must be dm-master's host:port with a port from 1 to 65535, got ${JSON.stringify(raw.dm.address)}`);
+    } else {
+        // One dm-master, or every member of a dm-master cluster comma-separated (as dmctl's --master-addr).
+        const problem = dmAddressProblem(raw.dm.address, "dm-switch:dm.address");
+        if (problem) {
+            errors.push(problem);
+        }
     }
     for (const k of ["dm", "instances", "sources"] as const) {
         if (secretKeys.includes(k)) {

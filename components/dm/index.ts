@@ -3,12 +3,14 @@
  * (DM's OpenAPI v1 or dmctl), waits on stages and syncer progress, and gtid-S from the downstream
  * checkpoint. No @pulumi/* import.
  */
+import { dmAddressProblem } from "./address";
 import { dmctlTlsProblem } from "./dmctl";
 import { createDmctlClient } from "./dmctlClient";
 import { createOpenApiClient } from "./openapi";
 import { DmClient, DmEndpoint, Transport } from "./types";
 
 export * from "./types";
+export { dmAddressProblem, dmMembers } from "./address";
 export { readCheckpointGtid, DownstreamAddress } from "./checkpoint";
 export { waitForStage, waitForSyncerAdvance, WaitOptions, WaitTimeoutError } from "./wait";
 export { editTaskFile } from "./taskFile";
@@ -17,15 +19,20 @@ export { statusOnSource } from "./sourceStatus";
 export { readDmVersion } from "./version";
 export { dmAppliesTaggedGtids, DmVersion, gtidTags, NamedGtidSet, parseDmStatus, taggedGtidRefusals } from "./capabilities";
 
-/** A client for the dm-master at `ep.address`, over `ep.transport` (@default "openapi"). */
-export function createDmClient(given: Omit<DmEndpoint, "transport"> & { transport?: Transport }): DmClient {
+/**
+ * A client for the dm-master at `ep.address` (one `host:port`, or several comma-separated: the members of
+ * a dm-master cluster, ./address.ts), over `ep.transport` (@default "openapi"). `log` hears which member
+ * answers when there are several (OpenAPI; dmctl tries the list itself). @default log none
+ */
+export function createDmClient(given: Omit<DmEndpoint, "transport"> & { transport?: Transport }, log?: (line: string) => void): DmClient {
     const ep: DmEndpoint = { ...given, transport: given.transport ?? "openapi" };
-    if (!/^[^\s/:]+:\d+$/.test(ep.address) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(ep.address)) {
-        throw new TypeError(`DM address "${ep.address}" must be host:port of dm-master, for example 127.0.0.1:8261.`);
+    const problem = dmAddressProblem(ep.address, "DM address");
+    if (problem) {
+        throw new TypeError(problem);
     }
     switch (ep.transport) {
         case "openapi":
-            return createOpenApiClient(ep);
+            return createOpenApiClient(ep, log);
         case "dmctl":
             if (!ep.dmctlPath) {
                 throw new TypeError("the dmctl transport needs dmctlPath: the path of DM's dmctl binary.");

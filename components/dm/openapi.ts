@@ -43,6 +43,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import { ApiSubtask, line, subtaskFromApi } from "./apiStatus";
 import { dmctlCreateSource, dmctlGetSourceFile, dmctlGetTaskConfig, dmctlStartTask, dmctlStopTask } from "./dmctlClient";
+import { dmMembers } from "./address";
 import { grpcSourceStatus } from "./grpcStatus";
 import { codeOf, configOf, DmClient, DmEndpoint, DmError, oneLine, parseStage, SourceConfigInfo, SourceInfo, SubtaskStatus } from "./types";
 
@@ -118,26 +119,39 @@ interface Reply {
     body: unknown;
 }
 
-export function createOpenApiClient(ep: DmEndpoint): DmClient {
+/**
+ * The OpenAPI client of `ep.address`: one dm-master, or several (`a:8261,b:8261,c:8261`, ./address.ts)
+ * tried in turn from the one that answered last. `log` hears which member answers, when that changes.
+ * @default log none
+ */
+export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void): DmClient {
     const secure = ep.tls !== undefined;
     const agent = secure
         ? new https.Agent({ keepAlive: true, maxSockets: 16, ca: ep.tls?.ca, cert: ep.tls?.cert, key: ep.tls?.key })
         : new http.Agent({ keepAlive: true, maxSockets: 16 });
     // Keep-alive sockets must not hold the process open once the caller is done.
     agent.on("free", (socket) => socket.unref());
-    const base = `${secure ? "https" : "http"}://${ep.address}/api/v1`;
+    const members = dmMembers(ep.address);
+    // With several members a state-changing call opens its own connection: a pooled one to a member that
+    // died since fails with ECONNRESET as if the request had been sent, and it would not be retried elsewhere.
+    const fresh = secure ? new https.Agent({ keepAlive: false, ca: ep.tls?.ca, cert: ep.tls?.cert, key: ep.tls?.key }) : new http.Agent({ keepAlive: false });
+    // The member that answered last: every call starts there (sticky), so a healthy cluster costs one request.
+    let at = 0;
     const timeoutMs = ep.requestTimeoutMs ?? 10_000;
 
-    const call = (method: string, path: string, operation: string, target: string, body?: unknown, secrets: string[] = []): Promise<Reply> =>
+    /** One request to one member; an error that never reached an HTTP answer is a MemberUnreachable. */
+    const callAt = (member: string, method: string, path: string, operation: string, target: string, body?: unknown, secrets: string[] = []): Promise<Reply> =>
         new Promise<Reply>((resolve, reject) => {
             const data = body === undefined ? undefined : JSON.stringify(body);
             const fail = (text: string, code?: number) => {
                 const msg = oneLine(text, secrets);
                 reject(new DmError(`${operation} ${target} failed: ${msg}`, operation, target, code ?? codeOf(msg)));
             };
+            // Whether the connection was ever made: before that the request cannot have been sent.
+            let connected = false;
             const req = (secure ? https : http).request(
-                `${base}${path}`,
-                { method, agent, timeout: timeoutMs, headers: data === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(data) } },
+                `${secure ? "https" : "http"}://${member}/api/v1${path}`,
+                { method, agent: method !== "GET" && members.length > 1 ? fresh : agent, timeout: timeoutMs, headers: data === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(data) } },
                 (res) => {
                     let text = "";
                     res.setEncoding("utf8").on("data", (d: string) => (text += d));
@@ -164,16 +178,90 @@ export function createOpenApiClient(ep: DmEndpoint): DmClient {
                             // DM's OpenAPI answers its errors with 400: it is serving, the message is what is missing.
                             return fail(`dm-master answered HTTP 400 without an error message${err?.error_code ? ` (DM error ${err.error_code})` : ""}. See dm-master's log.`, err?.error_code || undefined);
                         }
-                        fail(`dm-master answered HTTP ${status}${err?.error ? ` (${err.error.split(":")[0]})` : ""}. Check that ${ep.address} serves DM's OpenAPI (openapi = true) and see dm-master's log.`);
+                        fail(`dm-master answered HTTP ${status}${err?.error ? ` (${err.error.split(":")[0]})` : ""}. Check that ${member} serves DM's OpenAPI (openapi = true) and see dm-master's log.`);
                     });
                 },
             );
-            req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-            req.on("error", (e: NodeJS.ErrnoException) => fail(tlsFailure(ep.address, secure, e.code) ?? unreachable(ep.address, secure, e.code ?? e.message)));
+            req.on("socket", (socket) => {
+                if (socket.connecting) {
+                    socket.once(secure ? "secureConnect" : "connect", () => (connected = true));
+                } else {
+                    connected = true;
+                }
+            });
+            req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: connected ? "ETIMEDOUT" : "ECONNTIMEOUT" })));
+            req.on("error", (e: NodeJS.ErrnoException) => {
+                const tls = tlsFailure(member, secure, e.code);
+                if (tls) {
+                    return fail(tls);
+                }
+                const timedOut = e.code === "ECONNTIMEOUT" || e.code === "ETIMEDOUT";
+                const why = e.code === "ECONNTIMEOUT" ? `no connection within ${timeoutMs} ms` : timedOut ? e.message : (e.code ?? e.message);
+                reject(new MemberUnreachable(member, why, !connected || NEVER_SENT.has(e.code ?? ""), unreachable(member, secure, timedOut ? e.message : (e.code ?? e.message))));
+            });
             req.end(data);
         });
 
+    let named: string | undefined;
+    /** Sticks to member `i`; with several members, says which one answered whenever that changes. */
+    const answered = (i: number, tried: string[]) => {
+        at = i;
+        if (members.length > 1 && named !== members[i]) {
+            named = members[i];
+            log?.(`DM answered at ${members[i]}${tried.length > 0 ? ` (not at ${tried.join("; ")})` : ""}`);
+        }
+    };
+
+    /**
+     * One call, through the members from the one that answered last. A member that cannot be reached is
+     * skipped; a state-changing call (`mutating`) moves on only when its request was never sent (the
+     * connection was refused or never made): otherwise its outcome is unknown and the error says so.
+     */
+    const call = async (method: string, path: string, operation: string, target: string, body?: unknown, secrets: string[] = []): Promise<Reply> => {
+        const mutating = method !== "GET";
+        const tried: string[] = [];
+        for (let n = 0; n < members.length; n++) {
+            const i = (at + n) % members.length;
+            try {
+                const reply = await callAt(members[i], method, path, operation, target, body, secrets);
+                answered(i, tried);
+                return reply;
+            } catch (err) {
+                if (!(err instanceof MemberUnreachable)) {
+                    answered(i, tried);
+                    throw err;
+                }
+                if (members.length === 1) {
+                    throw new DmError(`${operation} ${target} failed: ${err.text}`, operation, target);
+                }
+                tried.push(`${err.member} (${err.why})`);
+                if (mutating && !err.neverSent) {
+                    throw new DmError(
+                        `${operation} ${target} failed: the connection to dm-master ${err.member} broke after the request was sent (${err.why}), so whether DM did it is unknown; ` +
+                            `it was not retried on another member. Read the state (query-status) through another of ${ep.address} before retrying.`,
+                        operation,
+                        target,
+                    );
+                }
+            }
+        }
+        throw new DmError(
+            `${operation} ${target} failed: no dm-master of ${ep.address} answered: ${tried.join("; ")}. Check that at least one of them runs with openapi = true and that the addresses and TLS settings are right.`,
+            operation,
+            target,
+        );
+    };
+
     const get = (path: string, operation: string, target: string) => call("GET", path, operation, target);
+    const grpcReaders = new Map<string, ReturnType<typeof grpcSourceStatus>>();
+    const grpcAt = (member: string) => {
+        let r = grpcReaders.get(member);
+        if (!r) {
+            r = grpcSourceStatus({ ...ep, address: member });
+            grpcReaders.set(member, r);
+        }
+        return r;
+    };
     const enc = encodeURIComponent;
 
     const taskStatus = async (task: string, sourceId?: string, operation = "query-status"): Promise<SubtaskStatus[]> => {
@@ -237,6 +325,9 @@ export function createOpenApiClient(ep: DmEndpoint): DmClient {
         async startRelay(id, worker) {
             await call("POST", `/sources/${enc(id)}/relay/enable`, "start-relay", id, { worker_name_list: [worker] });
         },
+        async stopRelay(id, worker) {
+            await call("POST", `/sources/${enc(id)}/relay/disable`, "stop-relay", id, { worker_name_list: [worker] });
+        },
         async stopSource(id) {
             // No force: like operate-source stop, DM refuses while tasks exist (force would remove their subtasks).
             const r = await call("DELETE", `/sources/${enc(id)}`, "operate-source stop", id);
@@ -263,7 +354,8 @@ export function createOpenApiClient(ep: DmEndpoint): DmClient {
         },
         taskStatus: (task, sourceId) => taskStatus(task, sourceId),
         // One worker request for every task of the source, through dm-master's gRPC (./grpcStatus.ts).
-        sourceTaskStatus: grpcSourceStatus(ep),
+        // At the member that answered last (gRPC reaches one address; a failure falls back to the per-task reads).
+        sourceTaskStatus: (id) => grpcAt(members[at])(id),
         async pauseTask(task, sourceIds) {
             await call("POST", `/tasks/${enc(task)}/stop`, "pause-task", task, { source_name_list: await sourcesOf(task, "pause-task", sourceIds) });
         },
@@ -274,6 +366,22 @@ export function createOpenApiClient(ep: DmEndpoint): DmClient {
         stopTask: (task) => dmctlStopTask(ep, task),
         startTask: (taskConfig, opts) => dmctlStartTask(ep, taskConfig, opts),
     };
+}
+
+/** Errors of a connection that was never made: the request cannot have reached dm-master. */
+const NEVER_SENT = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ENOTFOUND", "EAI_AGAIN", "ECONNTIMEOUT"]);
+
+/** A member that gave no HTTP answer: `neverSent` when the request cannot have reached it. */
+class MemberUnreachable extends Error {
+    constructor(
+        readonly member: string,
+        readonly why: string,
+        readonly neverSent: boolean,
+        /** The one-member error text (address, cause and remedy). */
+        readonly text: string,
+    ) {
+        super(text);
+    }
 }
 
 const unreachable = (address: string, secure: boolean, why: string) =>

@@ -5,12 +5,16 @@
 
 import { checkEniInputs, checkRoute53Inputs, checkRoute53Mapping, EniBackendInputs, Route53BackendInputs } from "../vipBackends/awsInputs";
 import { isHaproxyName } from "../vipBackends/haproxy";
+import { dmAddressProblem } from "../dm/address";
 
 export type Flavor = "mysql" | "mariadb";
 export type Transport = "openapi" | "dmctl";
 
 export interface DmEndpointInputs {
-    /** dm-master's address, `host:port` (the OpenAPI is served on the same port). */
+    /**
+     * dm-master's address, `host:port` (the OpenAPI is served on the same port), or every member of a
+     * dm-master cluster comma-separated without spaces, as dmctl's `--master-addr`: `a:8261,b:8261,c:8261`.
+     */
     address: string;
     /** @default "openapi" */
     transport?: Transport;
@@ -170,15 +174,14 @@ export interface CheckFailure {
     reason: string;
 }
 
-const HOST_PORT = /^[A-Za-z0-9.\-[\]:]+:(\d{1,5})$/;
-
 /** True for a port number TCP can use. */
 const isPort = (p: number) => Number.isInteger(p) && p >= 1 && p <= 65535;
 
 function checkDm(dm: DmEndpointInputs | undefined, out: CheckFailure[]) {
-    const port = typeof dm?.address === "string" ? HOST_PORT.exec(dm.address)?.[1] : undefined;
-    if (port === undefined || !isPort(Number(port))) {
-        out.push({ property: "dm", reason: `dm.address must be dm-master's host:port with a port from 1 to 65535 (for example "10.0.0.5:8261"), got ${JSON.stringify(dm?.address)}` });
+    // One dm-master, or every member of a dm-master cluster comma-separated (as dmctl's --master-addr).
+    const problem = dmAddressProblem(dm?.address);
+    if (problem) {
+        out.push({ property: "dm", reason: problem });
     }
     if (dm?.transport !== undefined && dm.transport !== "openapi" && dm.transport !== "dmctl") {
         out.push({ property: "dm", reason: `dm.transport must be "openapi" or "dmctl", got ${JSON.stringify(dm.transport)}` });

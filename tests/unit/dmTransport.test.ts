@@ -123,7 +123,7 @@ test("fails in one line with a remedy when dm-master is unreachable", async () =
 });
 
 test("rejects a bad address or transport before any I/O", () => {
-    assert.throws(() => createDmClient({ transport: "openapi", address: "http://x:1" }), { message: 'DM address "http://x:1" must be host:port of dm-master, for example 127.0.0.1:8261.' });
+    assert.throws(() => createDmClient({ transport: "openapi", address: "http://x:1" }), { message: 'DM address must be dm-master\'s host:port with a port from 1 to 65535 (or several separated by commas, for example "10.0.0.5:8261", or "10.0.0.5:8261,10.0.0.6:8261,10.0.0.7:8261" for several dm-masters), got "http://x:1"' });
     assert.throws(() => createDmClient({ transport: "grpc" as never, address: "x:1" }), { message: 'DM transport "grpc" is not supported; use "openapi" or "dmctl".' });
 });
 

@@ -193,7 +193,7 @@ const stackCases: [string, (s: typeof stack) => unknown, RegExp][] = [
     ["a timeout as text", (s) => ({ ...s, sources: [{ ...s.sources[0], stageTimeoutMs: "30s" }] }), /^dm-switch:sources\[0\]\.stageTimeoutMs must be a whole number of milliseconds ≥ 0, got "30s"/],
     ["instance without port", (s) => ({ ...s, instances: { ...s.instances, replica: { host: "h" } } }), /^dm-switch:instances\.replica must be \{host, port\}/],
     // Issue 19 item 5.
-    ["dm address with a port above 65535", (s) => ({ ...s, dm: { address: "127.0.0.1:99999" } }), /^dm-switch:dm\.address must be dm-master's host:port with a port from 1 to 65535, got "127\.0\.0\.1:99999"$/],
+    ["dm address with a port above 65535", (s) => ({ ...s, dm: { address: "127.0.0.1:99999" } }), /^dm-switch:dm\.address must be dm-master's host:port with a port from 1 to 65535 \(or several separated by commas, .*\), got "127\.0\.0\.1:99999"$/],
     ["instance port above 65535", (s) => ({ ...s, instances: { ...s.instances, replica: { host: "h", port: 70000 } } }), /^dm-switch:instances\.replica must be \{host, port\} with a port from 1 to 65535, got \{"host":"h","port":70000\}$/],
     ["VIP address port 0", (s) => ({ ...s, sources: [{ ...s.sources[0], vip: { ...s.sources[0].vip, address: { host: "h", port: 0 } } }] }), /^dm-switch:sources\[0\]\.vip\.address must be \{host, port\} with a port from 1 to 65535/],
     ["source id read as a flag by dmctl", (s) => ({ ...s, sources: [{ ...s.sources[0], id: "-s" }] }), /^dm-switch:sources\[0\]\.id must be the DM source name \(.*not starting with '-', which dmctl would read as a flag\), got "-s"$/],

@@ -1,0 +1,245 @@
+/**
+ * Several dm-masters in one address (`a:8261,b:8261,c:8261`, as dmctl's --master-addr): validation, and
+ * the OpenAPI client moving to the next member when one is down, sticking to the one that answered, and
+ * never re-sending a state-changing call whose outcome is unknown. Fake dm-masters on loopback: one that
+ * refuses (a closed port), one that hangs, one that drops the connection once it has read the request.
+ */
+import assert from "node:assert/strict";
+import * as http from "node:http";
+import * as net from "node:net";
+import { after, before, test } from "node:test";
+import { createDmClient, dmAddressProblem, dmMembers } from "../../components/dm";
+import { checkVipInputs, VipInputs } from "../../components/providers/inputs";
+import { validateStackConfig } from "../../components/stackConfig";
+
+const EXAMPLE = `for example "10.0.0.5:8261", or "10.0.0.5:8261,10.0.0.6:8261,10.0.0.7:8261" for several dm-masters`;
+
+test("address: one member, several, IPv6 are accepted", () => {
+    for (const a of [
+        "10.0.0.5:8261",
+        "a:8261,b:8261,c:8261",
+        "[::1]:8261,127.0.0.1:8262",
+        "dm-1.example.com:1,dm-2.example.com:65535",
+    ]) {
+        assert.equal(dmAddressProblem(a), undefined, a);
+    }
+    assert.deepEqual(dmMembers("a:1,b:2,c:3"), ["a:1", "b:2", "c:3"]);
+});
+
+test("address: each bad form is refused naming the member and the remedy", () => {
+    assert.equal(
+        dmAddressProblem("a:8261,b:0"),
+        `dm.address must be dm-master's host:port with a port from 1 to 65535 (or several separated by commas, ${EXAMPLE}); member "b:0" is not, got "a:8261,b:0"`,
+    );
+    assert.equal(
+        dmAddressProblem("a:8261, b:8261"),
+        `dm.address must be dm-master's host:port with a port from 1 to 65535 (or several separated by commas, without spaces, ${EXAMPLE}); member " b:8261" is not, got "a:8261, b:8261"`,
+    );
+    assert.equal(
+        dmAddressProblem("a:8261,"),
+        `dm.address must be dm-master's host:port with a port from 1 to 65535 (or several separated by commas, ${EXAMPLE}); member "" is not, got "a:8261,"`,
+    );
+    assert.equal(
+        dmAddressProblem("a:65536"),
+        `dm.address must be dm-master's host:port with a port from 1 to 65535 (or several separated by commas, ${EXAMPLE}), got "a:65536"`,
+    );
+    assert.equal(
+        dmAddressProblem(undefined),
+        `dm.address must be dm-master's host:port with a port from 1 to 65535 (or several separated by commas, ${EXAMPLE}), got undefined`,
+    );
+    assert.equal(
+        dmAddressProblem(""),
+        `dm.address must be dm-master's host:port with a port from 1 to 65535 (or several separated by commas, ${EXAMPLE}), got ""`,
+    );
+    assert.equal(
+        dmAddressProblem("a:1,b:2,a:1"),
+        `dm.address names dm-master a:1 twice in "a:1,b:2,a:1": list each member once`,
+    );
+    assert.equal(
+        dmAddressProblem(["a:1", "b:2"]),
+        `dm.address must be one string, the dm-masters separated by commas (${EXAMPLE}), got a list: write "a:1,b:2"`,
+    );
+});
+
+test("address: the Vip's inputs, the stack configuration and the client take a list and refuse a bad member", () => {
+    const vip = { dm: { address: "a:8261,b:8261" } } as VipInputs;
+    assert.deepEqual(
+        checkVipInputs(vip).filter((f) => f.property === "dm"),
+        [],
+    );
+    assert.deepEqual(
+        checkVipInputs({ ...vip, dm: { address: "a:8261,b" } }).filter((f) => f.property === "dm"),
+        [
+            {
+                property: "dm",
+                reason: `dm.address must be dm-master's host:port with a port from 1 to 65535 (or several separated by commas, ${EXAMPLE}); member "b" is not, got "a:8261,b"`,
+            },
+        ],
+    );
+    const dmErrors = (dm: unknown) =>
+        validateStackConfig({ dm, instances: {}, sources: [] }).filter((e) => e.startsWith("dm-switch:dm"));
+    assert.deepEqual(dmErrors({ address: "a:8261,b:8261,c:8261" }), []);
+    assert.deepEqual(dmErrors({ address: ["a:8261", "b:8261"] }), [
+        `dm-switch:dm.address must be one string, the dm-masters separated by commas (${EXAMPLE}), got a list: write "a:8261,b:8261"`,
+    ]);
+    assert.throws(() => createDmClient({ address: "a:8261,b:99999" }), {
+        name: "TypeError",
+        message: `DM address must be dm-master's host:port with a port from 1 to 65535 (or several separated by commas, ${EXAMPLE}); member "b:99999" is not, got "a:8261,b:99999"`,
+    });
+});
+
+// Fake dm-masters: `live` ones answer status and pause and count what they were asked.
+interface Fake {
+    addr: string;
+    hits: string[];
+    close(): Promise<void>;
+}
+const STATUS = {
+    total: 1,
+    data: [
+        {
+            name: "t",
+            source_name: "s",
+            worker_name: "w",
+            stage: "Running",
+            unit: "Sync",
+            sync_status: { syncer_binlog_gtid: "0-1-5" },
+        },
+    ],
+};
+
+function listen(server: net.Server): Promise<string> {
+    return new Promise((resolve) =>
+        server.listen(0, "127.0.0.1", () => resolve(`127.0.0.1:${(server.address() as net.AddressInfo).port}`)),
+    );
+}
+
+async function live(): Promise<Fake> {
+    const hits: string[] = [];
+    const server = http.createServer((req, res) => {
+        req.resume().on("end", () => {
+            hits.push(`${req.method} ${req.url}`);
+            res.writeHead(200, { "content-type": "application/json" }).end(
+                req.method === "GET" ? JSON.stringify(STATUS) : "",
+            );
+        });
+    });
+    const addr = await listen(server);
+    return {
+        addr,
+        hits,
+        close: () =>
+            new Promise((r) => {
+                server.closeAllConnections();
+                server.close(() => r());
+            }),
+    };
+}
+
+/** Reads the request, then hangs (`mode` "hang") or drops the connection (`mode` "drop"). */
+async function broken(mode: "hang" | "drop"): Promise<Fake> {
+    const hits: string[] = [];
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((s) => {
+        sockets.add(s);
+        s.once("data", (d) => {
+            hits.push(String(d).split("\r\n")[0]);
+            if (mode === "drop") {
+                s.destroy();
+            }
+        });
+        s.on("error", () => undefined);
+    });
+    const addr = await listen(server);
+    return {
+        addr,
+        hits,
+        close: () =>
+            new Promise((r) => {
+                sockets.forEach((s) => s.destroy());
+                server.close(() => r());
+            }),
+    };
+}
+
+/** A loopback port nothing listens on: connections are refused. */
+async function refused(): Promise<string> {
+    const s = net.createServer();
+    const addr = await listen(s);
+    await new Promise((r) => s.close(r));
+    return addr;
+}
+
+const fakes: Fake[] = [];
+let down = "";
+before(async () => {
+    down = await refused();
+});
+after(async () => {
+    await Promise.all(fakes.map((f) => f.close()));
+});
+const fake = async <T extends Fake>(f: Promise<T>) => {
+    const x = await f;
+    fakes.push(x);
+    return x;
+};
+
+test("a member refusing: reads and a pause go to the next one, which the client then sticks to and names", async () => {
+    const [a, b] = [await fake(live()), await fake(live())];
+    const lines: string[] = [];
+    const dm = createDmClient({ address: `${down},${a.addr},${b.addr}` }, (l) => lines.push(l));
+    assert.equal((await dm.taskStatus("t"))[0].stage, "Running");
+    await dm.pauseTask("t", ["s"]);
+    await dm.taskStatus("t");
+    assert.deepEqual(a.hits, ["GET /api/v1/tasks/t/status", "POST /api/v1/tasks/t/stop", "GET /api/v1/tasks/t/status"]);
+    assert.deepEqual(b.hits, []);
+    assert.deepEqual(lines, [`DM answered at ${a.addr} (not at ${down} (ECONNREFUSED))`]);
+    // The member it stuck to goes down: the next call moves on, from there.
+    await a.close();
+    await dm.resumeTask("t", ["s"]);
+    assert.deepEqual(b.hits, ["POST /api/v1/tasks/t/start"]);
+    assert.deepEqual(lines.slice(1), [`DM answered at ${b.addr} (not at ${a.addr} (ECONNREFUSED))`]);
+});
+
+test("a member that hangs: a read moves on after the timeout; a pause does not (its outcome is unknown)", async () => {
+    const [hang, b] = [await fake(broken("hang")), await fake(live())];
+    const address = `${hang.addr},${b.addr}`;
+    const read = createDmClient({ address, requestTimeoutMs: 300 });
+    assert.equal((await read.taskStatus("t"))[0].stage, "Running");
+    assert.deepEqual(b.hits, ["GET /api/v1/tasks/t/status"]);
+    const write = createDmClient({ address, requestTimeoutMs: 300 });
+    await assert.rejects(write.pauseTask("t", ["s"]), {
+        name: "DmError",
+        message:
+            `pause-task t failed: the connection to dm-master ${hang.addr} broke after the request was sent (no answer within 300 ms), so whether DM did it is unknown; ` +
+            `it was not retried on another member. Read the state (query-status) through another of ${address} before retrying.`,
+    });
+    assert.deepEqual(hang.hits, ["GET /api/v1/tasks/t/status HTTP/1.1", "POST /api/v1/tasks/t/stop HTTP/1.1"]);
+    assert.deepEqual(b.hits, ["GET /api/v1/tasks/t/status"]);
+});
+
+test("a member that drops the connection after reading a resume: not re-sent elsewhere", async () => {
+    const [drop, b] = [await fake(broken("drop")), await fake(live())];
+    const dm = createDmClient({ address: `${drop.addr},${b.addr}` });
+    await assert.rejects(dm.resumeTask("t", ["s"]), (e: Error) =>
+        /^resume-task t failed: the connection to dm-master .* broke after the request was sent \(ECONNRESET\), so whether DM did it is unknown/.test(
+            e.message,
+        ),
+    );
+    assert.deepEqual(b.hits, []);
+    // A read is retried on the next member.
+    await dm.taskStatus("t");
+    assert.deepEqual(b.hits, ["GET /api/v1/tasks/t/status"]);
+});
+
+test("every member down: one error naming each and the remedy; one member keeps its own message", async () => {
+    const other = await refused();
+    const dm = createDmClient({ address: `${down},${other}` });
+    await assert.rejects(dm.pauseTask("t", ["s"]), {
+        name: "DmError",
+        message: `pause-task t failed: no dm-master of ${down},${other} answered: ${down} (ECONNREFUSED); ${other} (ECONNREFUSED). Check that at least one of them runs with openapi = true and that the addresses and TLS settings are right.`,
+    });
+    await assert.rejects(createDmClient({ address: down }).taskStatus("t"), {
+        message: `query-status t failed: cannot reach dm-master at ${down} (ECONNREFUSED). Check that dm-master runs there with openapi = true and that the address and TLS settings are right.`,
+    });
+});
