@@ -114,3 +114,14 @@ test("changes are never cached", async () => {
     await dm.resumeTask("t1", ["s1"]);
     assert.deepEqual(calls, ["pauseTask t1", "pauseTask t1", "resumeTask t1", "resumeTask t1"]);
 });
+
+test("every task of a source (sourceTaskStatus) is read once per source", async () => {
+    const calls: string[] = [];
+    const dm = memoizeReads(countingClient(calls, "openapi"));
+    const [a, b] = await Promise.all([dm.sourceTaskStatus("s1"), dm.sourceTaskStatus("s1")]);
+    assert.equal(a, b);
+    assert.deepEqual(a.subtasks, [sub("t1", "s1")]);
+    await dm.sourceTaskStatus("s2");
+    await dm.sourceTaskStatus("s1");
+    assert.deepEqual(calls, ["sourceTaskStatus s1", "sourceTaskStatus s2"]);
+});
