@@ -253,15 +253,6 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
     };
 
     const get = (path: string, operation: string, target: string) => call("GET", path, operation, target);
-    const grpcReaders = new Map<string, ReturnType<typeof grpcSourceStatus>>();
-    const grpcAt = (member: string) => {
-        let r = grpcReaders.get(member);
-        if (!r) {
-            r = grpcSourceStatus({ ...ep, address: member });
-            grpcReaders.set(member, r);
-        }
-        return r;
-    };
     const enc = encodeURIComponent;
 
     const taskStatus = async (task: string, sourceId?: string, operation = "query-status"): Promise<SubtaskStatus[]> => {
@@ -354,8 +345,8 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
         },
         taskStatus: (task, sourceId) => taskStatus(task, sourceId),
         // One worker request for every task of the source, through dm-master's gRPC (./grpcStatus.ts).
-        // At the member that answered last (gRPC reaches one address; a failure falls back to the per-task reads).
-        sourceTaskStatus: (id) => grpcAt(members[at])(id),
+        // One worker request for every task of the source, through dm-master's gRPC (./grpcStatus.ts: it tries the members itself).
+        sourceTaskStatus: grpcSourceStatus(ep),
         async pauseTask(task, sourceIds) {
             await call("POST", `/tasks/${enc(task)}/stop`, "pause-task", task, { source_name_list: await sourcesOf(task, "pause-task", sourceIds) });
         },
