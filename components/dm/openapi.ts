@@ -344,7 +344,6 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
             return sourceConfigsFromApi((sources.body as { data?: ApiSource[] })?.data ?? [], (tasks.body as { data?: ApiTask[] })?.data ?? []);
         },
         taskStatus: (task, sourceId) => taskStatus(task, sourceId),
-        // One worker request for every task of the source, through dm-master's gRPC (./grpcStatus.ts).
         // One worker request for every task of the source, through dm-master's gRPC (./grpcStatus.ts: it tries the members itself).
         sourceTaskStatus: grpcSourceStatus(ep),
         async pauseTask(task, sourceIds) {
