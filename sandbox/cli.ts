@@ -6,7 +6,8 @@
  *
  * Options: --dir DIR (another state folder), --free-ports (free ports instead of the fixed ones),
  * --tasks N (default 2), --relay, --json (status as JSON), --keep (down keeps the folder and its logs),
- * --flavor mariadb|mysql (the upstream servers; default mariadb; mysql needs `npm run setup`'s MySQL).
+ * --flavor mariadb|mysql (the upstream servers; default mariadb; mysql needs `npm run setup`'s MySQL),
+ * --downstream mariadb|tidb (DM's target; default mariadb; tidb: tidb-server from the toolchain).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -24,12 +25,13 @@ interface Args {
     tasks?: number;
     relay: boolean;
     flavor: "mariadb" | "mysql";
+    downstream: "mariadb" | "tidb";
     json: boolean;
     keep: boolean;
 }
 
 const USAGE =
-    "usage: sandbox/cli.ts up|status|down [--dir DIR] [--free-ports] [--tasks N] [--relay] [--flavor mariadb|mysql] [--json] [--keep]";
+    "usage: sandbox/cli.ts up|status|down [--dir DIR] [--free-ports] [--tasks N] [--relay] [--flavor mariadb|mysql] [--downstream mariadb|tidb] [--json] [--keep]";
 
 function parseArgs(argv: string[]): Args {
     const a: Args = {
@@ -38,6 +40,7 @@ function parseArgs(argv: string[]): Args {
         freePorts: false,
         relay: false,
         flavor: "mariadb",
+        downstream: "mariadb",
         json: false,
         keep: false,
     };
@@ -56,6 +59,12 @@ function parseArgs(argv: string[]): Args {
                 throw new Error(`--flavor ${v ?? "(missing)"} must be mariadb or mysql. ${USAGE}`);
             }
             a.flavor = v;
+        } else if (arg === "--downstream") {
+            const v = argv[++i];
+            if (v !== "mariadb" && v !== "tidb") {
+                throw new Error(`--downstream ${v ?? "(missing)"} must be mariadb or tidb. ${USAGE}`);
+            }
+            a.downstream = v;
         } else if (arg === "--free-ports" || arg === "--relay" || arg === "--json" || arg === "--keep") {
             const key = (
                 { "--free-ports": "freePorts", "--relay": "relay", "--json": "json", "--keep": "keep" } as const
@@ -81,22 +90,25 @@ interface PartStatus {
 async function status(d: SandboxDescription): Promise<PartStatus[]> {
     const out: PartStatus[] = [];
     for (const i of d.instances) {
-        const kind = d.source.flavor === "mysql" && i.name !== "downstream" ? "mysql" : "mariadb";
+        const kind = i.name === "downstream" ? "downstream" : d.source.flavor === "mysql" ? "mysql" : "mariadb";
         try {
-            const r = (
-                await query(
-                    { host: "127.0.0.1", port: i.port, ...d.admin },
-                    `SELECT @@server_id AS id, ${kind === "mysql" ? "@@gtid_executed" : "@@gtid_binlog_pos"} AS g`,
-                )
-            )[0];
+            // The downstream (MariaDB or TiDB) is named by its version; the upstream servers by their GTID position.
+            const sql =
+                kind === "downstream"
+                    ? "SELECT VERSION() AS v"
+                    : `SELECT @@server_id AS id, ${kind === "mysql" ? "@@gtid_executed" : "@@gtid_binlog_pos"} AS g`;
+            const r = (await query({ host: "127.0.0.1", port: i.port, ...d.admin }, sql))[0];
             out.push({
-                part: `${kind} ${i.name}`,
+                part: kind === "downstream" ? "downstream" : `${kind} ${i.name}`,
                 up: true,
-                detail: `127.0.0.1:${i.port} server_id ${String(r.id)} ${kind === "mysql" ? "gtid_executed" : "gtid_binlog_pos"} ${String(r.g).replace(/\s+/g, "") || "(empty)"}`,
+                detail:
+                    kind === "downstream"
+                        ? `127.0.0.1:${i.port} ${String(r.v)}`
+                        : `127.0.0.1:${i.port} server_id ${String(r.id)} ${kind === "mysql" ? "gtid_executed" : "gtid_binlog_pos"} ${String(r.g).replace(/\s+/g, "") || "(empty)"}`,
             });
         } catch (e) {
             out.push({
-                part: `${kind} ${i.name}`,
+                part: kind === "downstream" ? "downstream" : `${kind} ${i.name}`,
                 up: false,
                 detail: `127.0.0.1:${i.port}: ${(e as { code?: string }).code ?? "no answer"}`,
             });
@@ -212,6 +224,7 @@ async function up(a: Args): Promise<number> {
         tasks: a.tasks,
         relay: a.relay,
         flavor: a.flavor,
+        downstream: a.downstream,
         log: (l) => console.log(l),
     });
     console.log(`sandbox: up in ${(sb.startupMs / 1000).toFixed(1)} s; described in ${descriptionPath(a.dir)}`);

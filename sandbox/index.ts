@@ -19,6 +19,7 @@ import { dmBinaries, dmMasterDaemon, dmWorkerDaemon } from "./dm";
 import { startHaproxy } from "./haproxy";
 import { ADMIN, freePort, MariadbInstance, replicate, startMariadb } from "./mariadb";
 import { replicateMysql, startMysql } from "./mysql";
+import { startTidb } from "./tidb";
 import { failureWithLogs, Proc } from "./proc";
 import { assemble, stopParts } from "./parts";
 import { DEFAULT_PORTS, Sandbox, SandboxOptions, SandboxPorts, SOURCE_ID, SOURCE_USER, WORKER_NAME } from "./types";
@@ -92,17 +93,21 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
             const tmpdir = path.join(dir, name, "tmp");
             fs.mkdirSync(tmpdir, { recursive: true, mode: 0o700 });
             const start = flavor === "mysql" && name !== "downstream" ? startMysql : startMariadb;
-            return start({
-                dir,
-                name,
-                serverId,
-                port: o.ports?.[name],
-                gtidDomainId: name === "replica" ? o.replicaGtidDomainId : undefined,
-                extraConfig: [`tmpdir=${tmpdir}`],
-                ...(mysqlTls && name !== "downstream" ? { tls: mysqlTls.dmFiles } : {}),
-                log,
-                keepOnExit: o.persistent,
-            }).then((i) => {
+            const begin =
+                name === "downstream" && o.downstream === "tidb"
+                    ? startTidb({ dir, name, serverId, port: o.ports?.[name], log, keepOnExit: o.persistent })
+                    : start({
+                          dir,
+                          name,
+                          serverId,
+                          port: o.ports?.[name],
+                          gtidDomainId: name === "replica" ? o.replicaGtidDomainId : undefined,
+                          extraConfig: [`tmpdir=${tmpdir}`],
+                          ...(mysqlTls && name !== "downstream" ? { tls: mysqlTls.dmFiles } : {}),
+                          log,
+                          keepOnExit: o.persistent,
+                      });
+            return begin.then((i) => {
                 instances.push(i);
                 ports[name] = i.port;
                 started.push(i.port);

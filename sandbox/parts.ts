@@ -16,7 +16,10 @@ export function instancePid(dataDir: string): number | undefined {
     const home = path.dirname(dataDir);
     try {
         const pid = Number(fs.readFileSync(path.join(home, "mysqld.pid"), "utf8").trim());
-        return pid > 0 && alive(pid) && commandLine(pid).includes(path.join(home, "my.cnf")) ? pid : undefined;
+        // MariaDB and MySQL run with <home>/my.cnf, TiDB with <home>/tidb.toml (sandbox/tidb.ts).
+        const line = commandLine(pid);
+        const ours = ["my.cnf", "tidb.toml"].some((f) => line.includes(path.join(home, f)));
+        return pid > 0 && alive(pid) && ours ? pid : undefined;
     } catch {
         return undefined;
     }

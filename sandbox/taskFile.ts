@@ -26,10 +26,14 @@ export const SOURCE_GRANTS = "SELECT, REPLICATION SLAVE, BINLOG MONITOR, REPLICA
 
 /**
  * The source account's privileges per flavour. MySQL ≥ 8.4: SHOW BINARY LOG STATUS and SHOW REPLICA STATUS
- * need REPLICATION CLIENT, the binlog dump REPLICATION SLAVE; RELOAD is what DM's dump (all mode) asks for.
+ * need REPLICATION CLIENT, the binlog dump REPLICATION SLAVE; DM's dump (all mode) asks for RELOAD, LOCK TABLES
+ * and PROCESS (without PROCESS its precheck `dumper_conn_number_checker` warns, and a warning breaks dmctl
+ * start-task's answer, see above).
  */
 export function sourceGrants(flavor: "mariadb" | "mysql"): string {
-    return flavor === "mysql" ? "SELECT, RELOAD, REPLICATION SLAVE, REPLICATION CLIENT" : SOURCE_GRANTS;
+    return flavor === "mysql"
+        ? "SELECT, RELOAD, LOCK TABLES, PROCESS, REPLICATION SLAVE, REPLICATION CLIENT"
+        : SOURCE_GRANTS;
 }
 
 /** The prechecks ignored by default per flavour (MariaDB: see above). */
@@ -46,15 +50,24 @@ export const MYSQL_IGNORED_CHECKS: readonly string[] = ["version"];
 /** The load's table in every task schema: `seq` is the load's sequence number, `id` one per write attempt. */
 export const TABLE_DDL =
     "CREATE TABLE t (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, payload VARCHAR(64) NOT NULL, " +
-    "written_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), KEY k_seq (seq))";
+    "written_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), KEY k_seq (seq)) " +
+    // Explicit: DM creates the table downstream from this statement, and TiDB's default (utf8mb4_bin) would
+    // differ from the upstream's, which DM's table-structure precheck reports as a warning at every start-task.
+    "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci";
 
 /** What one task file says. */
 export interface TaskFileInput {
     name: string;
     schema: string;
     sourceId: string;
-    /** Where the incremental task starts (the primary's gtid_binlog_pos before the schema was created). */
+    /** Where the incremental task starts (the primary's gtid_binlog_pos before the schema was created); unused in all mode. */
     binlogGtid: string;
+    /**
+     * DM's task mode: "all" dumps the schema's tables, loads them downstream, then replicates from the dump's
+     * position (no meta). DM's load step works into TiDB only (into MariaDB it creates its error tables with
+     * TiDB syntax: error 1064). @default "incremental"
+     */
+    mode?: "incremental" | "all";
     target: { host: string; port: number; user: string; password: string };
     /** `ignore-checking-items`. @default IGNORED_CHECKS */
     ignoreChecks?: readonly string[];
@@ -74,7 +87,7 @@ export function taskFileText(t: TaskFileInput): string {
     const list = `only_${t.schema}`;
     return [
         `name: ${q(t.name)}`,
-        "task-mode: incremental",
+        `task-mode: ${t.mode ?? "incremental"}`,
         `ignore-checking-items: [${(t.ignoreChecks ?? IGNORED_CHECKS).map((c) => q(c)).join(", ")}]`,
         "meta-schema: dm_meta",
         "target-database:",
@@ -84,8 +97,7 @@ export function taskFileText(t: TaskFileInput): string {
         `  password: ${q(t.target.password)}`,
         "mysql-instances:",
         `  - source-id: ${q(t.sourceId)}`,
-        "    meta:",
-        `      binlog-gtid: ${q(t.binlogGtid)}`,
+        ...((t.mode ?? "incremental") === "incremental" ? ["    meta:", `      binlog-gtid: ${q(t.binlogGtid)}`] : []),
         `    block-allow-list: ${q(list)}`,
         `    syncer-config-name: "sandbox"`,
         "block-allow-list:",

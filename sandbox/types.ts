@@ -41,6 +41,11 @@ export interface SandboxOptions {
      * (tools/env.ts dmMysqlBinDir) unless DM_BIN_DIR is set. The downstream is MariaDB either way. @default "mariadb"
      */
     flavor?: "mariadb" | "mysql";
+    /**
+     * DM's target: MariaDB 10.11, or TiDB (tidb-server from the toolchain, `-store unistore`: in memory, not
+     * restartable), DM's own downstream and the one its full mode (dump + load) works into. @default "mariadb"
+     */
+    downstream?: "mariadb" | "tidb";
     /** Incremental tasks on the source, each replicating its own schema `sbtest_<i>`. @default 2 */
     tasks?: number;
     /** Enable relay log on the source. @default false */
