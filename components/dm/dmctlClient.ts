@@ -248,6 +248,9 @@ export function createDmctlClient(ep: DmEndpoint): DmClient {
         async startRelay(id, worker) {
             await run("start-relay", id, ["start-relay", "-s", id, worker]);
         },
+        async stopRelay(id, worker) {
+            await run("stop-relay", id, ["stop-relay", "-s", id, worker]);
+        },
         async tasksOfSource(id) {
             // get-config fails for an unknown source: the same answer as the OpenAPI transport.
             const [tasks] = await Promise.all([allTasks(), run("list tasks", id, ["get-config", "source", id])]);

@@ -184,6 +184,11 @@ export interface DmClient {
      * started explicitly; the source's own `enable-relay` stays false.
      */
     startRelay(id: string, worker: string): Promise<void>;
+    /**
+     * `stop-relay -s <id> <worker>` (OpenAPI: POST …/relay/disable): ends relay started by startRelay. DM
+     * refuses operate-source stop while it runs (46023, "has existing relay workers").
+     */
+    stopRelay(id: string, worker: string): Promise<void>;
     /** Names of every task with a subtask on the source. */
     tasksOfSource(id: string): Promise<string[]>;
     /**

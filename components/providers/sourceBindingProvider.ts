@@ -76,6 +76,20 @@ function outputsOf(inputs: SourceBindingInputs, extra: Pick<SourceBindingOutputs
     return { ...rest, passwordDigest: passwordDigest(inputs.password), ...extra };
 }
 
+/**
+ * operate-source stop, after stop-relay when relay runs for the source's worker by start-relay (an address
+ * switch with relay on leaves it so): DM refuses to stop a source with relay workers (46023). Relay started
+ * by the source's own enable-relay stops with the source.
+ */
+async function stopSource(dm: DmClient, id: string, log: (l: string) => void): Promise<void> {
+    const s = await dm.getSource(id);
+    if (s?.relay && !s.enableRelay && s.worker) {
+        log(`stop-relay -s ${id} ${s.worker} (relay runs for the worker: DM stops no source with relay workers)`);
+        await dm.stopRelay(id, s.worker);
+    }
+    await dm.stopSource(id);
+}
+
 /** The address procedure's ports: the VIP procedure's, plus stop/start of tasks and source re-creation. */
 function addressPorts(dm: DmClient, inputs: SourceBindingInputs, instances: Record<string, Address>, stopped: StoppedTask[], log: (l: string) => void, kept: KeptSource = { created: false }): SwitchPorts {
     const base = switchPorts({ dm, sourceId: inputs.sourceId, flavor: inputs.flavor, instances, user: inputs.user, password: inputs.password, log, dmAddress: inputs.dm.address, requestedTasks: inputs.tasks });
@@ -96,6 +110,7 @@ function addressPorts(dm: DmClient, inputs: SourceBindingInputs, instances: Reco
             await dm.createSource({ ...sourceConfig(inputs, at, false), baseFile: kept.file });
             kept.created = true;
         },
+        stopSource: () => stopSource(dm, inputs.sourceId, log),
         async startRelay() {
             const s = await dm.getSource(inputs.sourceId);
             if (!s?.worker) {
@@ -140,7 +155,7 @@ async function finishStopped(dm: DmClient, inputs: SourceBindingInputs, live: So
     if (live && (!sameAddress(live, want) || settings.length > 0)) {
         kept.file = (await dm.getSourceFile(inputs.sourceId)) ?? kept.file;
         log(`operate-source stop ${inputs.sourceId} (${settings.length > 0 ? `new settings: ${settings.join(", ")}` : `still at ${live.host}:${live.port}`})`);
-        await dm.stopSource(inputs.sourceId);
+        await stopSource(dm, inputs.sourceId, log);
         live = undefined;
     }
     if (!live) {

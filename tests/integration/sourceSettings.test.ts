@@ -103,6 +103,24 @@ test("a password rotation reaches DM: the preview shows it, pulumi up re-creates
     console.log(`password rotation: replication stopped ${stopped?.[1] ?? "?"} ms; pulumi up took ${r.ms} ms; ${written} rows written during it`);
 });
 
+for (const relay of [true, false]) {
+    test(`turning relay ${relay ? "on" : "off"} re-creates the source in place${relay ? ", relay started once the tasks run and confirmed reading from the primary" : ""}`, async () => {
+        const { r } = await s.upUnderLoad({ mode: "address", reads: "primary", user: USER2, enableRelay: relay });
+        assert.match(r.output, /DM source sandbox-source: new settings \(enableRelay\), the address procedure at the same address \(primary\)/);
+        await assertFieldsKept();
+        const source = await s.dm.getSource(s.sb.source.id);
+        if (relay) {
+            assert.match(r.output, /done in \d+ ms: dmctl --master-addr \S+ start-relay -s sandbox-source/);
+            assert.equal(source?.relay?.stage, "Running");
+            assert.match(source?.relay?.relaySubDir ?? "", /^0-1\.\d{6}$/, "relay reads from the primary");
+        } else {
+            // Relay started by start-relay (above) holds the source: DM stops no source with relay workers (46023).
+            assert.match(r.output, /stop-relay -s sandbox-source worker1 \(relay runs for the worker/);
+            assert.deepEqual({ enableRelay: source?.enableRelay, relay: source?.relay }, { enableRelay: false, relay: undefined }, "relay is off");
+        }
+    });
+}
+
 test("a second pulumi up with nothing changed does nothing", async () => {
     const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
     assert.equal(r.code, 0, r.output);

@@ -28,6 +28,7 @@ function countingClient(calls: string[], transport: Transport = "openapi"): DmCl
         createSource: (cfg) => note(`createSource ${cfg.id}`),
         stopSource: (id) => note(`stopSource ${id}`),
         startRelay: (id, worker) => note(`startRelay ${id} ${worker}`),
+        stopRelay: (id, worker) => note(`stopRelay ${id} ${worker}`),
         tasksOfSource: async (id) => (calls.push(`tasksOfSource ${id}`), ["t1"]),
         taskStatus: async (task, sourceId) => {
             calls.push(`taskStatus ${task} ${sourceId ?? "*"}`);

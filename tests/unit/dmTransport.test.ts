@@ -273,3 +273,13 @@ test("DM's file of a source is read with get-config source, its password masked 
         missing.cleanup();
     }
 });
+
+test("dmctl: stop-relay names the source and the worker", async () => {
+    const fake = fakeDmctl({ result: true, msg: "", sources: [{ result: true, msg: "", source: "s", worker: "w1" }] });
+    try {
+        await createDmClient({ transport: "dmctl", address: "127.0.0.1:8261", dmctlPath: fake.script }).stopRelay("s", "w1");
+        assert.equal(/^ARGV (.*)$/m.exec(fake.log())![1], "--master-addr 127.0.0.1:8261 stop-relay -s s w1");
+    } finally {
+        fake.cleanup();
+    }
+});

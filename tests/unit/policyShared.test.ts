@@ -67,6 +67,7 @@ function fakeDm(calls: string[]): DmClient {
         createSource: never,
         stopSource: never,
         startRelay: never,
+        stopRelay: never,
         pauseTask: never,
         resumeTask: never,
         getTaskConfig: never,
