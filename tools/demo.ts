@@ -9,7 +9,8 @@
  *   4. `pulumi up` switching the DM source to the primary's own address (the address procedure);
  * verifies that the downstream equals the upstream, row for row, prints a summary and tears down.
  *
- * `npm run demo -- --flavor mysql`: the same story on MySQL ≥ 8.4 (unpacked by setup), read by DM 2409e0b.
+ * `npm run demo -- --flavor mysql`: the same story on MySQL ≥ 8.4 (unpacked by setup), read by DM 2409e0b;
+ * `--downstream tidb`: into tidb-server from the toolchain (DM's own downstream) instead of MariaDB.
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
@@ -43,7 +44,10 @@ function show(r: PulumiResult): void {
             .replace(/^.*info: \[runtime\] /, "  ")
             .replace(/^\s+pulumi:pulumi:Stack \S+ +(running |\*\*failed\*\* )?/, "  ")
             .trimEnd();
-        const wanted = /dm-switch |mandatory|advisory|violation|not allowed|missing|Policies:|error:|Resources:|[~+-] +\d+ (updated|created|deleted)|unchanged/.test(line);
+        const wanted =
+            /dm-switch |mandatory|advisory|violation|not allowed|missing|Policies:|error:|Resources:|[~+-] +\d+ (updated|created|deleted)|unchanged/.test(
+                line,
+            );
         if (wanted && !/warning: using|^\s*error: update failed/.test(line) && !seen.has(line.trim())) {
             seen.add(line.trim());
             say(line.startsWith("  ") ? line : `  ${line.trim()}`);
@@ -55,68 +59,97 @@ function show(r: PulumiResult): void {
 async function expect(what: string, r: PulumiResult, ok: boolean): Promise<void> {
     show(r);
     if ((r.code === 0) !== ok) {
-        throw new Error(`${what}: expected pulumi to ${ok ? "succeed" : "fail"}, it exited ${r.code}. Full output:\n${r.output}`);
+        throw new Error(
+            `${what}: expected pulumi to ${ok ? "succeed" : "fail"}, it exited ${r.code}. Full output:\n${r.output}`,
+        );
     }
 }
 
-/** `--flavor mariadb|mysql` (the upstream servers). @default "mariadb" */
-function parseFlavor(argv: string[]): "mariadb" | "mysql" {
-    if (argv.length === 0) {
-        return "mariadb";
+const USAGE = "usage: npm run demo [-- --flavor mariadb|mysql] [--downstream mariadb|tidb]";
+
+/** `--flavor mariadb|mysql` (the upstream servers) and `--downstream mariadb|tidb`. @default both "mariadb" */
+function parseArgs(argv: string[]): { flavor: "mariadb" | "mysql"; downstream: "mariadb" | "tidb" } {
+    const out: { flavor: "mariadb" | "mysql"; downstream: "mariadb" | "tidb" } = {
+        flavor: "mariadb",
+        downstream: "mariadb",
+    };
+    for (let i = 0; i < argv.length; i += 2) {
+        const [flag, v] = [argv[i], argv[i + 1]];
+        if (flag === "--flavor" && (v === "mariadb" || v === "mysql")) {
+            out.flavor = v;
+        } else if (flag === "--downstream" && (v === "mariadb" || v === "tidb")) {
+            out.downstream = v;
+        } else {
+            throw new Error(`${flag} ${v ?? ""}: not understood. ${USAGE}`);
+        }
     }
-    if (argv[0] === "--flavor" && (argv[1] === "mariadb" || argv[1] === "mysql") && argv.length === 2) {
-        return argv[1];
-    }
-    throw new Error(`unknown arguments "${argv.join(" ")}": usage: npm run demo [-- --flavor mariadb|mysql]`);
+    return out;
 }
 
 async function main(): Promise<void> {
-    const flavor = parseFlavor(process.argv.slice(2));
+    const { flavor, downstream } = parseArgs(process.argv.slice(2));
     const server = flavor === "mysql" ? "MySQL" : "MariaDB";
     heading("0. Tools (npm run setup: Pulumi CLI, DM, MariaDB, HAProxy; cached after the first run)");
-    const setup = spawnSync(process.execPath, [require.resolve("tsx/cli"), path.join(__dirname, "setup.ts")], { stdio: "inherit" });
+    const setup = spawnSync(process.execPath, [require.resolve("tsx/cli"), path.join(__dirname, "setup.ts")], {
+        stdio: "inherit",
+    });
     if (setup.status !== 0) {
         throw new Error("npm run setup failed (see above)");
     }
 
-    heading(`1. Sandbox: dm-master + dm-worker reading a ${server} primary through an HAProxy VIP; a replica; a downstream`);
+    heading(
+        `1. Sandbox: dm-master + dm-worker reading a ${server} primary through an HAProxy VIP; a replica; a ${downstream === "tidb" ? "TiDB" : "MariaDB"} downstream`,
+    );
     let sb: Sandbox | undefined;
     let stack: SandboxStack | undefined;
     let load: Load | undefined;
     try {
-        sb = await startSandbox({ tasks: 2, flavor, log: (l) => say(`  ${l}`) });
+        sb = await startSandbox({ tasks: 2, flavor, downstream, log: (l) => say(`  ${l}`) });
         const version = String((await sb.primary.query("SELECT @@version AS v"))[0].v);
         say(`  upstream: ${server} ${version}; DM from ${sb.dm.binDir}`);
-        say(`  DM source ${sb.source.id} reads 127.0.0.1:${sb.vip.port} (the VIP → primary :${sb.primary.port}); replica :${sb.replica.port}; tasks ${sb.tasks.map((t) => t.name).join(", ")}`);
+        say(
+            `  DM source ${sb.source.id} reads 127.0.0.1:${sb.vip.port} (the VIP → primary :${sb.primary.port}); replica :${sb.replica.port}; tasks ${sb.tasks.map((t) => t.name).join(", ")}`,
+        );
         load = startLoad(sb, { rowsPerSec: 300, via: "primary" });
         say("  write load: 300 rows/s into the primary, sequence-numbered, one schema per task");
 
-        const source = (o: Omit<SandboxSourceOptions, "catchUpTimeoutMs">): SandboxSourceOptions => ({ ...o, catchUpTimeoutMs: 2000 });
+        const source = (o: Omit<SandboxSourceOptions, "catchUpTimeoutMs">): SandboxSourceOptions => ({
+            ...o,
+            catchUpTimeoutMs: 2000,
+        });
         stack = await createSandboxStack(sb, source({ mode: "vip", reads: "primary" }));
         const up = () => stack!.run(["up", "--yes", "--skip-preview"]);
         const preview = () => stack!.run(["preview", "--policy-pack", POLICY_PACK]);
         heading("2. pulumi up: the stack adopts the source and the VIP as they are (nothing is paused)");
         await expect("first up", await up(), true);
 
-        heading("3. The replica stops replicating and falls behind; reads: replica → pulumi preview --policy-pack policies");
+        heading(
+            "3. The replica stops replicating and falls behind; reads: replica → pulumi preview --policy-pack policies",
+        );
         await sb.replica.query(flavor === "mysql" ? "STOP REPLICA" : "STOP SLAVE");
         await new Promise((r) => setTimeout(r, 1500));
         stack.configure(source({ mode: "vip", reads: "replica" }));
         await expect("preview against a lagging replica", await preview(), false);
-        say("  The policy pack refused the switch before anything changed: the replica lacks GTIDs DM has already replicated.");
+        say(
+            "  The policy pack refused the switch before anything changed: the replica lacks GTIDs DM has already replicated.",
+        );
 
         heading("4. Replication on the replica resumes; the same preview passes");
         await sb.replica.query(flavor === "mysql" ? "START REPLICA" : "START SLAVE");
         await new Promise((r) => setTimeout(r, 1500));
         await expect("preview against a healthy replica", await preview(), true);
 
-        heading("5. pulumi up: VIP switch (pause every task → check gtid-S ⊇ gtid-P, gtid-E ⊇ gtid-S → move HAProxy → verify → resume)");
+        heading(
+            "5. pulumi up: VIP switch (pause every task → check gtid-S ⊇ gtid-P, gtid-E ⊇ gtid-S → move HAProxy → verify → resume)",
+        );
         const vipUp = await up();
         await expect("VIP switch", vipUp, true);
         const vipPaused = /replication was paused for (\d+) ms/.exec(vipUp.output)?.[1];
         say(`  The VIP points at: ${await sb.vipTarget()}`);
 
-        heading("6. pulumi up: address switch to the primary's own address (stop-task → operate-source stop/create → start-task from the checkpoint)");
+        heading(
+            "6. pulumi up: address switch to the primary's own address (stop-task → operate-source stop/create → start-task from the checkpoint)",
+        );
         stack.configure(source({ mode: "address", reads: "primary" }));
         const addrUp = await up();
         await expect("address switch", addrUp, true);
@@ -130,17 +163,23 @@ async function main(): Promise<void> {
         const seqs = await checkSequences(sb, { expectedLastSeq });
         for (const [schema, s] of Object.entries(v.schemas)) {
             const q = seqs[schema];
-            say(`  ${schema}: upstream ${s.upstreamRows} rows, downstream ${s.downstreamRows}, checksums ${s.equal ? "equal" : "DIFFER"}; missing ${q.missing}, duplicated ${q.duplicates}`);
+            say(
+                `  ${schema}: upstream ${s.upstreamRows} rows, downstream ${s.downstreamRows}, checksums ${s.equal ? "equal" : "DIFFER"}; missing ${q.missing}, duplicated ${q.duplicates}`,
+            );
         }
         const allGood = v.equal && Object.values(seqs).every((s) => s.ok);
 
         heading("Summary");
-        say(`  upstream:                  ${server} ${version}`);
+        say(
+            `  upstream → downstream:     ${server} ${version} → ${String((await sb.downstream.query("SELECT VERSION() AS v"))[0].v)}`,
+        );
         say(`  preview, lagging replica:  refused by the policy pack (as it must be)`);
         say(`  preview, healthy replica:  allowed`);
         say(`  VIP switch:                replication paused ${vipPaused ?? "?"} ms (2 tasks, checks included)`);
         say(`  address switch:            replication stopped ${addrStopped ?? "?"} ms (dmctl start-task dominates)`);
-        say(`  rows written under load:   ${written.written}; downstream equals upstream: ${allGood ? "yes, nothing lost or duplicated" : "NO"}`);
+        say(
+            `  rows written under load:   ${written.written}; downstream equals upstream: ${allGood ? "yes, nothing lost or duplicated" : "NO"}`,
+        );
         if (!allGood) {
             throw new Error(`downstream differs from upstream: ${JSON.stringify({ v, seqs })}`);
         }
