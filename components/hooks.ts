@@ -77,7 +77,8 @@ export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
     });
 
     const onError = new pulumi.ErrorHook(`${args.name}-dm-on-error`, async (h) => {
-        const pending = h.failedOperation === "update" ? await thisRunsPending(args) : undefined;
+        // An update moves the VIP, and so does the create of a replacement (e.g. a Record whose name changed).
+        const pending = h.failedOperation !== "delete" ? await thisRunsPending(args) : undefined;
         if (pending === undefined || pending.tasks.length === 0) {
             return false;
         }

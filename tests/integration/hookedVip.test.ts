@@ -82,10 +82,10 @@ test("a lagging target is refused by the VipIntent: the command does not run, th
     assert.equal(await s.sb.vipTarget(), "replica");
     assert.deepEqual(await s.stages(), ["Running", "Running"]);});
 
-/** `pulumi up` with `o`; it must fail. */
-async function upFails(o: SandboxSourceOptions): Promise<string> {
+/** `pulumi up` (with `extra` arguments) on `o`; it must fail. */
+async function upFails(o: SandboxSourceOptions, extra: string[] = []): Promise<string> {
     s.stack.configure(o);
-    const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
+    const r = await s.stack.run(["up", "--yes", "--skip-preview", ...extra]);
     assert.notEqual(r.code, 0, r.output);
     return r.output;
 }
@@ -173,4 +173,18 @@ test("the next up resumes only what dm-switch paused: a task someone resumed and
     await s.dm.resumeTask(theirs, [s.sb.source.id]);
     const v = await verifyReplicated(s.sb, { timeoutMs: 60_000 });
     assert.ok(v.equal, JSON.stringify(v));
+});
+
+test("pulumi up --target on the command alone is refused by its guard: the VipIntent paused nothing for the move", async () => {
+    const urn = (await s.stack.exportState()).deployment.resources?.find((r) => r.type === "command:local:Command")?.urn;
+    assert.ok(urn);
+    const out = await upFails({ mode: "vip", mover: "command", reads: "replica" }, ["--target", urn]);
+    assert.equal(await s.sb.vipTarget(), "primary", "the command did not run");
+    assert.deepEqual(await s.stages(), ["Running", "Running"]);
+    assert.match(
+        out,
+        /command\.local\.Command sandbox-source-vip would point the VIP at replica, which answers as primary now, but the tasks of DM source sandbox-source were not paused for it in this run \(its VipIntent was not updated: 'pulumi up --target'\?\): run 'pulumi up' without --target/,
+    );
+    await s.upUnderLoad({ mode: "vip", mover: "command", reads: "replica" });
+    assert.equal(await s.sb.vipTarget(), "replica");
 });
