@@ -210,6 +210,8 @@ export async function startMysql(o: StartMariadbOptions): Promise<MariadbInstanc
             if (!child) return;
             const t = Date.now();
             const c = child;
+            // Replicas' dump threads are ended first: with one open, shutdown was seen taking ≈ 9 s instead of ≈ 1.5 s.
+            await endDumpThreads(admin()).catch(() => undefined);
             c.kill("SIGTERM");
             const timer = setTimeout(() => c.kill("SIGKILL"), 60000);
             await exited;
@@ -240,6 +242,21 @@ export async function startMysql(o: StartMariadbOptions): Promise<MariadbInstanc
     }
     log(`mysql ${o.name}: started in ${Date.now() - t0} ms (data ${dataDir})`);
     return inst;
+}
+
+/** KILLs the server's binlog dump threads (best effort, on a short connect timeout). */
+async function endDumpThreads(admin: { host: string; port: number; user: string; password: string }): Promise<void> {
+    const conn = await connect({ ...admin, connectTimeout: 1000 });
+    try {
+        const [rows] = await conn.query(
+            "SELECT id FROM information_schema.processlist WHERE command LIKE 'Binlog Dump%'",
+        );
+        for (const r of rows as { id: number }[]) {
+            await conn.query(`KILL ${Number(r.id)}`).catch(() => undefined);
+        }
+    } finally {
+        conn.destroy();
+    }
 }
 
 /** First start: the accounts, without binary logging so that they leave no GTID behind; root keeps the socket only. */
