@@ -5,11 +5,12 @@
  * the command's error hook and by the next `pulumi up`. Real Pulumi CLI, DM, MariaDB, HAProxy.
  */
 import assert from "node:assert/strict";
+import * as path from "node:path";
 import { test } from "node:test";
 import { HaproxyVip } from "../../components/vipBackends/haproxy";
 import { startLoad } from "../../sandbox/load";
 import { verifyReplicated } from "../../sandbox/verify";
-import type { SandboxSourceOptions } from "../../tools/sandboxStack";
+import { PROJECT_DIR, type SandboxSourceOptions } from "../../tools/sandboxStack";
 import { sandboxStackSuite } from "./sandboxStackSuite";
 
 const s = sandboxStackSuite({ mode: "vip", mover: "command", reads: "primary" });
@@ -24,9 +25,9 @@ test("the first pulumi up runs the script for the current target; no task is pau
     assert.equal(await s.sb.vipTarget(), "primary");
 });
 
-test("the preview of a target change lists the VipIntent, the command and the VipResume as updates, and changes nothing", async () => {
+test("the preview of a target change, with the policy pack, lists the VipIntent, the command and the VipResume as updates, and changes nothing", async () => {
     s.stack.configure({ mode: "vip", mover: "command", reads: "replica" });
-    const p = await s.stack.run(["preview"]);
+    const p = await s.stack.run(["preview", "--policy-pack", path.join(PROJECT_DIR, "policies")]);
     s.stack.configure({ mode: "vip", mover: "command", reads: "primary" });
     assert.equal(p.code, 0, p.output);
     assert.match(p.output, /~ +pulumi-nodejs:dynamic\/dm-switch:VipIntent sandbox-source-vip-intent update/);
