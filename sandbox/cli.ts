@@ -7,13 +7,16 @@
  * Options: --dir DIR (another state folder), --free-ports (free ports instead of the fixed ones),
  * --tasks N (default 2), --relay, --json (status as JSON), --keep (down keeps the folder and its logs),
  * --flavor mariadb|mysql (the upstream servers; default mariadb; mysql needs `npm run setup`'s MySQL),
- * --downstream mariadb|tidb (DM's target; default mariadb; tidb: tidb-server from the toolchain).
+ * --downstream mariadb|tidb (DM's target; default mariadb; tidb: tidb-server from the toolchain),
+ * --masters N --workers N (a dm-master cluster of N members and N dm-workers; default 1 and 1; members
+ * beyond the first on free ports, listed by `status`).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { cacheDir } from "../tools/env";
 import { descriptionPath, openSandbox, readDescription, SandboxDescription } from "./description";
 import { clusterWorkers, dmGet, masterReady } from "./dm";
+import { memberCountProblem } from "./dmCluster";
 import { DEFAULT_PORTS, startSandbox } from "./index";
 import { alive, killHard, portFree, portOpen, processesIn } from "./proc";
 import { query } from "./sql";
@@ -26,12 +29,14 @@ interface Args {
     relay: boolean;
     flavor: "mariadb" | "mysql";
     downstream: "mariadb" | "tidb";
+    masters?: number;
+    workers?: number;
     json: boolean;
     keep: boolean;
 }
 
 const USAGE =
-    "usage: sandbox/cli.ts up|status|down [--dir DIR] [--free-ports] [--tasks N] [--relay] [--flavor mariadb|mysql] [--downstream mariadb|tidb] [--json] [--keep]";
+    "usage: sandbox/cli.ts up|status|down [--dir DIR] [--free-ports] [--tasks N] [--relay] [--flavor mariadb|mysql] [--downstream mariadb|tidb] [--masters N] [--workers N] [--json] [--keep]";
 
 function parseArgs(argv: string[]): Args {
     const a: Args = {
@@ -59,6 +64,13 @@ function parseArgs(argv: string[]): Args {
                 throw new Error(`--flavor ${v ?? "(missing)"} must be mariadb or mysql. ${USAGE}`);
             }
             a.flavor = v;
+        } else if (arg === "--masters" || arg === "--workers") {
+            const n = Number(argv[++i]);
+            const problem = memberCountProblem(arg, n);
+            if (problem) {
+                throw new Error(`${problem} ${USAGE}`);
+            }
+            a[arg === "--masters" ? "masters" : "workers"] = n;
         } else if (arg === "--downstream") {
             const v = argv[++i];
             if (v !== "mariadb" && v !== "tidb") {
@@ -133,6 +145,15 @@ async function status(d: SandboxDescription): Promise<PartStatus[]> {
         up: alive(d.pids.dmWorker) && w !== undefined && w.bound_stage !== "offline",
         detail: `127.0.0.1:${d.ports.dmWorker} ${w ? `${w.bound_stage} ${w.bound_source_name}` : "not registered"}`,
     });
+    // A cluster (--masters, --workers): the other members, as dm-master lists them.
+    const masters = masterUp ? await dmGet(d.dm.masterAddr, "/api/v1/cluster/masters").catch(() => undefined) : undefined;
+    type Member = { name?: string; alive?: boolean; leader?: boolean; addr?: string };
+    for (const m of ((masters?.body as { data?: Member[] })?.data ?? []).filter((x) => x.name !== "master1")) {
+        out.push({ part: `dm-master ${m.name}`, up: m.alive === true, detail: `${m.addr ?? "?"}${m.leader ? " (leader)" : ""}` });
+    }
+    for (const x of workers.filter((x) => x.name !== d.dm.workerName)) {
+        out.push({ part: `dm-worker ${x.name}`, up: x.bound_stage !== "offline", detail: `${x.addr} ${x.bound_stage} ${x.bound_source_name}` });
+    }
     const src = masterUp
         ? await dmGet(d.dm.masterAddr, `/api/v1/sources/${encodeURIComponent(d.source.id)}?with_status=true`).catch(
               () => undefined,
@@ -197,7 +218,7 @@ async function up(a: Args): Promise<number> {
     if (fs.existsSync(a.dir)) {
         const entries = fs.readdirSync(a.dir);
         const ours = new Set(["sandbox.json", "primary", "replica", "downstream", "haproxy", "dm-master", "dm-worker"]);
-        if (entries.some((e) => !ours.has(e) && !/^sandbox_task_\d+\.yaml$/.test(e))) {
+        if (entries.some((e) => !ours.has(e) && !/^(sandbox_task_\d+\.yaml|dm-(master|worker)-\d+)$/.test(e))) {
             throw new Error(`${a.dir} holds files that are not a sandbox's; choose another --dir or empty it.`);
         }
         fs.rmSync(a.dir, { recursive: true, force: true });
@@ -225,6 +246,8 @@ async function up(a: Args): Promise<number> {
         relay: a.relay,
         flavor: a.flavor,
         downstream: a.downstream,
+        masters: a.masters,
+        workers: a.workers,
         log: (l) => console.log(l),
     });
     console.log(`sandbox: up in ${(sb.startupMs / 1000).toFixed(1)} s; described in ${descriptionPath(a.dir)}`);
@@ -232,7 +255,7 @@ async function up(a: Args): Promise<number> {
         `  VIP ${sb.vip.host}:${sb.vip.port} → primary 127.0.0.1:${sb.primary.port} (replica 127.0.0.1:${sb.replica.port}, disabled)`,
     );
     console.log(
-        `  downstream 127.0.0.1:${sb.downstream.port}; dm-master ${sb.dm.masterAddr}; source ${sb.source.id}; tasks ${sb.tasks.map((t) => t.name).join(", ")}`,
+        `  downstream 127.0.0.1:${sb.downstream.port}; dm-master ${sb.dm.address}; source ${sb.source.id}; tasks ${sb.tasks.map((t) => t.name).join(", ")}`,
     );
     return 0;
 }

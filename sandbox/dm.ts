@@ -1,5 +1,5 @@
 /**
- * DM in the sandbox: one dm-master (embedded etcd, OpenAPI on) and one dm-worker, each in its own
+ * DM in the sandbox: dm-master (embedded etcd, OpenAPI on) and dm-worker daemons, each in its own
  * folder of the sandbox directory with its TOML configuration, its own log (`log-file`) and its
  * stdout/stderr; readiness is read from dm-master's OpenAPI (`/api/v1/cluster/masters|workers`).
  */
@@ -102,7 +102,20 @@ export async function clusterWorkers(
     return r.status === 200 ? ((r.body as { data?: ClusterWorker[] })?.data ?? []) : [];
 }
 
-/** True when dm-master answers its OpenAPI and is the (only) leader (`tls`: as dmGet). */
+/** `read` of the first member of `addresses` (comma-separated) that answers without an error. */
+export async function anyMember<T>(addresses: string, read: (member: string) => Promise<T>): Promise<T> {
+    let last: unknown;
+    for (const m of addresses.split(",")) {
+        try {
+            return await read(m);
+        } catch (e) {
+            last = e;
+        }
+    }
+    throw last;
+}
+
+/** True when dm-master answers its OpenAPI and its cluster has a live leader (`tls`: as dmGet). */
 export async function masterReady(
     masterAddr: string,
     tls?: { ca: string; cert: string; key: string },
@@ -120,6 +133,12 @@ export interface DmMasterOptions {
     port: number;
     /** Embedded etcd's peer URL port. */
     peerPort: number;
+    /** The member's name in the cluster. @default "master1" */
+    name?: string;
+    /** Its folder in `dir`. @default "dm-master" */
+    home?: string;
+    /** etcd's `initial-cluster`, every member as `name=http://host:peerPort`. @default this member alone */
+    initialCluster?: string;
     /** Serve gRPC, the OpenAPI and etcd over TLS with these files. @default undefined (no TLS) */
     tls?: DmTlsFiles;
     killOnExit?: boolean;
@@ -131,9 +150,12 @@ export interface DmWorkerOptions {
     dir: string;
     binDir: string;
     port: number;
+    /** `join`: one dm-master's address, or every member's comma-separated. */
     masterAddr: string;
     /** @default "worker1" */
     name?: string;
+    /** Its folder in `dir`. @default "dm-worker" */
+    home?: string;
     /** Talk TLS to dm-master and serve it on worker-addr, with these files. @default undefined (no TLS) */
     tls?: DmTlsFiles;
     killOnExit?: boolean;
@@ -144,17 +166,18 @@ const q = JSON.stringify;
 
 /** dm-master's daemon; `pid` attaches to a running one. */
 export function dmMasterDaemon(o: DmMasterOptions, pid?: number): Proc {
-    const home = path.join(o.dir, "dm-master");
+    const name = o.name ?? "master1";
+    const home = path.join(o.dir, o.home ?? "dm-master");
     fs.mkdirSync(home, { recursive: true, mode: 0o700 });
     const addr = `127.0.0.1:${o.port}`;
     const peer = `http://127.0.0.1:${o.peerPort}`;
     const cfg = [
-        `name = "master1"`,
+        `name = ${q(name)}`,
         `master-addr = ${q(addr)}`,
         `advertise-addr = ${q(addr)}`,
         `peer-urls = ${q(peer)}`,
         `advertise-peer-urls = ${q(peer)}`,
-        `initial-cluster = ${q(`master1=${peer}`)}`,
+        `initial-cluster = ${q(o.initialCluster ?? `${name}=${peer}`)}`,
         `data-dir = ${q(path.join(home, "data"))}`,
         `log-file = ${q(path.join(home, "dm-master.log"))}`,
         "openapi = true",
@@ -163,7 +186,7 @@ export function dmMasterDaemon(o: DmMasterOptions, pid?: number): Proc {
     ].join("\n");
     fs.writeFileSync(path.join(home, "dm-master.toml"), cfg, { mode: 0o600 });
     const spec: DaemonSpec = {
-        name: "dm-master",
+        name: name === "master1" ? "dm-master" : `dm-master ${name}`,
         command: dmBinaries(o.binDir).master,
         args: [`--config=${path.join(home, "dm-master.toml")}`],
         identity: path.join(home, "dm-master.toml"),
@@ -181,7 +204,7 @@ export function dmMasterDaemon(o: DmMasterOptions, pid?: number): Proc {
 /** dm-worker's daemon; `pid` attaches to a running one. Ready = it listens and dm-master sees it online. */
 export function dmWorkerDaemon(o: DmWorkerOptions, pid?: number): Proc {
     const name = o.name ?? "worker1";
-    const home = path.join(o.dir, "dm-worker");
+    const home = path.join(o.dir, o.home ?? "dm-worker");
     fs.mkdirSync(home, { recursive: true, mode: 0o700 });
     const addr = `127.0.0.1:${o.port}`;
     const cfg = [
@@ -199,7 +222,7 @@ export function dmWorkerDaemon(o: DmWorkerOptions, pid?: number): Proc {
     ].join("\n");
     fs.writeFileSync(path.join(home, "dm-worker.toml"), cfg, { mode: 0o600 });
     const spec: DaemonSpec = {
-        name: "dm-worker",
+        name: name === "worker1" ? "dm-worker" : `dm-worker ${name}`,
         command: dmBinaries(o.binDir).worker,
         args: [`--config=${path.join(home, "dm-worker.toml")}`],
         identity: path.join(home, "dm-worker.toml"),
@@ -212,7 +235,7 @@ export function dmWorkerDaemon(o: DmWorkerOptions, pid?: number): Proc {
         // A killed worker stays listed (its keepalive lease runs out later): also require its port.
         ready: async () =>
             (await portOpen(o.port)) &&
-            (await clusterWorkers(o.masterAddr, pemsOf(o.tls))).some(
+            (await anyMember(o.masterAddr, (m) => clusterWorkers(m, pemsOf(o.tls)))).some(
                 (w) => w.name === name && w.bound_stage !== "offline",
             ),
     };

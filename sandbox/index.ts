@@ -15,7 +15,8 @@ import * as path from "node:path";
 import { createDmClient, waitForStage } from "../components/dm";
 import { dmBinDir, dmMysqlBinDir } from "../tools/env";
 import { writeDescription } from "./description";
-import { dmBinaries, dmMasterDaemon, dmWorkerDaemon } from "./dm";
+import { dmBinaries } from "./dm";
+import { dmCluster } from "./dmCluster";
 import { startHaproxy } from "./haproxy";
 import { ADMIN, freePort, MariadbInstance, replicate, startMariadb } from "./mariadb";
 import { replicateMysql, startMysql } from "./mysql";
@@ -64,7 +65,6 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
     const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "dm-switch-sandbox-"));
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const ports = await resolvePorts(o.ports);
-    const masterAddr = `127.0.0.1:${ports.dmMaster}`;
     const killOnExit = !o.persistent;
     const procs: Proc[] = [];
     const instances: MariadbInstance[] = [];
@@ -114,23 +114,35 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
                 return i;
             });
         };
-        const master = dmMasterDaemon({
+        // o.masters dm-masters (one embedded-etcd cluster) and o.workers dm-workers joining them all (./dmCluster.ts).
+        const cluster = await dmCluster({
             dir,
             binDir,
-            port: ports.dmMaster,
-            peerPort: ports.dmMasterPeer,
+            masters: o.masters,
+            workers: o.workers,
+            masterPort: ports.dmMaster,
+            masterPeerPort: ports.dmMasterPeer,
+            workerPort: ports.dmWorker,
             tls: tls?.dmFiles,
             killOnExit,
             log,
         });
+        const [master, worker] = [cluster.masters[0].proc, cluster.workers[0].proc];
+        // Every member at once: a cluster elects its leader only once a majority runs.
+        const startAll = (members: typeof cluster.masters) =>
+            Promise.all(
+                members.map((m) =>
+                    m.proc.start().then(() => {
+                        procs.push(m.proc);
+                        started.push(...m.ports);
+                    }),
+                ),
+            );
         const phase1 = await Promise.allSettled([
             mariadb("primary", 1),
             mariadb("replica", 2),
             mariadb("downstream", 3),
-            master.start().then(() => {
-                procs.push(master);
-                started.push(ports.dmMaster, ports.dmMasterPeer);
-            }),
+            startAll(cluster.masters),
         ]);
         const failed1 = phase1.find((r): r is PromiseRejectedResult => r.status === "rejected");
         if (failed1) {
@@ -142,16 +154,6 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
 
         // 2. The replica follows the primary; the source account and the schemas are written on the
         //    primary (binlogged: the replica gets them too, DM replicates the schemas downstream).
-        const worker = dmWorkerDaemon({
-            dir,
-            binDir,
-            port: ports.dmWorker,
-            masterAddr,
-            name: WORKER_NAME,
-            tls: tls?.dmFiles,
-            killOnExit,
-            log,
-        });
         const sourcePassword = crypto.randomBytes(18).toString("base64url");
         const tasks = taskNames(o.tasks ?? 2);
         const setUp = async () => {
@@ -189,10 +191,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
                 procs.push(h.proc);
                 started.push(ports.vip, ports.haproxyStats);
             }),
-            worker.start().then(() => {
-                procs.push(worker);
-                started.push(ports.dmWorker);
-            }),
+            startAll(cluster.workers),
         ]);
         const failed2 = phase2.find((r): r is PromiseRejectedResult => r.status === "rejected");
         if (failed2) {
@@ -227,7 +226,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
         });
         const dm = createDmClient({
             transport: "openapi",
-            address: masterAddr,
+            address: cluster.address,
             dmctlPath: bins.dmctl,
             tls: tls?.client,
         });
@@ -236,7 +235,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
         // operate-source create starts relay once, from the source configuration.
         const dmctl = createDmClient({
             transport: "dmctl",
-            address: masterAddr,
+            address: cluster.address,
             dmctlPath: bins.dmctl,
             tls: tls?.client,
         });
@@ -308,6 +307,8 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
             binDir,
             master,
             worker,
+            masters: cluster.masters,
+            workers: cluster.workers,
             haproxy: h.proc,
             haproxySocket: h.socket,
             sourcePassword,
@@ -323,7 +324,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
         }
         writeDescription(sb);
         log(
-            `sandbox: up in ${(sb.startupMs / 1000).toFixed(1)} s in ${dir} (VIP 127.0.0.1:${ports.vip} → primary 127.0.0.1:${primary.port}; dm-master ${masterAddr})`,
+            `sandbox: up in ${(sb.startupMs / 1000).toFixed(1)} s in ${dir} (VIP 127.0.0.1:${ports.vip} → primary 127.0.0.1:${primary.port}; dm-master ${cluster.address}${cluster.workers.length > 1 ? `; ${cluster.workers.length} dm-workers` : ""})`,
         );
         return sb;
     } catch (err) {

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { VIP_BACKEND, VIP_SERVERS } from "./haproxy";
 import { ADMIN, MariadbInstance } from "./mariadb";
+import { clusterLeader, DmMember } from "./dmCluster";
 import { alive, commandLine, portFree, Proc } from "./proc";
 import { Sandbox, SandboxPorts, SOURCE_ID, SOURCE_USER, WORKER_NAME } from "./types";
 
@@ -82,6 +83,9 @@ export function assemble(p: {
     binDir: string;
     master: Proc;
     worker: Proc;
+    /** Every dm-master and dm-worker when there are several (sandbox/dmCluster.ts). @default master, worker alone */
+    masters?: DmMember[];
+    workers?: DmMember[];
     haproxy: Proc;
     haproxySocket: string;
     sourcePassword: string;
@@ -89,6 +93,8 @@ export function assemble(p: {
     startupMs: number;
 }): Sandbox {
     const masterAddr = `127.0.0.1:${p.ports.dmMaster}`;
+    const masters = p.masters ?? [{ name: "master1", addr: masterAddr, proc: p.master, ports: [p.ports.dmMaster, p.ports.dmMasterPeer] }];
+    const workers = p.workers ?? [{ name: WORKER_NAME, addr: `127.0.0.1:${p.ports.dmWorker}`, proc: p.worker, ports: [p.ports.dmWorker] }];
     let stopped = false;
     const sb: Sandbox = {
         dir: p.dir,
@@ -112,6 +118,10 @@ export function assemble(p: {
             dmctlPath: path.join(p.binDir, "dmctl"),
             master: p.master,
             worker: p.worker,
+            address: masters.map((m) => m.addr).join(","),
+            masters,
+            workers,
+            leader: () => clusterLeader(masters, sb.dm.tls),
         },
         haproxy: p.haproxy,
         source: { id: SOURCE_ID, user: SOURCE_USER, password: p.sourcePassword, flavor: p.flavor ?? "mariadb" },
@@ -128,9 +138,9 @@ export function assemble(p: {
                 return;
             }
             await stopParts({
-                procs: [p.worker, p.master, p.haproxy],
+                procs: [...workers.map((w) => w.proc), ...masters.map((m) => m.proc), p.haproxy],
                 instances: [p.primary, p.replica, p.downstream],
-                ports: Object.values(p.ports),
+                ports: [...new Set([...Object.values(p.ports), ...[...masters, ...workers].flatMap((m) => m.ports)])],
             });
             stopped = true;
             if (p.ownsDir) {

@@ -2,6 +2,7 @@
 import type { MariadbInstance } from "./mariadb";
 import type { Proc } from "./proc";
 import type { TlsPems } from "./tls";
+import type { DmMember } from "./dmCluster";
 
 /** Ports of a sandbox; each one not given is a free port. */
 export interface SandboxPorts {
@@ -46,6 +47,13 @@ export interface SandboxOptions {
      * restartable), DM's own downstream and the one its full mode (dump + load) works into. @default "mariadb"
      */
     downstream?: "mariadb" | "tidb";
+    /**
+     * dm-masters: one, or a cluster of several over one embedded etcd (every member in `initial-cluster`;
+     * sandbox/dmCluster.ts), each on loopback with its own folder and free ports beyond the first. @default 1
+     */
+    masters?: number;
+    /** dm-workers joining every master; the source is bound to worker1, the others stay free for DM to re-bind it. @default 1 */
+    workers?: number;
     /** Incremental tasks on the source, each replicating its own schema `sbtest_<i>`. @default 2 */
     tasks?: number;
     /** Enable relay log on the source. @default false */
@@ -125,6 +133,14 @@ export interface Sandbox {
         dmctlPath: string;
         master: Proc;
         worker: Proc;
+        /** Every master's address, comma-separated: a stack's `dm.address` (masterAddr when there is one master). */
+        address: string;
+        /** Every dm-master; masters[0] is `master`. Each one's proc stops, kills and starts it. */
+        masters: DmMember[];
+        /** Every dm-worker; workers[0] is `worker`, the one the source is bound to at start. */
+        workers: DmMember[];
+        /** The master the cluster names its leader now (`GET /api/v1/cluster/masters`); undefined while none is. */
+        leader(): Promise<DmMember | undefined>;
         /** With options.tls: the CA and a client certificate and key (PEM contents) DM accepts. @default undefined */
         tls?: TlsPems;
     };
