@@ -1,0 +1,54 @@
+/**
+ * Relay on, on MySQL (MySQL ≥ 8.4, DM 2409e0b): a VIP switch and then an address switch of a source whose
+ * relay log is on, by `pulumi up` under load. After each, dm-switch confirms relay and the syncers read from
+ * the new server (DM names the relay subdirectory after its server_uuid: `<uuid>.00000N`); downstream
+ * ends equal to upstream.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { sandboxStackSuite } from "./sandboxStackSuite";
+
+const s = sandboxStackSuite({ mode: "vip", reads: "primary", enableRelay: true }, { relay: true, flavor: "mysql" });
+const uuidOf = async (to: "primary" | "replica") => String((await s.sb[to].query("SELECT @@server_uuid AS u"))[0].u);
+
+async function relay() {
+    const source = await s.dm.getSource(s.sb.source.id);
+    assert.ok(source?.relay, `relay runs for the source: ${JSON.stringify(source)}`);
+    return { ...source.relay, errors: source.errors };
+}
+
+test("the first pulumi up adopts the relay-enabled MySQL source; relay reads from the primary", async () => {
+    const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(r.code, 0, r.output);
+    assert.match((await relay()).relaySubDir ?? "", new RegExp(`^${await uuidOf("primary")}\\.\\d{6}$`));
+});
+
+test("VIP switch to the MySQL replica with relay on: relay and syncers confirmed reading from it, nothing lost", async () => {
+    const { r, written } = await s.upUnderLoad({ mode: "vip", reads: "replica", enableRelay: true });
+    assert.match(r.output, /the relay log, if enabled, is read from replica without errors/);
+    const paused = /replication was paused for (\d+) ms/.exec(r.output);
+    const now = await relay();
+    console.log(
+        `MySQL VIP switch with relay on: paused ${paused?.[1] ?? "?"} ms; ${written} rows written; relay ${now.relaySubDir}`,
+    );
+    assert.equal(now.stage, "Running");
+    assert.deepEqual(now.errors, []);
+    assert.match(
+        now.relaySubDir ?? "",
+        new RegExp(`^${await uuidOf("replica")}\\.\\d{6}$`),
+        "relay reads from the replica",
+    );
+});
+
+test("address switch to the MySQL primary's own address with relay on: relay started once the tasks run, nothing lost", async () => {
+    const { r } = await s.upUnderLoad({ mode: "address", reads: "primary", enableRelay: true });
+    assert.match(r.output, /start-relay -s sandbox-source/);
+    assert.equal((await s.dm.getSource(s.sb.source.id))?.port, s.sb.primary.port);
+    const now = await relay();
+    assert.equal(now.stage, "Running");
+    assert.match(
+        now.relaySubDir ?? "",
+        new RegExp(`^${await uuidOf("primary")}\\.\\d{6}$`),
+        "relay reads from the primary",
+    );
+});
