@@ -3,7 +3,7 @@
  * stopTask, startTask and getTaskConfig here serve the OpenAPI transport too (see ./openapi.ts).
  */
 import { DmctlReply, readGeneratedYaml, runDmctl } from "./dmctl";
-import { maskSourceFile, overlaySourceFile } from "./sourceFile";
+import { maskSourceFile, overlaySourceFile, sourceFileAddress, sourceFileUser } from "./sourceFile";
 import { editTaskFile, taskNameOf } from "./taskFile";
 import { bytesOf, DmClient, DmEndpoint, DmError, parseStage, RelayStatus, SourceConfig, SourceConfigInfo, SourceInfo, SourceTasksStatus, StartTaskOptions, SubtaskStatus } from "./types";
 
@@ -131,14 +131,31 @@ export async function dmctlCreateSource(ep: DmEndpoint, cfg: SourceConfig): Prom
     } catch (err) {
         throw new DmError(`operate-source create ${cfg.id}: ${(err as Error).message}. Pass DM's configuration of this source (get-config source ${cfg.id}).`, "operate-source create", cfg.id);
     }
-    await runDmctl(ep, {
-        operation: "operate-source create",
-        target: cfg.id,
-        args: ["operate-source", "create", "{file:source.yaml}", ...(cfg.workerName ? ["-w", cfg.workerName] : [])],
-        files: { "source.yaml": file },
-        secrets: [cfg.password],
-    });
+    try {
+        await runDmctl(ep, {
+            operation: "operate-source create",
+            target: cfg.id,
+            args: ["operate-source", "create", "{file:source.yaml}", ...(cfg.workerName ? ["-w", cfg.workerName] : [])],
+            files: { "source.yaml": file },
+            secrets: [cfg.password],
+        });
+    } catch (err) {
+        // dm-master answers 38045 ("fail to get expected result") when no dm-worker confirms the source in time
+        // (none free, or the worker restarting), with the source already stored: DM binds it once a worker
+        // comes, as POST /sources does without waiting. Stored as asked is created; anything else failed.
+        if (!(err instanceof DmError && err.code === WORKER_DID_NOT_CONFIRM)) {
+            throw err;
+        }
+        const stored = await dmctlGetSourceFile(ep, cfg.id).catch(() => undefined);
+        const at = stored === undefined ? undefined : sourceFileAddress(stored);
+        if (!stored || at?.host !== cfg.host || at.port !== cfg.port || sourceFileUser(stored) !== cfg.user) {
+            throw err;
+        }
+    }
 }
+
+/** DM's answer when a worker does not confirm an operation in time (the operation itself may be stored). */
+const WORKER_DID_NOT_CONFIRM = 38045;
 
 /** `start-relay -s <id> <worker>`: starts relay on the worker without touching the source's configuration. */
 export async function dmctlStartRelay(ep: DmEndpoint, id: string, worker: string): Promise<void> {

@@ -89,6 +89,11 @@ export function sourceFileAddress(text: string): { host?: string; port?: number 
     return { host: fromValue(lines, "host"), port: port === undefined ? undefined : Number(port) };
 }
 
+/** The user a source file reads as (`from.user`). */
+export function sourceFileUser(text: string): string | undefined {
+    return fromValue(text.split("\n"), "user");
+}
+
 /** The source id a source file names. */
 export function sourceFileId(text: string): string | undefined {
     return topValue(text.split("\n"), "source-id");

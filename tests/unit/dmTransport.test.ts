@@ -283,3 +283,36 @@ test("dmctl: stop-relay names the source and the worker", async () => {
         fake.cleanup();
     }
 });
+
+/** A dmctl stand-in answering operate-source create with `create` and get-config source with `cfg`. */
+function fakeDmctlCreate(create: unknown, cfg: string) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-test-"));
+    fs.writeFileSync(path.join(dir, "create.json"), JSON.stringify(create));
+    fs.writeFileSync(path.join(dir, "cfg.json"), JSON.stringify({ result: true, msg: "", cfg }));
+    const script = path.join(dir, "dmctl");
+    fs.writeFileSync(script, `#!/bin/sh\ncase "$*" in *get-config*) cat ${dir}/cfg.json ;; *) cat ${dir}/create.json ;; esac\n`, { mode: 0o755 });
+    return { script, cleanup: () => fs.rmSync(dir, { recursive: true }) };
+}
+
+const WORKER_LATE = { result: false, msg: "[code=38045:class=dm-master:scope=internal:level=medium], Message: fail to get expected result" };
+
+test("dmctl: operate-source create answered 38045 (no worker confirmed in time) succeeds when DM stored the source as asked", async () => {
+    const base = "source-id: s\nfrom:\n  host: 10.0.0.1\n  port: 3306\n  user: dm\n  password: '******'\n";
+    const cfg = { id: "s", host: "10.0.0.2", port: 3307, user: "dm2", password: "hunter2-pw", flavor: "mariadb" as const, enableGtid: true, baseFile: base };
+    const stored = fakeDmctlCreate(WORKER_LATE, "source-id: s\nfrom:\n  host: 10.0.0.2\n  port: 3307\n  user: dm2\n  password: '******'\n");
+    try {
+        await createDmClient({ transport: "dmctl", address: "127.0.0.1:8261", dmctlPath: stored.script }).createSource(cfg);
+    } finally {
+        stored.cleanup();
+    }
+    // DM still has the old source: the create did not happen, the error stands.
+    const old = fakeDmctlCreate(WORKER_LATE, base);
+    try {
+        await assert.rejects(createDmClient({ transport: "dmctl", address: "127.0.0.1:8261", dmctlPath: old.script }).createSource(cfg), {
+            name: "DmError",
+            message: "operate-source create s failed: [code=38045:class=dm-master:scope=internal:level=medium], Message: fail to get expected result. See dm-master's log for operate-source create, fix the cause, and retry.",
+        });
+    } finally {
+        old.cleanup();
+    }
+});
