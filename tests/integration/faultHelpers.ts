@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { createDmClient, DmClient } from "../../components/dm";
-import { Sandbox, startSandbox } from "../../sandbox";
+import { Sandbox, SandboxOptions, startSandbox } from "../../sandbox";
 import { LoadResult, startLoad } from "../../sandbox/load";
 import type { MariadbInstance } from "../../sandbox/mariadb";
 import { connect } from "../../sandbox/sql";
@@ -84,18 +84,18 @@ export interface FaultRig {
 
 /**
  * Starts the sandbox (2 tasks), creates the stack in `mode` reading from the primary and runs the first
- * `pulumi up`, which adopts the source (and the VIP) as they are.
+ * `pulumi up`, which adopts the source (and the VIP) as they are. `sandbox`: more sandbox options (e.g. the MySQL flavour).
  */
-export async function startFaultRig(mode: "vip" | "address"): Promise<FaultRig> {
+export async function startFaultRig(mode: "vip" | "address", sandbox: SandboxOptions = {}): Promise<FaultRig> {
     const t0 = performance.now();
     // On this shared machine another process may take a free port between its probe and dm-master's bind
     // (seen: "creating peer listener failed … address already in use"); the sandbox retries only MariaDB's.
-    const sb = await startSandbox({ tasks: 2 }).catch((err: Error) => {
+    const sb = await startSandbox({ tasks: 2, ...sandbox }).catch((err: Error) => {
         if (!/address already in use/.test(err.message)) {
             throw err;
         }
         console.log(`fault rig (${mode}): a sandbox port was taken while starting; starting once more`);
-        return startSandbox({ tasks: 2 });
+        return startSandbox({ tasks: 2, ...sandbox });
     });
     const watch = new OutputWatch();
     let stack: SandboxStack | undefined;
