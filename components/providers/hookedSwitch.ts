@@ -20,11 +20,13 @@ import {
     executeSwitch,
     RuleViolationError,
     SwitchError,
-    SwitchOptions,
     SwitchPorts,
     warnWrittenOnTarget,
 } from "../switch/execute";
+import { timeoutsOf } from "../switch/options";
 import { formatPlan, planVipSwitch, SwitchPlan } from "../switch/plan";
+
+export { timeoutsOf } from "../switch/options";
 import { VipBackend } from "../vipBackends/types";
 import { AddressInputs, DmEndpointInputs, Flavor, SwitchTimeouts } from "./inputs";
 import { endpointOf, switchPorts } from "./ports";
@@ -96,17 +98,6 @@ export function answeringBackend(
             // The hooked resource moves the VIP; dm-switch only verifies where it points.
         },
     };
-}
-
-/** The switch options from the inputs, leaving out those not set (the executor's defaults apply). */
-export function timeoutsOf(i: SwitchTimeouts): SwitchOptions {
-    const out: SwitchOptions = {};
-    for (const k of ["stageTimeoutMs", "catchUpTimeoutMs", "advanceTimeoutMs"] as const) {
-        if (typeof i[k] === "number") {
-            out[k] = i[k];
-        }
-    }
-    return out;
 }
 
 export interface HookedPorts {
