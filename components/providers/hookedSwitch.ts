@@ -25,11 +25,11 @@ import {
 } from "../switch/execute";
 import { timeoutsOf } from "../switch/options";
 import { formatPlan, planVipSwitch, SwitchPlan } from "../switch/plan";
-
-export { timeoutsOf } from "../switch/options";
 import { VipBackend } from "../vipBackends/types";
 import { AddressInputs, DmEndpointInputs, Flavor, SwitchTimeouts } from "./inputs";
 import { endpointOf, switchPorts } from "./ports";
+
+export { timeoutsOf } from "../switch/options";
 
 /** A switch whose first half (pause, await-paused, check-rule) ran, recorded in the VipIntent's state. */
 export interface PendingSwitch {
