@@ -178,6 +178,12 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
                             // DM's OpenAPI answers its errors with 400: it is serving, the message is what is missing.
                             return fail(`dm-master answered HTTP 400 without an error message${err?.error_code ? ` (DM error ${err.error_code})` : ""}. See dm-master's log.`, err?.error_code || undefined);
                         }
+                        if ((status === 502 || status === 503) && members.length > 1) {
+                            // A member that is not the leader forwards to the leader and answers 502 when it cannot
+                            // (the leader died: a new one is elected once its lease runs out, about a minute here).
+                            const why = `HTTP ${status}: it could not pass the request to the cluster's leader`;
+                            return reject(new MemberUnreachable(member, why, false, `dm-master ${member} answered ${why}`));
+                        }
                         fail(`dm-master answered HTTP ${status}${err?.error ? ` (${err.error.split(":")[0]})` : ""}. Check that ${member} serves DM's OpenAPI (openapi = true) and see dm-master's log.`);
                     });
                 },
@@ -197,7 +203,8 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
                 }
                 const timedOut = e.code === "ECONNTIMEOUT" || e.code === "ETIMEDOUT";
                 const why = e.code === "ECONNTIMEOUT" ? `no connection within ${timeoutMs} ms` : timedOut ? e.message : (e.code ?? e.message);
-                reject(new MemberUnreachable(member, why, !connected || NEVER_SENT.has(e.code ?? ""), unreachable(member, secure, timedOut ? e.message : (e.code ?? e.message))));
+                const neverSent = !connected || NEVER_SENT.has(e.code ?? "");
+                reject(new MemberUnreachable(member, why, neverSent, unreachable(member, secure, timedOut ? e.message : (e.code ?? e.message)), `the connection to dm-master ${member} broke after the request was sent (${why})`));
             });
             req.end(data);
         });
@@ -237,7 +244,7 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
                 tried.push(`${err.member} (${err.why})`);
                 if (mutating && !err.neverSent) {
                     throw new DmError(
-                        `${operation} ${target} failed: the connection to dm-master ${err.member} broke after the request was sent (${err.why}), so whether DM did it is unknown; ` +
+                        `${operation} ${target} failed: ${err.sent}, so whether DM did it is unknown; ` +
                             `it was not retried on another member. Read the state (query-status) through another of ${ep.address} before retrying.`,
                         operation,
                         target,
@@ -246,7 +253,11 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
             }
         }
         throw new DmError(
-            `${operation} ${target} failed: no dm-master of ${ep.address} answered: ${tried.join("; ")}. Check that at least one of them runs with openapi = true and that the addresses and TLS settings are right.`,
+            `${operation} ${target} failed: no dm-master of ${ep.address} answered: ${tried.join("; ")}. ${
+                tried.some((t) => / \(HTTP 50[23]: /.test(t))
+                    ? "The cluster has no leader now: when the leader dies, dm-master elects another once its lease runs out (about a minute; GET /api/v1/cluster/masters names it); retry then."
+                    : "Check that at least one of them runs with openapi = true and that the addresses and TLS settings are right."
+            }`,
             operation,
             target,
         );
@@ -375,6 +386,8 @@ class MemberUnreachable extends Error {
         readonly neverSent: boolean,
         /** The one-member error text (address, cause and remedy). */
         readonly text: string,
+        /** What happened to a request that may have reached DM. */
+        readonly sent = text,
     ) {
         super(text);
     }

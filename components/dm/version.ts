@@ -6,11 +6,30 @@
  */
 import * as http from "node:http";
 import * as https from "node:https";
+import { dmMembers } from "./address";
 import { DmVersion, parseDmStatus } from "./capabilities";
 import { DmEndpoint, DmError } from "./types";
 
-/** Reads dm-master's `/status` at `ep.address`; throws a DmError naming the address and the remedy. */
-export function readDmVersion(ep: Pick<DmEndpoint, "address" | "tls" | "requestTimeoutMs">): Promise<DmVersion> {
+/**
+ * Reads dm-master's `/status` at `ep.address`; with several members (`a:8261,b:8261`, ./address.ts) from
+ * the first that answers (every member runs the same build). Throws a DmError naming the address (the
+ * last member's when none answers) and the remedy.
+ */
+export async function readDmVersion(ep: Pick<DmEndpoint, "address" | "tls" | "requestTimeoutMs">): Promise<DmVersion> {
+    const members = dmMembers(ep.address);
+    for (const [i, address] of members.entries()) {
+        try {
+            return await readOne({ ...ep, address });
+        } catch (err) {
+            if (i === members.length - 1) {
+                throw err;
+            }
+        }
+    }
+    throw new TypeError("readDmVersion: no dm-master address");
+}
+
+function readOne(ep: Pick<DmEndpoint, "address" | "tls" | "requestTimeoutMs">): Promise<DmVersion> {
     const secure = ep.tls !== undefined;
     const timeoutMs = ep.requestTimeoutMs ?? 10_000;
     const fail = (why: string) =>

@@ -232,6 +232,36 @@ test("a member that drops the connection after reading a resume: not re-sent els
     assert.deepEqual(b.hits, ["GET /api/v1/tasks/t/status"]);
 });
 
+test("members answering 502 (no leader to forward to): a read tries the next; a pause does not (its outcome is unknown); all 502: the error says why", async () => {
+    const noLeader = async (): Promise<Fake> => {
+        const hits: string[] = [];
+        const server = http.createServer((req, res) => {
+            hits.push(`${req.method} ${req.url}`);
+            req.resume().on("end", () => res.writeHead(502).end());
+        });
+        const addr = await listen(server);
+        return {
+            addr,
+            hits,
+            close: () =>
+                new Promise((r) => {
+                    server.closeAllConnections();
+                    server.close(() => r());
+                }),
+        };
+    };
+    const [a, b, c] = [await fake(noLeader()), await fake(noLeader()), await fake(live())];
+    const read = createDmClient({ address: `${a.addr},${c.addr}` });
+    assert.equal((await read.taskStatus("t"))[0].stage, "Running");
+    await assert.rejects(createDmClient({ address: `${a.addr},${c.addr}` }).pauseTask("t", ["s"]), {
+        message: `pause-task t failed: dm-master ${a.addr} answered HTTP 502: it could not pass the request to the cluster's leader, so whether DM did it is unknown; it was not retried on another member. Read the state (query-status) through another of ${a.addr},${c.addr} before retrying.`,
+    });
+    assert.deepEqual(c.hits, ["GET /api/v1/tasks/t/status"]);
+    await assert.rejects(createDmClient({ address: `${a.addr},${b.addr}` }).taskStatus("t"), {
+        message: `query-status t failed: no dm-master of ${a.addr},${b.addr} answered: ${a.addr} (HTTP 502: it could not pass the request to the cluster's leader); ${b.addr} (HTTP 502: it could not pass the request to the cluster's leader). The cluster has no leader now: when the leader dies, dm-master elects another once its lease runs out (about a minute; GET /api/v1/cluster/masters names it); retry then.`,
+    });
+});
+
 test("every member down: one error naming each and the remedy; one member keeps its own message", async () => {
     const other = await refused();
     const dm = createDmClient({ address: `${down},${other}` });
