@@ -499,8 +499,10 @@ async function recover(plan: SwitchPlan, ports: SwitchPorts, opts: ResolvedOptio
         return rule ? new RuleViolationError(`${head}.`) : new SwitchError(`${head}.`, [], now);
     }
     // Resuming is safe when DM will read from the server it read from before, or from the target once
-    // the rule has been verified against it in this run.
-    const safe = (now !== undefined && now === plan.from && plan.from !== plan.to) || (now === plan.to && f.ruleOk);
+    // the rule has been verified against it in this run. In address mode nothing of DM's source has changed
+    // before stop-task (a change of settings at the same address included): the tasks read where they did.
+    const untouched = plan.mode === "address" && !f.stopped;
+    const safe = untouched || (now !== undefined && now === plan.from && plan.from !== plan.to) || (now === plan.to && f.ruleOk);
     if (!safe) {
         return new SwitchError(
             `${head}. Tasks ${f.paused.join(", ")} stay paused because it is not known which server the VIP points at; ` +

@@ -374,6 +374,19 @@ test("a task resumed by someone else during the catch-up wait is found by the re
     assert.equal(w.vipAt, "a");
 });
 
+test("a change of settings at the same address refused before stop-task resumes the tasks: DM's source is untouched", async () => {
+    const w = new World({ t1: "Running" });
+    w.servers.a.purged = 95;
+    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "a", toAddress: { host: "a", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }], reconfigure: "user" });
+    await assert.rejects(executeSwitch(p, w, opts), (err: unknown) => {
+        assert.ok(err instanceof RuleViolationError);
+        assert.match(err.message, /task t1: purged 91-95\. Tasks t1 were resumed and read from a\.$/);
+        return true;
+    });
+    assert.deepEqual(w.calls, ["pause t1", "resume t1"]);
+    assert.equal(w.stages.get("t1"), "Running");
+});
+
 test("timeouts left unset (undefined) keep their defaults: the catch-up wait gets 10000 ms, not NaN", async () => {
     const w = new World({ t1: "Running" });
     w.servers.b.executed = 80;
