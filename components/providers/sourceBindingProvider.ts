@@ -281,6 +281,14 @@ export const provider = {
                 reason: `downstreamPassword is required to change ${settings.join(", ")}: the source is re-created and its tasks started again, and start-task needs the downstream password, which DM returns masked; set it (as a secret)`,
             });
         }
+        if ((moving || settings.length > 0) && !news.dm?.dmctlPath) {
+            // DM's whole source configuration is read and the source re-created from it with dmctl
+            // (get-config source, operate-source create), and tasks stop and start with it, on either transport.
+            failures.push({
+                property: "dm",
+                reason: `dm.dmctlPath is required to ${moving ? "change host/port" : `change ${settings.join(", ")}`}: the source is re-created from DM's own configuration of it and its tasks are stopped and started, which only dmctl can do; set dm.dmctlPath to DM's dmctl binary`,
+            });
+        }
         const flavor = flavorFailure(olds, news);
         if (flavor) {
             failures.push(flavor);

@@ -13,7 +13,7 @@ import { formatPlan, planAddressSwitch } from "../../components/switch/plan";
 
 // Port 1 refuses at once: the preview notes that DM's stages could not be read, nothing waits.
 const news: SourceBindingInputs = {
-    dm: { address: "127.0.0.1:1" },
+    dm: { address: "127.0.0.1:1", dmctlPath: "/usr/local/bin/dmctl" },
     sourceId: "s1",
     instance: "primary",
     host: "10.0.0.1",
@@ -95,6 +95,19 @@ test("check: new settings without the downstream password are refused with the r
             reason: "downstreamPassword is required to change user: the source is re-created and its tasks started again, and start-task needs the downstream password, which DM returns masked; set it (as a secret)",
         },
     ]);
+});
+
+test("check: new settings or a new address without dm.dmctlPath are refused with the remedy", async () => {
+    const dm = { address: "127.0.0.1:1" };
+    const settings = await provider.check({ ...news, dm }, { ...news, dm, user: "dm2" });
+    assert.deepEqual(settings.failures, [
+        {
+            property: "dm",
+            reason: "dm.dmctlPath is required to change user: the source is re-created from DM's own configuration of it and its tasks are stopped and started, which only dmctl can do; set dm.dmctlPath to DM's dmctl binary",
+        },
+    ]);
+    const moved = await provider.check({ ...news, dm }, { ...news, dm, host: "10.0.0.2" });
+    assert.match(moved.failures.map((f) => f.reason).join("\n"), /^dm\.dmctlPath is required to change host\/port: /m);
 });
 
 test("check: a flavor change of a live source is refused, naming both flavors and the remedy", async () => {
