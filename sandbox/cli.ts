@@ -111,7 +111,11 @@ async function status(d: SandboxDescription): Promise<PartStatus[]> {
                     : `SELECT @@server_id AS id, ${kind === "mysql" ? "@@gtid_executed" : "@@gtid_binlog_pos"} AS g`;
             const r = (await query({ host: "127.0.0.1", port: i.port, ...d.admin }, sql))[0];
             out.push({
-                part: kind === "downstream" ? "downstream" : `${kind} ${i.name}`,
+                // The downstream is named by its engine, read from its version: "mariadb downstream", "tidb downstream".
+                part:
+                    kind === "downstream"
+                        ? `${/TiDB/.test(String(r.v)) ? "tidb" : "mariadb"} downstream`
+                        : `${kind} ${i.name}`,
                 up: true,
                 detail:
                     kind === "downstream"
@@ -146,13 +150,23 @@ async function status(d: SandboxDescription): Promise<PartStatus[]> {
         detail: `127.0.0.1:${d.ports.dmWorker} ${w ? `${w.bound_stage} ${w.bound_source_name}` : "not registered"}`,
     });
     // A cluster (--masters, --workers): the other members, as dm-master lists them.
-    const masters = masterUp ? await dmGet(d.dm.masterAddr, "/api/v1/cluster/masters").catch(() => undefined) : undefined;
+    const masters = masterUp
+        ? await dmGet(d.dm.masterAddr, "/api/v1/cluster/masters").catch(() => undefined)
+        : undefined;
     type Member = { name?: string; alive?: boolean; leader?: boolean; addr?: string };
     for (const m of ((masters?.body as { data?: Member[] })?.data ?? []).filter((x) => x.name !== "master1")) {
-        out.push({ part: `dm-master ${m.name}`, up: m.alive === true, detail: `${m.addr ?? "?"}${m.leader ? " (leader)" : ""}` });
+        out.push({
+            part: `dm-master ${m.name}`,
+            up: m.alive === true,
+            detail: `${m.addr ?? "?"}${m.leader ? " (leader)" : ""}`,
+        });
     }
     for (const x of workers.filter((x) => x.name !== d.dm.workerName)) {
-        out.push({ part: `dm-worker ${x.name}`, up: x.bound_stage !== "offline", detail: `${x.addr} ${x.bound_stage} ${x.bound_source_name}` });
+        out.push({
+            part: `dm-worker ${x.name}`,
+            up: x.bound_stage !== "offline",
+            detail: `${x.addr} ${x.bound_stage} ${x.bound_source_name}`,
+        });
     }
     const src = masterUp
         ? await dmGet(d.dm.masterAddr, `/api/v1/sources/${encodeURIComponent(d.source.id)}?with_status=true`).catch(
