@@ -287,14 +287,15 @@ function mysqlServer(): string {
         for (const deb of fs.readdirSync(path.join(work, "debs")).filter((f) => f.endsWith(".deb"))) {
             run("dpkg-deb", ["-x", path.join(work, "debs", deb), root], { what: `unpacking ${deb}` });
         }
-        // The loader is told every folder holding a shared library: the unpacked ones come before the machine's.
+        // The loader is told every folder holding a shared library (lib*.so*; perl's and MySQL's plugins are
+        // loaded by path, not searched): the unpacked ones come before the machine's.
         const libDirs = new Set<string>();
         const walk = (dir: string) => {
             for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
                 const p = path.join(dir, e.name);
                 if (e.isDirectory()) {
                     walk(p);
-                } else if (/\.so(\.|$)/.test(e.name)) {
+                } else if (/^(lib.*|ld-linux.*)\.so(\.|$)/.test(e.name)) {
                     libDirs.add(path.relative(root, dir));
                 }
             }
