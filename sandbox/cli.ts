@@ -66,7 +66,7 @@ function parseArgs(argv: string[]): Args {
             a.flavor = v;
         } else if (arg === "--masters" || arg === "--workers") {
             const n = Number(argv[++i]);
-            const problem = memberCountProblem(arg, n);
+            const problem = memberCountProblem(arg, n, argv[i] ?? "(missing)");
             if (problem) {
                 throw new Error(`${problem} ${USAGE}`);
             }

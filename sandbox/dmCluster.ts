@@ -51,10 +51,14 @@ export interface DmCluster {
 /** Largest cluster the sandbox starts: etcd wants an odd member count, and the machine is small. */
 const MAX_MEMBERS = 7;
 
-/** Why `n` is not a usable member count for `what` (`--masters`, `masters`), or undefined. */
-export function memberCountProblem(what: string, n: unknown): string | undefined {
+/** Why `n` is not a usable member count for `what` (`--masters`, `masters`), or undefined; `shown`: how the user wrote it. */
+export function memberCountProblem(
+    what: string,
+    n: unknown,
+    shown = typeof n === "number" ? String(n) : JSON.stringify(n),
+): string | undefined {
     if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > MAX_MEMBERS) {
-        return `${what} ${JSON.stringify(n)} must be a whole number from 1 to ${MAX_MEMBERS}.`;
+        return `${what} ${shown} must be a whole number from 1 to ${MAX_MEMBERS}.`;
     }
     return undefined;
 }
