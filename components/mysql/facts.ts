@@ -201,11 +201,6 @@ export function factsFromRows(rows: ProbeRows): ServerFacts {
     return facts;
 }
 
-/** MySQL 8.4 tagged GTIDs (`uuid:tag:1-3`) in a set. */
-function hasTags(gtidSet: string): boolean {
-    return /:[a-z_][a-z0-9_]{0,31}(?=:)/i.test(gtidSet);
-}
-
 /**
  * What keeps DM from reading this server's binlog safely after a switch (issue 5's list), as
  * sentences a person can act on; `[]` when nothing does. Checked:
@@ -213,8 +208,9 @@ function hasTags(gtidSet: string): boolean {
  *   needs every column);
  * - `log_replica_updates`/`log_slave_updates` on: a replica that does not log what it replicates
  *   lacks, in its binlog, the changes DM must read after the switch;
- * - MySQL: `gtid_mode=ON` and `enforce_gtid_consistency=ON` (DM runs with `enable-gtid: true`), and no
- *   tagged GTIDs (DM cannot parse them, tiflow#12629);
+ * - MySQL: `gtid_mode=ON` and `enforce_gtid_consistency=ON` (DM runs with `enable-gtid: true`); tagged
+ *   GTIDs depend on what the DM in use does with them, so the decision refuses them knowing its version
+ *   (components/preflight decide, components/dm/capabilities.ts);
  * - MariaDB: `gtid_strict_mode=ON`: without it a domain's sequence numbers may go backwards, and the
  *   per-domain comparison that decides gtid-E ⊇ gtid-S would not be sound;
  * - a non-zero `server_id`.
@@ -247,11 +243,6 @@ export function targetPrerequisites(f: ServerFacts): string[] {
         if (f.enforceGtidConsistency !== "ON") {
             out.push(
                 `enforce_gtid_consistency is ${f.enforceGtidConsistency}; GTID replication needs ON: SET GLOBAL enforce_gtid_consistency=ON.`,
-            );
-        }
-        if (hasTags(f.gtidExecuted)) {
-            out.push(
-                "gtid_executed holds tagged GTIDs (uuid:tag:n, MySQL 8.4), which DM cannot parse (tiflow#12629): stop writing tagged transactions.",
             );
         }
     } else if (!f.gtidStrictMode) {

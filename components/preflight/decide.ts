@@ -6,6 +6,7 @@
  * decided by the one implementation in components/gtid. A task must be in the Sync unit and free of
  * errors, else gtid-S is not a position DM can resume from.
  */
+import { DmVersion, gtidTags, taggedGtidRefusals } from "../dm/capabilities";
 import { checkSwitch } from "../gtid";
 import type { SourceConfigInfo, SourceInfo, SubtaskStatus } from "../dm/types";
 import type { ServerFacts } from "../mysql/types";
@@ -52,7 +53,20 @@ export interface PreflightFacts {
     sameReplicationSet?: { same: boolean; current: string; reason?: string };
     /** The bounded wait for a lagging target, when one was made. */
     catchUp?: CatchUp;
+    /**
+     * gtid_executed of the server DM reads from now, named for messages (MySQL: its tagged GTIDs are
+     * refused as the target's are). @default undefined (not read)
+     */
+    upstream?: { side: string; gtidSet: string };
+    /**
+     * What dm-master says it is (components/dm `readDmVersion`), read when a MySQL set holds tagged GTIDs:
+     * whether this DM applies them. @default undefined (not read, or unreadable: no DM is assumed to)
+     */
+    dmVersion?: DmVersion;
 }
+
+/** The version a refusal names when dm-master's could not be read. */
+const UNREAD_DM: DmVersion = { release: "(version unreadable)", gitHash: "" };
 
 /** The bounded wait for a lagging target to execute gtid-S. */
 export interface CatchUp {
@@ -184,6 +198,11 @@ export function decide(f: PreflightFacts): PreflightReport {
         );
     }
     targetReasons.push(...f.prerequisites.map((p) => `target ${f.target} (${f.targetAddress}): ${p}`));
+    if (f.flavor === "mysql") {
+        // MySQL ≥ 8.4 tagged GTIDs: DM at the builds seen drops such transactions silently (components/dm/capabilities.ts).
+        const sets = [...(f.upstream ? [f.upstream] : []), { side: `target ${f.target} (${f.targetAddress})`, gtidSet: f.facts.gtidExecuted }];
+        targetReasons.push(...taggedGtidRefusals(f.dmVersion ?? UNREAD_DM, sets));
+    }
     const same = f.sameReplicationSet;
     if (same && !same.same) {
         targetReasons.push(
@@ -260,4 +279,9 @@ export function catchUpTargets(report: PreflightReport): string[] {
         return [];
     }
     return lagging.map((t) => t.syncerGtid);
+}
+
+/** Whether DM's version matters to the decision: a MySQL set holding tagged GTIDs (read it only then). */
+export function needsDmVersion(flavor: string, ...gtidSets: (string | undefined)[]): boolean {
+    return flavor === "mysql" && gtidSets.some((g) => g !== undefined && gtidTags(g).length > 0);
 }

@@ -18,7 +18,8 @@ import {
 } from "../mysql";
 import type { DmEndpointInputs, Flavor } from "../providers/inputs";
 import { formatPlan, planAddressSwitch, planVipSwitch } from "../switch/plan";
-import { catchUpTargets, CatchUp, decide, PreflightFacts, PreflightReport, tasksToCheck } from "./decide";
+import { readDmVersion } from "../dm/version";
+import { catchUpTargets, CatchUp, decide, needsDmVersion, PreflightFacts, PreflightReport, tasksToCheck } from "./decide";
 import { judgeSameSet } from "./sameSet";
 
 export { catchUpTargets, decide, decideTask, tasksToCheck } from "./decide";
@@ -218,6 +219,11 @@ export async function preflight(args: PreflightArgs): Promise<PreflightResult> {
         source: dmFacts.source,
         requestedTasks: args.tasks,
         requireSourceAt: args.requireSource && !(current && sameServer(current.facts, facts)) ? args.dm.address : undefined,
+        upstream: current ? { side: `the source's upstream ${nameOf(current.endpoint)}`, gtidSet: current.facts.gtidExecuted } : undefined,
+        // Only a set holding tagged GTIDs makes DM's version matter; unreadable, no DM is assumed to apply them.
+        dmVersion: needsDmVersion(args.flavor, facts.gtidExecuted, current?.facts.gtidExecuted)
+            ? await readDmVersion(args.dm).catch(() => undefined)
+            : undefined,
         tasks: dmFacts.tasks,
         sameReplicationSet: current
             ? await settle<[PreflightFacts["sameReplicationSet"]]>([

@@ -6,7 +6,9 @@ import { createDmClient, DmClient, SourceConfigInfo, Stage, SubtaskStatus } from
 import { statusOnSource } from "../dm/sourceStatus";
 import { contains, formatGtidSet, fromServer, parseGtidSet, subtract } from "../gtid";
 import { MysqlEndpoint, probe, sameServer, ServerFacts, targetPrerequisites, waitForCatchUp } from "../mysql";
-import { catchUpTargets, decide, tasksToCheck } from "../preflight/decide";
+import { DmVersion } from "../dm/capabilities";
+import { readDmVersion } from "../dm/version";
+import { catchUpTargets, decide, needsDmVersion, tasksToCheck } from "../preflight/decide";
 import { judgeSameSet } from "../preflight/sameSet";
 import { SwitchPorts, TaskStatus } from "../switch/execute";
 import { HaproxyVip } from "../vipBackends/haproxy";
@@ -123,6 +125,8 @@ export function switchPorts(p: PortsInput): SwitchPorts {
     };
     // Read once per switch: DM's configuration of the source, and the facts of the server DM reads from now.
     let sourceConfig: Promise<SourceConfigInfo | undefined> | undefined;
+    // Read once, and only when a MySQL set holds tagged GTIDs (what DM does with them depends on its version).
+    let dmVersion: Promise<DmVersion | undefined> | undefined;
     const currentFacts = new Map<string, Promise<ServerFacts>>();
     const currentOf = (from: string | undefined): { name: string; endpoint: MysqlEndpoint } | undefined => {
         if (from !== undefined && p.instances[from]) {
@@ -167,6 +171,7 @@ export function switchPorts(p: PortsInput): SwitchPorts {
             sourceConfig ??= p.dm.getSourceConfig(p.sourceId);
             const [facts, source, now] = await Promise.all([probe(instance(target)), sourceConfig, current ? currentFacts.get(current.name) : undefined]);
             const same = current && now ? await judgeSameSet(current.name, now, facts, () => probe(current.endpoint)) : undefined;
+            dmVersion ??= needsDmVersion(p.flavor, facts.gtidExecuted, now?.gtidExecuted) ? readDmVersion(p.dm.endpoint).catch(() => undefined) : undefined;
             const a = p.instances[target];
             const report = decide({
                 sourceId: p.sourceId,
@@ -181,6 +186,8 @@ export function switchPorts(p: PortsInput): SwitchPorts {
                 prerequisites: targetPrerequisites(facts),
                 sameReplicationSet: same,
                 catchUp: context.catchUp,
+                upstream: current && now ? { side: `the source's upstream ${current.name}`, gtidSet: now.gtidExecuted } : undefined,
+                dmVersion: await dmVersion,
             });
             // The GTID rule's reasons change once the tasks are paused (gtid-S stops moving); the others do not.
             const rule = new Set(report.tasks.filter((t) => t.verdict !== undefined).flatMap((t) => t.reasons));

@@ -4,13 +4,15 @@
  * DM: the task stays Running, later untagged rows arrive, the tagged row never does. The day a DM applies
  * it, the test "DM drops a tagged row" fails and says to record that DM in components/dm/capabilities.ts.
  * The refusal: with the tag on the upstream and the target, taggedGtidRefusals names the tag, the DM
- * version and what DM does; the preflight refuses the tagged target.
+ * version and what DM does; the preflight and `pulumi up` without the pack (one decision) refuse the tagged
+ * target.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { createDmClient, DmClient, DmVersion, readDmVersion, taggedGtidRefusals } from "../../components/dm";
 import { preflight } from "../../components/preflight";
 import { Sandbox, startSandbox } from "../../sandbox";
+import { createSandboxStack } from "../../tools/sandboxStack";
 
 let sb: Sandbox;
 let dm: DmClient;
@@ -130,8 +132,33 @@ test("the refusal names the tag, the DM version and what DM does; the preflight 
     });
     assert.equal(r.ok, false);
     console.log(`preflight: ${r.reasons.join(" | ")}`);
+    // The shared decision (the pack's and pulumi up's) reads DM's version because the sets hold tags.
     assert.ok(
-        r.reasons.some((x) => /gtid_executed holds tagged GTIDs/.test(x)),
-        `the preflight names the tagged GTIDs: ${r.reasons.join(" | ")}`,
+        r.reasons.includes(`target replica (127.0.0.1:${sb.replica.port}) ${says}`),
+        `the preflight names the tagged target with DM's version: ${r.reasons.join(" | ")}`,
     );
+    assert.ok(
+        r.reasons.includes(`the source's upstream the VIP (${sb.vip.host}:${sb.vip.port}) ${says}`),
+        `the preflight names the tagged upstream: ${r.reasons.join(" | ")}`,
+    );
+});
+
+test("pulumi up without the pack refuses the switch to the tagged replica before pausing anything", async () => {
+    const stack = await createSandboxStack(sb, { mode: "vip", reads: "primary" });
+    try {
+        const first = await stack.run(["up", "--yes", "--skip-preview"]);
+        assert.equal(first.code, 0, first.output);
+        stack.configure({ mode: "vip", reads: "replica" });
+        const r = await stack.run(["up", "--yes", "--skip-preview"]);
+        assert.notEqual(r.code, 0, r.output);
+        assert.match(
+            r.output,
+            /switching DM source sandbox-source to replica is not allowed: [^\n]*target replica \(127\.0\.0\.1:\d+\) holds tagged GTIDs \(tag "audit"\), and DM v9\.0\.0-beta\.2\.pre-38-g2409e0bd7e \(2409e0b\) drops those transactions silently[^\n]*No task was paused/,
+        );
+        assert.equal(await sb.vipTarget(), "primary");
+        const [s] = await dm.taskStatus(sb.tasks[0].name, sb.source.id);
+        assert.equal(s.stage, "Running");
+    } finally {
+        await stack.dispose();
+    }
 });

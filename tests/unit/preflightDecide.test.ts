@@ -8,6 +8,7 @@ import type { SourceInfo, SubtaskStatus } from "../../components/dm/types";
 import type { ServerFacts } from "../../components/mysql/types";
 import { catchUpTargets, decide, PreflightFacts } from "../../components/preflight/decide";
 import { runningSubtask } from "./dmFixtures";
+import { mysqlFacts, UUID_A } from "./mysqlFixtures";
 
 const facts: ServerFacts = {
     flavor: "mariadb",
@@ -55,6 +56,25 @@ function healthy(over: Partial<PreflightFacts> = {}): PreflightFacts {
         prerequisites: [],
         ...over,
     };
+}
+
+const TAG_REMEDY = "stop writing tagged transactions (SET GTID_NEXT='AUTOMATIC:<tag>') on the replication set, or use a DM that applies them.";
+
+/** A healthy MySQL switch whose target (or, with `tagged: false`, only what `over` adds) holds tagged GTIDs. */
+function mysqlTagged(over: Partial<PreflightFacts> & { tagged?: boolean } = {}): PreflightFacts {
+    const { tagged = true, ...rest } = over;
+    const executed = `${UUID_A}:1-100${tagged ? ":orders:1-5" : ""}`;
+    const status = (task: string) => sub(task, { syncerBinlogGtid: `${UUID_A}:1-100` });
+    return healthy({
+        flavor: "mysql",
+        source: { ...source, flavor: "mysql" },
+        facts: mysqlFacts({ gtidExecuted: executed }),
+        tasks: [
+            { task: "t1", status: status("t1") },
+            { task: "t2", status: status("t2") },
+        ],
+        ...rest,
+    });
 }
 
 const LAG_T1 =
@@ -181,6 +201,22 @@ const cases: { name: string; facts: PreflightFacts; ok: boolean; reasons: string
         ok: false,
         reasons: [
             "DM at 10.0.0.5:8261 has no source src: the VIP cannot move before every task reading through it is paused; check sourceId and dm.address ('dmctl --master-addr 10.0.0.5:8261 operate-source show').",
+        ],
+    },
+    {
+        name: "rejects a MySQL target holding tagged GTIDs, naming the tag, DM's version and what that DM does",
+        facts: mysqlTagged({ dmVersion: { release: "v9.0.0-beta.2.pre-38-g2409e0bd7e", gitHash: "2409e0bd7ee293ec761978f244a9d5b1c82afe59" } }),
+        ok: false,
+        reasons: [
+            `target mysql-b (127.0.0.1:3307) holds tagged GTIDs (tag "orders"), and DM v9.0.0-beta.2.pre-38-g2409e0bd7e (2409e0b) drops those transactions silently (the task stays Running, the rows never reach the downstream): ${TAG_REMEDY}`,
+        ],
+    },
+    {
+        name: "rejects tagged GTIDs on the source's upstream too; DM's version unreadable is no pass",
+        facts: mysqlTagged({ upstream: { side: "the source's upstream the VIP (127.0.0.1:6033)", gtidSet: `${UUID_A}:1-100:audit:1` }, tagged: false }),
+        ok: false,
+        reasons: [
+            `the source's upstream the VIP (127.0.0.1:6033) holds tagged GTIDs (tag "audit"), and DM (version unreadable) is not known to apply them (no DM build is; DM 2409e0b, the newest seen, drops them silently): ${TAG_REMEDY}`,
         ],
     },
     {
