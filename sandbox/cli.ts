@@ -158,7 +158,7 @@ async function status(d: SandboxDescription): Promise<PartStatus[]> {
         out.push({
             part: `dm-master ${m.name}`,
             up: m.alive === true,
-            detail: `${m.addr ?? "?"}${m.leader ? " (leader)" : ""}`,
+            detail: `peer ${m.addr ?? "?"}${m.leader ? " (leader)" : ""}`,
         });
     }
     for (const x of workers.filter((x) => x.name !== d.dm.workerName)) {
@@ -281,6 +281,7 @@ async function down(a: Args): Promise<number> {
         const sb = await openSandbox(a.dir);
         await sb.stop();
     }
+    // With --masters/--workers, the members beyond the first (not in sandbox.json) end here: their data goes with the folder.
     const strays = processesIn(a.dir);
     await Promise.all(strays.map(killHard));
     if (!d && strays.length === 0) {
