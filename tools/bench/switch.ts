@@ -10,7 +10,7 @@
  * HAProxy agree after every pair. Ends with downstream = upstream (count and checksum) and no row lost or
  * duplicated. Prints figures and one summary block; asserts nothing about times.
  *
- * Settings (environment): BENCH_TASKS (task counts, default "2,10": one sandbox each), BENCH_ROUNDS
+ * Settings (environment): BENCH_TASKS (task counts, default "2,10,50": one sandbox each), BENCH_ROUNDS
  * (default 5), BENCH_LOAD_ROWS (rows/s written to the primary during the rounds, default 100; 0: none),
  * BENCH_FLAVORS (the sandbox's upstream servers, default "mariadb,mysql": MariaDB and MySQL ≥ 8.4 in the
  * same run, one sandbox per flavour and task count; MySQL is read by DM 2409e0b).
@@ -35,7 +35,7 @@ import {
     table,
 } from "./common";
 
-const TASK_COUNTS = intListSetting("BENCH_TASKS", [2, 10]);
+const TASK_COUNTS = intListSetting("BENCH_TASKS", [2, 10, 50]);
 const ROUNDS = intSetting("BENCH_ROUNDS", 5);
 const LOAD_ROWS = intSetting("BENCH_LOAD_ROWS", 100, 0);
 const FLAVORS = flavorsSetting();
@@ -68,8 +68,11 @@ const DM_SWITCH_STEPS = [
     "confirm-reading",
 ];
 const SCRIPT_STEPS = ["pause-task", "await-paused", "move-vip", "resume-task", "await-running"];
-/** Targets from the brief (2 tasks ≤ 500 ms, 10 ≤ 1000 ms) and the issue (< 2 s, ≤ 1.2× the script). */
-const TARGET_MS: Record<number, number> = { 2: 500, 10: 1000 };
+/**
+ * Paused medians targeted for one source (2 tasks ≤ 100 ms, 10 ≤ 250 ms, 50 ≤ 1 s: the status of every task is read
+ * in one dm-worker request), besides the first issue's < 2 s and ≤ 1.2× the script.
+ */
+const TARGET_MS: Record<number, number> = { 2: 100, 10: 250, 50: 1000 };
 
 interface Sample {
     pausedMs: number;
@@ -246,7 +249,7 @@ function summary(results: Result[]): string[] {
         verdicts.push(
             `${r.server}, DM ${r.dm}, ${r.tasks} tasks: paused, median dm-switch / script = ${ratio.toFixed(2)}× (issue: ≤ 1.2×: ${ratio <= 1.2 ? "met" : "not met"}); ` +
                 `dm-switch median ${ms(dm.median)} ms (issue < 2000 ms: ${dm.median < 2000 ? "met" : "not met"}` +
-                `${target ? `; brief ≤ ${target} ms: ${dm.median <= target ? "met" : "not met"}` : ""}); max ${ms(dm.max)} ms`,
+                `${target ? `; target ≤ ${target} ms: ${dm.median <= target ? "met" : "not met"}` : ""}); max ${ms(dm.max)} ms`,
             `  dm-switch steps (median ms): ${breakdown(r.dmSwitch, DM_SWITCH_STEPS)}`,
             `  script steps (median ms):    ${breakdown(r.script, SCRIPT_STEPS)}`,
             `  under load: ${r.rowsWritten} rows written at ${LOAD_ROWS} rows/s during the rounds; ${r.verdict}`,
