@@ -6,7 +6,9 @@
  * (a) a dm-master member down during `pulumi preview --policy-pack` — the preview goes through another;
  * (b) the leader dm-master killed once the tasks are Paused by a VIP switch;
  * (c) the source's dm-worker killed once the tasks are Paused — DM re-binds the source to a spare worker;
- *     what stage and checkpoint the tasks have there is printed and checked.
+ *     what stage and checkpoint the tasks have there is printed and checked;
+ * (d) the source's dm-worker killed while the switch waits between pause and resume (the target held behind
+ *     gtid-S): DM re-binds the source and the tasks are Stopped on the spare worker at the pause's checkpoint.
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
@@ -222,5 +224,71 @@ test("(c) the source's dm-worker killed once the tasks are Paused: DM re-binds t
     const again = await assertConverges(rig, toPrimary, [load]);
     assert.equal(await bound(), to);
     report("source's dm-worker killed after the pause", { "faulty up": r, "re-run": again }, load);
+    await worker.proc.start();
+});
+
+test("(d) the source's dm-worker killed while the switch waits between pause and resume: DM re-binds the source (its tasks Stopped at the pause's checkpoint); what dm-switch does; pulumi up converges, nothing lost", async () => {
+    const bound = async (): Promise<string | undefined> => (await rig.dm.getSource(sb.source.id))?.worker;
+    const from = (await bound())!;
+    const worker = sb.dm.workers.find((w) => w.name === from)!;
+    const target = (await sb.vipTarget()) === "primary" ? "replica" : "primary";
+    const other = target === "replica" ? sb.replica : sb.primary;
+    // The target stops replicating: the switch waits at its catch-up check, between the pause and the resume.
+    await other.query("STOP SLAVE");
+    let rebound = "";
+    let atPause: string[] = [];
+    let onSpare: string[] = [];
+    const { r, load } = await upUnderLoad(
+        rig,
+        { ...toReplica, reads: target, catchUpTimeoutMs: 240_000 },
+        {
+            during: async () => {
+                await rig.watch.waitFor(/lags behind gtid-S; waiting/);
+                const paused = await Promise.all(sb.tasks.map((t) => rig.dm.taskStatus(t.name, sb.source.id)));
+                const t0 = performance.now();
+                await worker.proc.kill();
+                let to: string | undefined;
+                while (!(to = await bound().catch(() => undefined)) || to === from) {
+                    assert.ok(performance.now() - t0 < 180_000, `the source was not re-bound within 180 s`);
+                    await sleep(500);
+                }
+                let subs = await Promise.all(sb.tasks.map((t) => rig.dm.taskStatus(t.name, sb.source.id)));
+                while (subs.some((s) => !s[0] || s[0].stage === "Offline" || s[0].worker !== to)) {
+                    assert.ok(performance.now() - t0 < 240_000, `the tasks were not reported by ${to}`);
+                    await sleep(500);
+                    subs = await Promise.all(sb.tasks.map((t) => rig.dm.taskStatus(t.name, sb.source.id)));
+                }
+                atPause = paused.map((s) => `${s[0]?.stage} ${s[0]?.syncerBinlogGtid}`);
+                onSpare = subs.map((s) => `${s[0].stage} ${s[0].syncerBinlogGtid}`);
+                rebound = `DM re-bound ${sb.source.id} from ${from} to ${to} ${Math.round(performance.now() - t0)} ms after the kill; at the pause ${JSON.stringify(atPause)}, on ${to} ${JSON.stringify(onSpare)}`;
+                await other.query("START SLAVE");
+            },
+        },
+    ).finally(() => other.query("START SLAVE"));
+    console.log(`  ${rebound}`);
+    // What DM did: the spare worker holds the subtasks in stage Stopped (the OpenAPI pause is DM's "stop"
+    // stage, which the first worker reported as Paused), at the checkpoint flushed by the pause.
+    assert.deepEqual(
+        onSpare,
+        atPause.map((p) => p.replace(/^Paused /, "Stopped ")),
+    );
+    // dm-switch reads Stopped where it left Paused as another switch's doing: it moves nothing, resumes the
+    // tasks where they read from and fails naming them; the next up switches.
+    if (r.code !== 0) {
+        await assertFailedClearly(
+            rig,
+            r,
+            /switching DM source sandbox-source to \w+ failed: .*sandbox_task_0 is Stopped/,
+        );
+    }
+    console.log(
+        `  the up exited ${r.code}:\n${r.output
+            .split("\n")
+            .filter((l) => /dm-switch|error|\* /.test(l))
+            .slice(-20)
+            .join("\n")}`,
+    );
+    const again = await assertConverges(rig, { ...toReplica, reads: target }, [load]);
+    report("source's dm-worker killed between pause and resume", { "faulty up": r, "re-run": again }, load);
     await worker.proc.start();
 });
