@@ -11,6 +11,7 @@ import { after, before, test } from "node:test";
 import { createDmClient, dmAddressProblem, dmMembers } from "../../components/dm";
 import { checkVipInputs, VipInputs } from "../../components/providers/inputs";
 import { validateStackConfig } from "../../components/stackConfig";
+import { reachableFirst } from "../../components/dm/dmctl";
 
 const EXAMPLE = `for example "10.0.0.5:8261", or "10.0.0.5:8261,10.0.0.6:8261,10.0.0.7:8261" for several dm-masters`;
 
@@ -272,4 +273,16 @@ test("every member down: one error naming each and the remedy; one member keeps 
     await assert.rejects(createDmClient({ address: down }).taskStatus("t"), {
         message: `query-status t failed: cannot reach dm-master at ${down} (ECONNREFUSED). Check that dm-master runs there with openapi = true and that the address and TLS settings are right.`,
     });
+});
+
+test("dmctl gets the member that accepts connections first (dmctl waits ~3 s on a member that is down)", async () => {
+    const [a, b] = [await fake(live()), await fake(live())];
+    const other = await refused();
+    const address = `${down},${a.addr},${b.addr}`;
+    assert.equal(await reachableFirst(address), `${a.addr},${down},${b.addr}`);
+    // Remembered: the member that was reachable is tried first next time, the list keeps every member.
+    await a.close();
+    assert.equal(await reachableFirst(address), `${b.addr},${down},${a.addr}`);
+    assert.equal(await reachableFirst(`${down},${other}`), `${down},${other}`, "none reachable: unchanged");
+    assert.equal(await reachableFirst(down), down, "one member: unchanged");
 });
