@@ -145,12 +145,17 @@ export function decideTask(f: PreflightFacts, t: PreflightFacts["tasks"][number]
             `${where} has errors (${s.errors.join("; ")}): resolve them (dmctl query-status ${t.task}) before switching.`,
         );
     }
-    if (!SWITCHABLE_STAGES.has(s.stage)) {
+    if (s.stage === "Offline") {
+        reasons.push(
+            `${where} is Offline: its dm-worker cannot be reached, so gtid-S cannot be read; bring the source's dm-worker online, then check again.`,
+        );
+    } else if (!SWITCHABLE_STAGES.has(s.stage)) {
         reasons.push(
             `${where} is ${s.stage} (DM printed "${s.rawStage}"): wait until it is Running or Paused, then check again.`,
         );
     }
-    if (s.unit !== "Sync") {
+    // An Offline subtask reports no unit: the reason above says all there is to say.
+    if (s.unit !== "Sync" && s.stage !== "Offline") {
         reasons.push(
             `${where} is in the ${s.unit || "unknown"} unit, not Sync: a source can switch only while its tasks replicate incrementally; wait until the task reaches Sync.`,
         );

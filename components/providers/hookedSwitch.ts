@@ -109,9 +109,9 @@ export interface HookedPorts {
 
 /** The executor's ports for a hooked VIP: verify connects through the VIP's address, like the Vip's. */
 export function hookedPorts(i: HookedSwitchInputs): HookedPorts {
-    const dm = createDmClient(i.dm);
-    const backend = answeringBackend(i);
     const log = (line: string) => void pulumi.log.info(`dm-switch ${i.sourceId}: ${line}`);
+    const dm = createDmClient(i.dm, log);
+    const backend = answeringBackend(i);
     const ports = switchPorts({
         dm,
         sourceId: i.sourceId,

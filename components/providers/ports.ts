@@ -77,8 +77,10 @@ export async function liveTaskStages(i: {
     sourceId: string;
     tasks?: string[];
 }): Promise<{ tasks: { name: string; stage: string }[]; note: string[] }> {
+    // Which member of a dm-master cluster answered (the client says when it had to move on): the preview names it.
+    const answered: string[] = [];
     const read = async () => {
-        const dm = createDmClient(i.dm);
+        const dm = createDmClient(i.dm, (line) => answered.push(`  (${line})`));
         const names = tasksToCheck(await dm.getSourceConfig(i.sourceId), i.tasks);
         const subs = await Promise.all(names.map((t) => dm.taskStatus(t, i.sourceId)));
         return names.map((name, k) => ({ name, stage: subs[k].find((s) => s.source === i.sourceId)?.stage ?? "" }));
@@ -88,7 +90,7 @@ export async function liveTaskStages(i: {
         timer = setTimeout(() => reject(new Error(`no answer within ${PREVIEW_READ_MS} ms`)), PREVIEW_READ_MS);
     });
     try {
-        return { tasks: await Promise.race([read(), late]), note: [] };
+        return { tasks: await Promise.race([read(), late]), note: answered };
     } catch (err) {
         const why = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, " ");
         const tasks = (i.tasks ?? [`<every task of ${i.sourceId}>`]).map((name) => ({ name, stage: "Running" }));

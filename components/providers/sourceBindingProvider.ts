@@ -180,8 +180,8 @@ async function finishStopped(dm: DmClient, inputs: SourceBindingInputs, live: So
 
 /** Makes DM's source read from inputs.host:port, switching safely when it reads elsewhere. */
 async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBindingOutputs): Promise<SourceBindingOutputs> {
-    const dm = createDmClient(inputs.dm);
     const log = (line: string) => pulumi.log.info(`dm-switch ${inputs.sourceId}: ${line}`);
+    const dm = createDmClient(inputs.dm, log);
     const want: Address = { host: inputs.host, port: inputs.port };
     const stopped: StoppedTask[] = (olds?.stoppedTasks ?? []).map((s) => ({ ...s }));
     const live = await dm.getSource(inputs.sourceId);

@@ -35,9 +35,9 @@ async function previewPlan(olds: Partial<VipInputs> | undefined, news: VipInputs
 
 /** Makes the VIP point at `inputs.target`, switching DM safely when it points elsewhere. */
 async function converge(id: string, inputs: VipInputs, pausedByUs: string[], previous?: VipOutputs["lastSwitch"]): Promise<VipOutputs> {
-    const dm = createDmClient(inputs.dm);
-    const backend = vipBackend(inputs.backend);
     const log = (line: string) => pulumi.log.info(`dm-switch ${inputs.sourceId}: ${line}`);
+    const dm = createDmClient(inputs.dm, log);
+    const backend = vipBackend(inputs.backend);
     const ports = switchPorts({
         dm,
         sourceId: inputs.sourceId,

@@ -31,9 +31,12 @@ export function changedByOthers(
         const stage = s.stage || "Offline";
         if (plan.switched.includes(t)) {
             const before = seenPaused.get(t);
-            if (s.stage !== "Paused" && s.stage !== "Offline" && s.stage !== "") {
+            // Stopped at the checkpoint it paused at is DM's own doing: a source re-bound to another dm-worker
+            // (its worker lost) brings its subtasks back Stopped there, and resuming starts them from it.
+            const halted = s.stage === "Paused" || s.stage === "Stopped";
+            if (!halted && s.stage !== "Offline" && s.stage !== "") {
                 out.push(`${t} is ${stage}, not Paused as dm-switch left it`);
-            } else if (before !== undefined && s.stage === "Paused" && s.syncerGtid !== before.syncerGtid) {
+            } else if (before !== undefined && halted && s.syncerGtid !== before.syncerGtid) {
                 out.push(`${t} was resumed and paused again (its checkpoint moved from ${before.syncerGtid || '""'} to ${s.syncerGtid || '""'})`);
             }
         } else if (!ACTIVE_STAGES.has(plan.stages?.[t] ?? "") && ACTIVE_STAGES.has(s.stage)) {

@@ -160,8 +160,7 @@ const cases: { name: string; facts: PreflightFacts; ok: boolean; reasons: string
         facts: healthy({ tasks: [{ task: "t1", status: sub("t1", { stage: "Offline", rawStage: "", unit: "" }) }] }),
         ok: false,
         reasons: [
-            'task t1 is Offline (DM printed ""): wait until it is Running or Paused, then check again.',
-            "task t1 is in the unknown unit, not Sync: a source can switch only while its tasks replicate incrementally; wait until the task reaches Sync.",
+            "task t1 is Offline: its dm-worker cannot be reached, so gtid-S cannot be read; bring the source's dm-worker online, then check again.",
         ],
     },
     {

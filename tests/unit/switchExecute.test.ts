@@ -361,6 +361,21 @@ for (const c of concurrent) {
     });
 }
 
+test("a source re-bound to another dm-worker during the pause (its tasks Stopped at the checkpoint they paused at) is no other switch: it goes on", async () => {
+    const w = new World({ t1: "Running", t2: "Running" });
+    const status = w.status.bind(w);
+    let reads = 0;
+    w.status = async (ts) => {
+        const r = await status(ts);
+        // After await-paused: DM brings the subtasks back on a spare worker, Stopped, checkpoint unchanged.
+        if (++reads === 2) ["t1", "t2"].forEach((t) => w.stages.set(t, "Stopped"));
+        return r;
+    };
+    await executeSwitch(plan(w), w, opts);
+    assert.equal(w.vipAt, "b");
+    assert.deepEqual([w.stages.get("t1"), w.stages.get("t2")], ["Running", "Running"]);
+});
+
 test("a task resumed by someone else during the catch-up wait is found by the read after the wait: no move", async () => {
     const w = new World({ t1: "Running", t2: "Running" });
     w.servers.b.executed = 80;
