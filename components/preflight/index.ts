@@ -18,6 +18,7 @@ import {
 } from "../mysql";
 import type { DmEndpointInputs, Flavor } from "../providers/inputs";
 import { formatPlan, planAddressSwitch, planVipSwitch } from "../switch/plan";
+import { statusOnSource } from "../dm/sourceStatus";
 import { readDmVersion } from "../dm/version";
 import { catchUpTargets, CatchUp, decide, needsDmVersion, PreflightFacts, PreflightReport, tasksToCheck } from "./decide";
 import { judgeSameSet } from "./sameSet";
@@ -144,15 +145,10 @@ async function readDm(dm: DmClient, sourceId: string, requested: string[] | unde
     const source: SourceConfigInfo | undefined = await dm.getSourceConfig(sourceId);
     const names = tasksToCheck(source, requested);
     const known = new Set(source?.taskNames ?? []);
-    // Every task's status in parallel: the check is as slow as the slowest task, not the sum.
-    const tasks = await Promise.all(
-        names.map(async (task): Promise<{ task: string; status?: SubtaskStatus }> => {
-            if (!known.has(task)) {
-                return { task };
-            }
-            const subs = await dm.taskStatus(task, sourceId);
-            return { task, status: subs.find((s) => s.source === sourceId) };
-        }),
+    // Every task of the source in one dm-worker request (dm-master throttles them; per task when DM cannot).
+    const subs = await statusOnSource(dm, sourceId, names.filter((t) => known.has(t)), () => undefined);
+    const tasks = names.map((task): { task: string; status?: SubtaskStatus } =>
+        known.has(task) ? { task, status: subs.get(task) } : { task },
     );
     return { source, tasks };
 }

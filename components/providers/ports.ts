@@ -82,8 +82,9 @@ export async function liveTaskStages(i: {
     const read = async () => {
         const dm = createDmClient(i.dm, (line) => answered.push(`  (${line})`));
         const names = tasksToCheck(await dm.getSourceConfig(i.sourceId), i.tasks);
-        const subs = await Promise.all(names.map((t) => dm.taskStatus(t, i.sourceId)));
-        return names.map((name, k) => ({ name, stage: subs[k].find((s) => s.source === i.sourceId)?.stage ?? "" }));
+        // One dm-worker request for the whole source (dm-master throttles them), as the switch reads.
+        const subs = await statusOnSource(dm, i.sourceId, names, (line) => answered.push(`  (${line})`));
+        return names.map((name) => ({ name, stage: subs.get(name)?.stage ?? "" }));
     };
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {

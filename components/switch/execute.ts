@@ -208,7 +208,7 @@ async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opt
  * old); or relay is on (the syncer then reads relay files, and relay is checked instead). The checkpoint
  * alone would not do: DM flushes it only when an event arrives after checkpoint-flush-interval, so after
  * a short backlog and silence it can stay at gtid-S for good. Relay, when enabled, must read from `target`
- * (its subdirectory names the server) without errors. Polls one task at a time, like awaitStage.
+ * (its subdirectory names the server) without errors. Polls every pending task at once, like awaitStage.
  */
 async function confirmReading(
     ports: SwitchPorts,
@@ -250,15 +250,16 @@ async function confirmReading(
     let relayName: string | undefined;
     let relay: RelayView | undefined;
     for (;;) {
-        while (pending.length > 0) {
-            const s = (await ports.status([pending[0]])).get(pending[0]);
-            if (s !== undefined) {
-                seen.set(pending[0], s);
+        if (pending.length > 0) {
+            // Every pending task in one read (the ports ask DM once for the whole source), as awaitStage does.
+            const status = await ports.status(pending);
+            for (const t of pending) {
+                const st = status.get(t);
+                if (st !== undefined) {
+                    seen.set(t, st);
+                }
             }
-            if (!confirmed(pending[0], s)) {
-                break;
-            }
-            pending = pending.slice(1);
+            pending = pending.filter((t) => !confirmed(t, status.get(t)));
         }
         if (pending.length === 0) {
             relay = await ports.relay();

@@ -1,7 +1,8 @@
 /**
  * A preview's checks share their reads: one probe per instance (probeOncePerInstance) and one DM pass
- * (memoizeReads): four checks of two sources ask DM for the sources' configurations once, each task's
- * status once, and probe each instance once; each check still gets its own report.
+ * (memoizeReads): four checks of two sources ask DM for the sources' configurations once, each source's
+ * tasks' status once (one dm-worker request each), and probe each instance once; each check still gets its
+ * own report.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -94,7 +95,7 @@ function subject(type: string, sourceId: string, props: Record<string, unknown>)
     return s;
 }
 
-test("four checks of two sources: one DM listing, one status read per task, one probe per instance, a report each", async () => {
+test("four checks of two sources: one DM listing, one status read per source, one probe per instance, a report each", async () => {
     const calls: string[] = [];
     const dm = memoizeReads(fakeDm(calls));
     const probed: number[] = [];
@@ -110,7 +111,7 @@ test("four checks of two sources: one DM listing, one status read per task, one 
     const outcomes = await Promise.all(
         subjects.map((s) => outcomeOfSubject({ ...s, args: { ...s.args, dmClient: dm, probe: shared } })),
     );
-    assert.deepEqual(calls.sort(), ["listSourceConfigs", "taskStatus task-s1", "taskStatus task-s2"]);
+    assert.deepEqual(calls.sort(), ["listSourceConfigs", "sourceTaskStatus s1", "sourceTaskStatus s2"]);
     assert.deepEqual(probed.sort(), [REPLICA.port, VIP.port]);
     const verdicts = outcomes.map((o) =>
         "report" in o ? `${o.subject.resource} → ${o.subject.target}: ${o.report.ok}` : o.unprovable.why,
