@@ -364,23 +364,51 @@ async function bootstrap(root: ConnectionOptions): Promise<void> {
  * do not within `timeoutMs`.
  */
 export async function replicate(replica: MariadbInstance, primary: MariadbInstance, timeoutMs = 20000): Promise<void> {
-    await replica.query("STOP SLAVE");
-    await replica.query(
-        "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1",
-        [primary.port, REPL.user, REPL.password],
-    );
-    await replica.query("START SLAVE");
+    await startReplication(replica, primary, timeoutMs, {
+        stop: "STOP SLAVE",
+        change: "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1",
+        start: "START SLAVE",
+        status: "SHOW SLAVE STATUS",
+        io: "Slave_IO_Running",
+        sql: "Slave_SQL_Running",
+    });
+}
+
+/** The statements and status columns of one flavour's replication setup (MariaDB's, or MySQL ≥ 8.4's). */
+export interface ReplicationSql {
+    stop: string;
+    /** Takes the primary's port, the replication user and its password. */
+    change: string;
+    start: string;
+    status: string;
+    io: string;
+    sql: string;
+}
+
+/**
+ * Points `replica` at `primary` with `sql`'s statements and resolves once both replication threads run.
+ * Throws with the replica's last IO/SQL error when they do not within `timeoutMs`.
+ */
+export async function startReplication(
+    replica: MariadbInstance,
+    primary: MariadbInstance,
+    timeoutMs: number,
+    sql: ReplicationSql,
+): Promise<void> {
+    await replica.query(sql.stop);
+    await replica.query(sql.change, [primary.port, REPL.user, REPL.password]);
+    await replica.query(sql.start);
     const deadline = Date.now() + timeoutMs;
     let status: Record<string, unknown> | undefined;
     while (Date.now() < deadline) {
-        status = (await replica.query("SHOW SLAVE STATUS"))[0];
-        if (status?.Slave_IO_Running === "Yes" && status?.Slave_SQL_Running === "Yes") return;
+        status = (await replica.query(sql.status))[0];
+        if (status?.[sql.io] === "Yes" && status?.[sql.sql] === "Yes") return;
         if (status?.Last_SQL_Error) break;
         await sleep(50);
     }
     const why = [status?.Last_IO_Error, status?.Last_SQL_Error].filter(Boolean).join("; ") || "no error reported";
     throw new Error(
-        `replication ${primary.name} → ${replica.name} did not start (IO ${String(status?.Slave_IO_Running)}, SQL ${String(status?.Slave_SQL_Running)}: ${why}); see ${replica.logFile}.`,
+        `replication ${primary.name} → ${replica.name} did not start (IO ${String(status?.[sql.io])}, SQL ${String(status?.[sql.sql])}: ${why}); see ${replica.logFile}.`,
     );
 }
 

@@ -23,10 +23,12 @@ import {
     freePort,
     lastLines,
     MariadbInstance,
+    purgeBinaryLogs,
     queryOnce,
     REPL,
     run,
     StartMariadbOptions,
+    startReplication,
 } from "./mariadb";
 
 const live = new Set<ChildProcess>();
@@ -284,37 +286,15 @@ export async function replicateMysql(
     primary: MariadbInstance,
     timeoutMs = 20000,
 ): Promise<void> {
-    await replica.query("STOP REPLICA");
-    await replica.query(
-        "CHANGE REPLICATION SOURCE TO SOURCE_HOST = '127.0.0.1', SOURCE_PORT = ?, SOURCE_USER = ?, SOURCE_PASSWORD = ?, SOURCE_AUTO_POSITION = 1, GET_SOURCE_PUBLIC_KEY = 1, SOURCE_CONNECT_RETRY = 1",
-        [primary.port, REPL.user, REPL.password],
-    );
-    await replica.query("START REPLICA");
-    const deadline = Date.now() + timeoutMs;
-    let status: Record<string, unknown> | undefined;
-    while (Date.now() < deadline) {
-        status = (await replica.query("SHOW REPLICA STATUS"))[0];
-        if (status?.Replica_IO_Running === "Yes" && status?.Replica_SQL_Running === "Yes") return;
-        if (status?.Last_SQL_Error) break;
-        await sleep(50);
-    }
-    const why = [status?.Last_IO_Error, status?.Last_SQL_Error].filter(Boolean).join("; ") || "no error reported";
-    throw new Error(
-        `replication ${primary.name} → ${replica.name} did not start (IO ${String(status?.Replica_IO_Running)}, SQL ${String(status?.Replica_SQL_Running)}: ${why}); see ${replica.logFile}.`,
-    );
+    await startReplication(replica, primary, timeoutMs, {
+        stop: "STOP REPLICA",
+        change: "CHANGE REPLICATION SOURCE TO SOURCE_HOST = '127.0.0.1', SOURCE_PORT = ?, SOURCE_USER = ?, SOURCE_PASSWORD = ?, SOURCE_AUTO_POSITION = 1, GET_SOURCE_PUBLIC_KEY = 1, SOURCE_CONNECT_RETRY = 1",
+        start: "START REPLICA",
+        status: "SHOW REPLICA STATUS",
+        io: "Replica_IO_Running",
+        sql: "Replica_SQL_Running",
+    });
 }
 
-/** `FLUSH BINARY LOGS`, then `PURGE BINARY LOGS TO` the new log until only it is left; returns its name. */
-export async function purgeMysqlBinaryLogs(inst: MariadbInstance, timeoutMs = 10000): Promise<string> {
-    await inst.query("FLUSH BINARY LOGS");
-    const newest = String((await inst.query("SHOW BINARY LOGS")).at(-1)?.Log_name);
-    for (const deadline = Date.now() + timeoutMs; ; await sleep(50)) {
-        await inst.query("PURGE BINARY LOGS TO ?", [newest]);
-        const left = (await inst.query("SHOW BINARY LOGS")).map((r) => String(r.Log_name));
-        if (left.length === 1) return newest;
-        if (Date.now() > deadline)
-            throw new Error(
-                `${inst.name}: binary logs ${left.join(", ")} still there ${timeoutMs} ms after PURGE BINARY LOGS TO '${newest}'.`,
-            );
-    }
-}
+/** `FLUSH BINARY LOGS`, then `PURGE BINARY LOGS TO` the new log until only it is left; returns its name (as on MariaDB). */
+export const purgeMysqlBinaryLogs = purgeBinaryLogs;
