@@ -99,7 +99,10 @@ test("probe reads flavour, ids, GTID sets, settings and replica status of both s
     assert.match(p.version, /^10\.\d+\.\d+-MariaDB/);
     // Where each server says it lives: its own port and data directory (what tells two servers apart).
     const at = (i: typeof primary) => ({ hostname: os.hostname(), port: i.port, datadir: `${i.dataDir}/` });
-    assert.deepEqual(p, mariadbFacts({ version: p.version, serverId: 1, gtidExecuted: "0-1-3", identity: at(primary) }));
+    assert.deepEqual(
+        p,
+        mariadbFacts({ version: p.version, serverId: 1, gtidExecuted: "0-1-3", identity: at(primary) }),
+    );
     assert.deepEqual(
         r,
         mariadbFacts({

@@ -23,7 +23,13 @@ let otherCa: string;
 const X509 = { user: "dm_x509", password: "x509-Pw-4d1e" };
 const errors: string[] = [];
 
-const ep = (over: Partial<MysqlEndpoint> = {}): MysqlEndpoint => ({ host: server.host, port: server.port, user: ADMIN.user, password: ADMIN.password, ...over });
+const ep = (over: Partial<MysqlEndpoint> = {}): MysqlEndpoint => ({
+    host: server.host,
+    port: server.port,
+    user: ADMIN.user,
+    password: ADMIN.password,
+    ...over,
+});
 
 async function probeError(p: Promise<unknown>): Promise<ProbeError> {
     const err = await p.then(
@@ -36,7 +42,10 @@ async function probeError(p: Promise<unknown>): Promise<ProbeError> {
 }
 
 /** The session's TLS version as the server reports it ("" without TLS). */
-const sslVersion = (e: MysqlEndpoint) => withConnection(e, "TLS check", async (q) => String((await q("SHOW SESSION STATUS LIKE 'Ssl_version'"))[0]?.Value ?? ""));
+const sslVersion = (e: MysqlEndpoint) =>
+    withConnection(e, "TLS check", async (q) =>
+        String((await q("SHOW SESSION STATUS LIKE 'Ssl_version'"))[0]?.Value ?? ""),
+    );
 
 before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-switch-mysql-tls-"));
@@ -46,7 +55,9 @@ before(async () => {
     otherCa = other.client.ca;
     server = await startMariadb({ dir, name: "tls", serverId: 1, tls: tls.dmFiles, log: (l) => console.log(l) });
     await server.query("CREATE USER ?@'127.0.0.1' IDENTIFIED BY ? REQUIRE X509", [X509.user, X509.password]);
-    await server.query("GRANT REPLICATION CLIENT, SLAVE MONITOR, REPLICATION SLAVE ON *.* TO ?@'127.0.0.1'", [X509.user]);
+    await server.query("GRANT REPLICATION CLIENT, SLAVE MONITOR, REPLICATION SLAVE ON *.* TO ?@'127.0.0.1'", [
+        X509.user,
+    ]);
     console.log(`certificates and a MariaDB with TLS in ${Date.now() - t} ms`);
 });
 
@@ -70,7 +81,11 @@ test("probe over TLS verified against the CA given (chain and the address 127.0.
 });
 
 test("the switch's endpoints carry the instance's TLS (endpointOf), and the catch-up wait uses it", async () => {
-    const e = endpointOf({ host: server.host, port: server.port, tls: { ca: tls.client.ca } }, ADMIN.user, ADMIN.password);
+    const e = endpointOf(
+        { host: server.host, port: server.port, tls: { ca: tls.client.ca } },
+        ADMIN.user,
+        ADMIN.password,
+    );
     assert.match(await sslVersion(e), /^TLSv1\.[23]$/);
     const facts = await probe(e);
     assert.deepEqual(await waitForCatchUp(e, "mariadb", facts.gtidExecuted, 0).then((r) => r.caughtUp), true);
@@ -93,7 +108,10 @@ test("a CA that did not sign the server's certificate is refused, naming tls.ca"
 test("the certificate's name is verified: servername localhost passes, another name is refused", async () => {
     assert.match(await sslVersion(ep({ tls: { ca: tls.client.ca, servername: "localhost" } })), /^TLSv1\.[23]$/);
     const err = await probeError(probe(ep({ tls: { ca: tls.client.ca, servername: "db.example.internal" } })));
-    assert.match(err.message, /with TLS \(verifying db\.example\.internal\): .*The server's certificate does not hold the name db\.example\.internal: set tls\.servername to a name it holds, or reissue it with that name\.$/);
+    assert.match(
+        err.message,
+        /with TLS \(verifying db\.example\.internal\): .*The server's certificate does not hold the name db\.example\.internal: set tls\.servername to a name it holds, or reissue it with that name\.$/,
+    );
 });
 
 test("a REQUIRE X509 account connects with the client certificate and key, and not without", async () => {
@@ -111,9 +129,27 @@ test("preflight CLI: the target is probed through TLS (--mysql-tls-ca), a wrong 
     // dm-master is not running: the target's side tells whether the TLS probe got through.
     const run = async (ca: string) => {
         let err = "";
-        const argv = ["--dm", "127.0.0.1:1", "--source", "src", "--flavor", "mariadb", "--target", `127.0.0.1:${server.port}`, "--user", ADMIN.user, "--mysql-tls-ca", ca, "--json"];
+        const argv = [
+            "--dm",
+            "127.0.0.1:1",
+            "--source",
+            "src",
+            "--flavor",
+            "mariadb",
+            "--target",
+            `127.0.0.1:${server.port}`,
+            "--user",
+            ADMIN.user,
+            "--mysql-tls-ca",
+            ca,
+            "--json",
+        ];
         let out = "";
-        const code = await preflightCommand(argv, { out: (t) => (out += t), err: (t) => (err += t), env: { [PASSWORD_ENV]: ADMIN.password } });
+        const code = await preflightCommand(argv, {
+            out: (t) => (out += t),
+            err: (t) => (err += t),
+            env: { [PASSWORD_ENV]: ADMIN.password },
+        });
         errors.push(out, err);
         return { code, error: (JSON.parse(out) as { error?: { sides?: string[]; message: string } }).error };
     };

@@ -14,7 +14,13 @@ import { createDmClient } from "../../components/dm";
 import { MariadbInstance } from "../../sandbox/mariadb";
 import { Sandbox, startSandbox } from "../../sandbox";
 import { generateTls } from "../../sandbox/tls";
-import { createSandboxStack, PROJECT_DIR, SandboxSourceOptions, SandboxStack, sandboxConfig } from "../../tools/sandboxStack";
+import {
+    createSandboxStack,
+    PROJECT_DIR,
+    SandboxSourceOptions,
+    SandboxStack,
+    sandboxConfig,
+} from "../../tools/sandboxStack";
 
 const PACK = path.join(PROJECT_DIR, "policies");
 let sb: Sandbox;
@@ -36,7 +42,8 @@ function configure(o: SandboxSourceOptions, ca: string): void {
 }
 
 /** Connections the server accepted over TLS so far. */
-const sslAccepts = async (i: MariadbInstance) => Number((await i.query("SHOW GLOBAL STATUS LIKE 'Ssl_accepts'"))[0]?.Value);
+const sslAccepts = async (i: MariadbInstance) =>
+    Number((await i.query("SHOW GLOBAL STATUS LIKE 'Ssl_accepts'"))[0]?.Value);
 
 async function pulumi(args: string[]) {
     const r = await stack.run(args);
@@ -82,12 +89,18 @@ test("preview with the policy pack and a switch by pulumi up connect to the serv
     const preview = await pulumi(["preview", "--policy-pack", PACK]);
     assert.equal(preview.code, 0, preview.output);
     const afterPreview = await sslAccepts(sb.replica);
-    assert.ok(afterPreview > before.replica, `the pack probed the replica over TLS (Ssl_accepts ${before.replica} → ${afterPreview})`);
+    assert.ok(
+        afterPreview > before.replica,
+        `the pack probed the replica over TLS (Ssl_accepts ${before.replica} → ${afterPreview})`,
+    );
     const up = await pulumi(["up", "--yes", "--skip-preview"]);
     assert.equal(up.code, 0, up.output);
     assert.equal(await sb.vipTarget(), "replica");
     assert.ok((await sslAccepts(sb.replica)) > afterPreview, "pulumi up probed the replica over TLS");
-    assert.deepEqual(await stages(), sb.tasks.map((t) => `${t.name}:Running`));
+    assert.deepEqual(
+        await stages(),
+        sb.tasks.map((t) => `${t.name}:Running`),
+    );
 });
 
 test("a CA that did not sign the servers' certificates: the pack and pulumi up refuse, naming tls.ca; nothing moves", async () => {
@@ -100,5 +113,9 @@ test("a CA that did not sign the servers' certificates: the pack and pulumi up r
     assert.notEqual(up.code, 0);
     assert.match(up.output, /The server's certificate is not signed by tls\.ca/);
     assert.equal(await sb.vipTarget(), "replica", "the VIP did not move");
-    assert.deepEqual(await stages(), sb.tasks.map((t) => `${t.name}:Running`), "no task left paused");
+    assert.deepEqual(
+        await stages(),
+        sb.tasks.map((t) => `${t.name}:Running`),
+        "no task left paused",
+    );
 });
