@@ -15,7 +15,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createDmClient, DmClient } from "../dm";
-import { probe, ServerFacts } from "../mysql";
+import { probe, sameServer, ServerFacts } from "../mysql";
 import {
     executeSwitch,
     RuleViolationError,
@@ -66,7 +66,7 @@ export interface HookedSwitchInputs extends SwitchTimeouts {
 
 /**
  * Where the VIP points, read through the VIP itself: the server answering at its address, matched with
- * each instance by server_id AND server_uuid (the Vip's own verification compares the same two). A
+ * each instance as one server (components/mysql `sameServer`, as the Vip's own verification does). A
  * hooked VIP has no backend dm-switch could ask. Undefined when nothing or no instance answers there.
  * `moveTo` does nothing: the hooked resource moves the VIP.
  */
@@ -86,12 +86,8 @@ export function answeringBackend(
             if (through === undefined) {
                 return undefined;
             }
-            const at = names.findIndex(
-                (_, k) =>
-                    direct[k] !== undefined &&
-                    direct[k]!.serverId === through.serverId &&
-                    direct[k]!.serverUuid === through.serverUuid,
-            );
+            // The Vip's own verification compares the same: one server by ids, hostname, port and data directory.
+            const at = names.findIndex((_, k) => direct[k] !== undefined && sameServer(direct[k]!, through));
             return at === -1 ? undefined : names[at];
         },
         async moveTo() {

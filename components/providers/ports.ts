@@ -234,7 +234,9 @@ export function switchPorts(p: PortsInput): SwitchPorts {
                     return;
                 }
                 const [through, direct] = await Promise.all([probe(endpointOf(p.vip!.address, p.user, p.password)), probe(instance(to))]);
-                if (through.serverId !== direct.serverId || through.serverUuid !== direct.serverUuid) {
+                // One server by what it says about itself (ids, hostname, port, data directory): a server_id alone
+                // would take another server with the same id for the target.
+                if (!sameServer(through, direct)) {
                     throw new Error(
                         `the VIP ${p.vip!.address.host}:${p.vip!.address.port} is answered by server_id ${through.serverId}, not by ${to} (server_id ${direct.serverId})`,
                     );

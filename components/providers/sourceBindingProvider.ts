@@ -18,6 +18,7 @@ import { flavorFailure, KeptSource, passwordChanged, settingsChanges, settingsCh
 import { liveTaskStages, settleAll, switchPorts } from "./ports";
 import { tasksToCheck } from "../preflight/decide";
 import { resolveOptions, timeoutsOf } from "../switch/options";
+import { decideWaitingOnce } from "../switch/rule";
 
 type StoppedTask = NonNullable<SourceBindingOutputs["stoppedTasks"]>[number];
 
@@ -138,15 +139,8 @@ async function finishStopped(dm: DmClient, inputs: SourceBindingInputs, live: So
     // The decision the policy pack makes, on the checkpoints the tasks stopped at (they have no subtask now).
     const status = new Map(stopped.map((t) => [t.name, { stage: "Stopped", unit: "Sync", syncerGtid: t.gtidS, errors: [] }]));
     const opts = resolveOptions(timeoutsOf(inputs));
-    let decision = await ports.decide(to, status, {});
-    if (!decision.ok && decision.catchUp.length > 0) {
-        const start = Date.now();
-        let caughtUp = true;
-        for (const gtid of decision.catchUp) {
-            caughtUp = (await ports.waitForCatchUp(to, gtid, Math.max(0, opts.catchUpTimeoutMs - (Date.now() - start)))) && caughtUp;
-        }
-        decision = await ports.decide(to, status, { catchUp: { timeoutMs: opts.catchUpTimeoutMs, waitedMs: Date.now() - start, caughtUp } });
-    }
+    // Stopped tasks cannot move: the statuses after the wait are the same.
+    const decision = await decideWaitingOnce(ports, to, opts.catchUpTimeoutMs, undefined, status);
     if (!decision.ok) {
         throw new RuleViolationError(`the tasks cannot start on ${to}: ${decision.reasons.join(" ")} The tasks stay stopped with their checkpoints kept.`);
     }

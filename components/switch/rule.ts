@@ -5,7 +5,7 @@
  */
 import type { ResolvedOptions } from "./options";
 import { ACTIVE_STAGES, SwitchPlan } from "./plan";
-import type { SwitchPorts, TaskStatus } from "./execute";
+import type { Decision, SwitchPorts, TaskStatus } from "./execute";
 
 /** A rule violation found at apply time: nothing was changed but the pause, which was undone. */
 export class RuleViolationError extends Error {
@@ -48,8 +48,8 @@ export function changedByOthers(
 
 /**
  * Reads every task again and the target, and enforces the decision for every task (after a catch-up wait,
- * every task is read again: the last read before the move is what proves nobody else changed them). `seenPaused` holds the
- * statuses await-paused saw each task Paused with. Fills `gtidS` and `bytes` from the fresh statuses and
+ * every task is read again: the last read before the move is what proves nobody else changed them).
+ * `seenPaused` holds the statuses await-paused saw each task Paused with. Fills `gtidS` and `bytes` from the fresh statuses and
  * returns the target's gtid-E it decided against.
  */
 export async function checkRule(
@@ -61,26 +61,42 @@ export async function checkRule(
     bytes: Map<string, number>,
     seenPaused: Map<string, TaskStatus>,
 ): Promise<string> {
-    let status = await readUnchanged(ports, plan, step.tasks, seenPaused, gtidS, bytes);
-    let decision = await ports.decide(step.target, status, { from: plan.from });
-    if (!decision.ok && decision.catchUp.length > 0) {
-        ports.log(`${step.target} lags behind gtid-S; waiting up to ${opts.catchUpTimeoutMs} ms for it to catch up`);
-        const start = Date.now();
-        let caughtUp = true;
-        for (const gtid of decision.catchUp) {
-            caughtUp = (await ports.waitForCatchUp(step.target, gtid, Math.max(0, opts.catchUpTimeoutMs - (Date.now() - start)))) && caughtUp;
-        }
-        // The wait gave another switch time to begin: read every task again before deciding.
-        status = await readUnchanged(ports, plan, step.tasks, seenPaused, gtidS, bytes);
-        decision = await ports.decide(step.target, status, {
-            from: plan.from,
-            catchUp: { timeoutMs: opts.catchUpTimeoutMs, waitedMs: Date.now() - start, caughtUp },
-        });
-    }
+    const status = await readUnchanged(ports, plan, step.tasks, seenPaused, gtidS, bytes);
+    // After a wait, which gave another switch time to begin, every task is read again before deciding.
+    const decision = await decideWaitingOnce(ports, step.target, opts.catchUpTimeoutMs, plan.from, status, () =>
+        readUnchanged(ports, plan, step.tasks, seenPaused, gtidS, bytes),
+    );
     if (!decision.ok) {
         throw new RuleViolationError(decision.reasons.join(" "));
     }
     return decision.executed;
+}
+
+/**
+ * The shared decision on `target` with `status`; when only a lagging target stands in the way, one bounded
+ * wait (`timeoutMs` in all) for it to execute each task's gtid-S, then the decision again on the statuses
+ * `reread` gives (the same ones when the tasks cannot have moved). What check-rule and the finish of a
+ * stopped address switch both decide with.
+ */
+export async function decideWaitingOnce(
+    ports: SwitchPorts,
+    target: string,
+    timeoutMs: number,
+    from: string | undefined,
+    status: Map<string, TaskStatus>,
+    reread: () => Promise<Map<string, TaskStatus>> = async () => status,
+): Promise<Decision> {
+    const decision = await ports.decide(target, status, { from });
+    if (decision.ok || decision.catchUp.length === 0) {
+        return decision;
+    }
+    ports.log(`${target} lags behind gtid-S; waiting up to ${timeoutMs} ms for it to catch up`);
+    const start = Date.now();
+    let caughtUp = true;
+    for (const gtid of decision.catchUp) {
+        caughtUp = (await ports.waitForCatchUp(target, gtid, Math.max(0, timeoutMs - (Date.now() - start)))) && caughtUp;
+    }
+    return ports.decide(target, await reread(), { from, catchUp: { timeoutMs, waitedMs: Date.now() - start, caughtUp } });
 }
 
 /**
