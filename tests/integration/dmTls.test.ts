@@ -43,7 +43,8 @@ before(async () => {
     wrapper = path.join(dir, "dmctl");
     const script = [
         "#!/bin/sh",
-        `tr '\\000' ' ' < /proc/$$/cmdline >> ${dir}/argv.log; echo >> ${dir}/argv.log`,
+        // One write per run (a line of a few hundred bytes is appended whole): runs at once cannot interleave.
+        `line=$(tr '\\000' ' ' < /proc/$$/cmdline); printf '%s\\n' "$line" >> ${dir}/argv.log`,
         'prev=""; for a in "$@"; do [ "$prev" = "--ssl-key" ] && stat -c %a "$a" >> ' +
             `${dir}/keymode.log; prev="$a"; done`,
         `exec ${sb.dm.dmctlPath} "$@"`,
