@@ -6,6 +6,7 @@
 import { checkEniInputs, checkRoute53Inputs, checkRoute53Mapping, EniBackendInputs, Route53BackendInputs } from "../vipBackends/awsInputs";
 import { isHaproxyName } from "../vipBackends/haproxy";
 import { dmAddressProblem } from "../dm/address";
+import type { SwitchTimeouts } from "../switch/options";
 
 export type Flavor = "mysql" | "mariadb";
 export type Transport = "openapi" | "dmctl";
@@ -73,17 +74,8 @@ export type VipBackendInputs = HaproxyBackendInputs | Route53BackendInputs | Eni
  */
 export type VipVerify = "connect" | "backend";
 
-export interface SwitchTimeouts {
-    /** How long a task may take to reach Paused or Running. @default 30000 */
-    stageTimeoutMs?: number;
-    /** How long to wait for a lagging target to catch up with gtid-S. @default 10000 */
-    catchUpTimeoutMs?: number;
-    /**
-     * After a switch, how long to wait for each syncer's checkpoint to move past gtid-S and relay (if
-     * enabled) to read from the new server; 0 skips it. @default 60000 (DM flushes checkpoints every 30 s)
-     */
-    advanceTimeoutMs?: number;
-}
+// The three timeouts, with their defaults, live beside the executor that applies them.
+export type { SwitchTimeouts } from "../switch/options";
 
 export interface VipInputs extends SwitchTimeouts {
     dm: DmEndpointInputs;
