@@ -19,7 +19,10 @@ export default tseslint.config(
     {
         // Plain CommonJS run as is (the dynamic provider host's text, components/providers/host.cjs).
         files: ["**/*.cjs"],
-        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", exports: "writable", process: "readonly", globalThis: "readonly" } },
+        languageOptions: {
+            sourceType: "commonjs",
+            globals: { require: "readonly", exports: "writable", process: "readonly", globalThis: "readonly" },
+        },
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },
 );

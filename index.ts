@@ -17,7 +17,11 @@ Reflect.deleteProperty(Error, "prepareStackTrace");
 process.setSourceMapsEnabled(false);
 
 const config = new Config("dm-switch");
-const raw = { dm: config.getObject("dm"), instances: config.getObject("instances"), sources: config.getObject("sources") };
+const raw = {
+    dm: config.getObject("dm"),
+    instances: config.getObject("instances"),
+    sources: config.getObject("sources"),
+};
 // Which keys were set with --secret (the SDK keeps that internal): a TLS key anywhere else is plaintext in the stack file.
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
 const secretKeys = Object.keys(raw).filter((k) => isConfigSecret(`dm-switch:${k}`));
@@ -37,7 +41,9 @@ export const sources: Record<string, Output<string>> = {};
 for (const s of stack.sources) {
     const password = passwords.apply((p) => {
         if (typeof p?.[s.id] !== "string") {
-            throw new RunError(`dm-switch:passwords has no entry for source ${s.id}: run 'pulumi config set --secret --path "dm-switch:passwords.${s.id}" <password>'`);
+            throw new RunError(
+                `dm-switch:passwords has no entry for source ${s.id}: run 'pulumi config set --secret --path "dm-switch:passwords.${s.id}" <password>'`,
+            );
         }
         return p[s.id];
     });

@@ -51,7 +51,13 @@ export class VipIntent extends DelegatedResource {
             "VipIntent",
             name,
             // Outputs are declared by name (undefined inputs) so that `pausedByUs` and `pending` can be read.
-            { ...args, dm: secretWhenKeyed(args.dm), password: pulumi.secret(args.password), pausedByUs: undefined, pending: undefined },
+            {
+                ...args,
+                dm: secretWhenKeyed(args.dm),
+                password: pulumi.secret(args.password),
+                pausedByUs: undefined,
+                pending: undefined,
+            },
             opts,
         );
     }
@@ -63,9 +69,19 @@ export class VipIntent extends DelegatedResource {
  * move: it verifies through the VIP, resumes the tasks and confirms they read from the target.
  */
 export class VipResume extends DelegatedResource {
-    constructor(name: string, args: HookedVipArgs & { vipResource: string; pending: pulumi.Input<PendingSwitch | undefined> }, opts?: pulumi.CustomResourceOptions) {
+    constructor(
+        name: string,
+        args: HookedVipArgs & { vipResource: string; pending: pulumi.Input<PendingSwitch | undefined> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
         const { target: _target, ...rest } = args;
-        super(require.resolve("./providers/vipResumeProvider"), "VipResume", name, { ...rest, dm: secretWhenKeyed(args.dm), password: pulumi.secret(args.password) }, opts);
+        super(
+            require.resolve("./providers/vipResumeProvider"),
+            "VipResume",
+            name,
+            { ...rest, dm: secretWhenKeyed(args.dm), password: pulumi.secret(args.password) },
+            opts,
+        );
     }
 }
 
@@ -74,11 +90,26 @@ export class VipResume extends DelegatedResource {
  * Order in the engine: VipIntent (pause, check, record) → hooked resource (move; onError resumes or names)
  * → VipResume (verify, resume, confirm).
  */
-function hooksAndIntent(name: string, kind: string, args: HookedVipArgs, targetOf: (inputs: Record<string, unknown>) => string | undefined, opts?: pulumi.CustomResourceOptions) {
+function hooksAndIntent(
+    name: string,
+    kind: string,
+    args: HookedVipArgs,
+    targetOf: (inputs: Record<string, unknown>) => string | undefined,
+    opts?: pulumi.CustomResourceOptions,
+) {
     const vipResource = `${kind} ${name}`;
-    const intent = new VipIntent(`${name}-intent`, { ...args, vipResource }, { parent: opts?.parent, dependsOn: opts?.dependsOn });
+    const intent = new VipIntent(
+        `${name}-intent`,
+        { ...args, vipResource },
+        { parent: opts?.parent, dependsOn: opts?.dependsOn },
+    );
     const hooks = vipHooks({ ...args, name, targetOf, vipResource, pending: intent.pending });
-    const resumeAfter = (mover: pulumi.Resource) => new VipResume(`${name}-resume`, { ...args, vipResource, pending: intent.pending }, { parent: opts?.parent, dependsOn: [mover] });
+    const resumeAfter = (mover: pulumi.Resource) =>
+        new VipResume(
+            `${name}-resume`,
+            { ...args, vipResource, pending: intent.pending },
+            { parent: opts?.parent, dependsOn: [mover] },
+        );
     return { intent, hooks, resumeAfter };
 }
 
@@ -94,20 +125,39 @@ export interface Route53RecordVipArgs extends HookedVipArgs {
 }
 
 /** An `aws.route53.Record` as the VIP, with DM's VIP procedure around each change of its value. */
-export function route53RecordVip(name: string, args: Route53RecordVipArgs, opts?: pulumi.CustomResourceOptions): { record: aws.route53.Record; intent: VipIntent; resume: VipResume } {
+export function route53RecordVip(
+    name: string,
+    args: Route53RecordVipArgs,
+    opts?: pulumi.CustomResourceOptions,
+): { record: aws.route53.Record; intent: VipIntent; resume: VipResume } {
     const value = args.values[args.target];
     if (value === undefined) {
-        throw new pulumi.RunError(`${name}: route53.values has no value for target ${args.target}: add one per instance (${Object.keys(args.instances).join(", ")})`);
+        throw new pulumi.RunError(
+            `${name}: route53.values has no value for target ${args.target}: add one per instance (${Object.keys(args.instances).join(", ")})`,
+        );
     }
     const byValue = new Map(Object.entries(args.values).map(([instance, v]) => [v, instance]));
     const { zoneId: _z, recordName: _n, recordType: _t, ttl: _ttl, values: _v, ...hooked } = args;
-    const { intent, hooks, resumeAfter } = hooksAndIntent(name, "aws.route53.Record", hooked, (inputs) => {
-        const records = inputs.records as string[] | undefined;
-        return records?.length === 1 ? byValue.get(records[0]) : undefined;
-    }, opts);
+    const { intent, hooks, resumeAfter } = hooksAndIntent(
+        name,
+        "aws.route53.Record",
+        hooked,
+        (inputs) => {
+            const records = inputs.records as string[] | undefined;
+            return records?.length === 1 ? byValue.get(records[0]) : undefined;
+        },
+        opts,
+    );
     const record = new aws.route53.Record(
         name,
-        { zoneId: args.zoneId, name: args.recordName, type: args.recordType ?? "A", ttl: args.ttl ?? 5, records: [value], allowOverwrite: true },
+        {
+            zoneId: args.zoneId,
+            name: args.recordName,
+            type: args.recordType ?? "A",
+            ttl: args.ttl ?? 5,
+            records: [value],
+            allowOverwrite: true,
+        },
         { ...opts, hooks, dependsOn: [intent] },
     );
     return { record, intent, resume: resumeAfter(record) };
@@ -123,21 +173,37 @@ export interface CommandVipArgs extends HookedVipArgs {
 }
 
 /** A `command.local.Command` as the VIP mover, with DM's VIP procedure around each change of target. */
-export function commandVip(name: string, args: CommandVipArgs, opts?: pulumi.CustomResourceOptions): { command: command.local.Command; intent: VipIntent; resume: VipResume } {
+export function commandVip(
+    name: string,
+    args: CommandVipArgs,
+    opts?: pulumi.CustomResourceOptions,
+): { command: command.local.Command; intent: VipIntent; resume: VipResume } {
     if (!(args.target in args.instances)) {
-        throw new pulumi.RunError(`${name}: target ${args.target} is not one of the instances (${Object.keys(args.instances).join(", ")})`);
+        throw new pulumi.RunError(
+            `${name}: target ${args.target} is not one of the instances (${Object.keys(args.instances).join(", ")})`,
+        );
     }
     const { script: _s, values: _v, environment: _e, ...hooked } = args;
-    const { intent, hooks, resumeAfter } = hooksAndIntent(name, "command.local.Command", hooked, (inputs) => {
-        const env = inputs.environment as Record<string, string> | undefined;
-        return env?.DM_SWITCH_TARGET;
-    }, opts);
+    const { intent, hooks, resumeAfter } = hooksAndIntent(
+        name,
+        "command.local.Command",
+        hooked,
+        (inputs) => {
+            const env = inputs.environment as Record<string, string> | undefined;
+            return env?.DM_SWITCH_TARGET;
+        },
+        opts,
+    );
     const value = args.values?.[args.target] ?? args.instances[args.target].host;
     // No `update` command: the engine runs `create` again as an update when the target changes, so the
     // update hooks (not create/delete ones) wrap the move.
     const cmd = new command.local.Command(
         name,
-        { create: args.script, environment: { ...args.environment, DM_SWITCH_TARGET: args.target, DM_SWITCH_VALUE: value }, interpreter: ["/bin/sh", "-ec"] },
+        {
+            create: args.script,
+            environment: { ...args.environment, DM_SWITCH_TARGET: args.target, DM_SWITCH_VALUE: value },
+            interpreter: ["/bin/sh", "-ec"],
+        },
         { ...opts, hooks, dependsOn: [intent] },
     );
     return { command: cmd, intent, resume: resumeAfter(cmd) };

@@ -3,6 +3,13 @@ export { Source, SourceArgs, SourceVip } from "./source";
 export { SourceBinding, SourceBindingArgs } from "./sourceBinding";
 export { Vip, VipArgs } from "./vip";
 export { vipHooks, VipHooksArgs } from "./hooks";
-export { commandVip, CommandVipArgs, HookedVipArgs, route53RecordVip, Route53RecordVipArgs, VipIntent } from "./hookedVip";
+export {
+    commandVip,
+    CommandVipArgs,
+    HookedVipArgs,
+    route53RecordVip,
+    Route53RecordVipArgs,
+    VipIntent,
+} from "./hookedVip";
 export { SourceConfig, StackConfig, validateStackConfig, vipOf } from "./stackConfig";
 export type { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs } from "./providers/inputs";

@@ -60,10 +60,24 @@ export class Source extends ComponentResource {
         super("dm-switch:index:Source", name, {}, opts);
         const reads = args.instances[args.reads];
         if (!reads) {
-            throw new ResourceError(`source ${args.sourceId}: reads ${args.reads} is not one of the instances (${Object.keys(args.instances).join(", ")})`, this);
+            throw new ResourceError(
+                `source ${args.sourceId}: reads ${args.reads} is not one of the instances (${Object.keys(args.instances).join(", ")})`,
+                this,
+            );
         }
-        const common = { dm: args.dm, sourceId: args.sourceId, flavor: args.flavor, user: args.user, password: args.password, tasks: args.tasks };
-        const timeouts = { stageTimeoutMs: args.stageTimeoutMs, catchUpTimeoutMs: args.catchUpTimeoutMs, advanceTimeoutMs: args.advanceTimeoutMs };
+        const common = {
+            dm: args.dm,
+            sourceId: args.sourceId,
+            flavor: args.flavor,
+            user: args.user,
+            password: args.password,
+            tasks: args.tasks,
+        };
+        const timeouts = {
+            stageTimeoutMs: args.stageTimeoutMs,
+            catchUpTimeoutMs: args.catchUpTimeoutMs,
+            advanceTimeoutMs: args.advanceTimeoutMs,
+        };
         const bindAt = args.vip ? args.vip.address : reads;
         this.binding = new SourceBinding(
             `${name}-binding`,
@@ -82,12 +96,26 @@ export class Source extends ComponentResource {
             { parent: this },
         );
         const vip = args.vip;
-        const hooked = { ...common, ...timeouts, instances: args.instances, target: args.reads, address: vip?.address ?? reads };
+        const hooked = {
+            ...common,
+            ...timeouts,
+            instances: args.instances,
+            target: args.reads,
+            address: vip?.address ?? reads,
+        };
         const child = { parent: this, dependsOn: [this.binding] };
         if (vip?.backend) {
-            this.vip = new Vip(`${name}-vip`, { ...hooked, backend: vip.backend, ...(vip.verify ? { verify: vip.verify } : {}) }, child);
+            this.vip = new Vip(
+                `${name}-vip`,
+                { ...hooked, backend: vip.backend, ...(vip.verify ? { verify: vip.verify } : {}) },
+                child,
+            );
         } else if (vip?.route53Record) {
-            this.vipMover = hookedVip().route53RecordVip(`${name}-vip`, { ...hooked, ...vip.route53Record }, child).record;
+            this.vipMover = hookedVip().route53RecordVip(
+                `${name}-vip`,
+                { ...hooked, ...vip.route53Record },
+                child,
+            ).record;
         } else if (vip?.command) {
             this.vipMover = hookedVip().commandVip(`${name}-vip`, { ...hooked, ...vip.command }, child).command;
         } else if (vip) {

@@ -76,7 +76,16 @@ export class SourceBinding extends DelegatedResource {
                 stoppedTasks: undefined,
                 lastSwitch: undefined,
             },
-            { ...opts, additionalSecretOutputs: ["dm", "stoppedTasks", "passwordDigest", "sourceFile", ...(opts?.additionalSecretOutputs ?? [])] },
+            {
+                ...opts,
+                additionalSecretOutputs: [
+                    "dm",
+                    "stoppedTasks",
+                    "passwordDigest",
+                    "sourceFile",
+                    ...(opts?.additionalSecretOutputs ?? []),
+                ],
+            },
         );
     }
 }

@@ -3,7 +3,15 @@
  * `dm-switch:sources`, secret `dm-switch:passwords`), validated purely so that bad input fails the
  * preview with the key, the problem and the remedy, before anything changes.
  */
-import { AddressInputs, CheckFailure, checkMysqlTls, DmEndpointInputs, Flavor, VipBackendInputs, VipVerify } from "./providers/inputs";
+import {
+    AddressInputs,
+    CheckFailure,
+    checkMysqlTls,
+    DmEndpointInputs,
+    Flavor,
+    VipBackendInputs,
+    VipVerify,
+} from "./providers/inputs";
 import type { SourceVip } from "./source";
 import { dmAddressProblem } from "./dm/address";
 
@@ -27,7 +35,13 @@ export interface SourceConfig {
         route53?: Omit<Extract<VipBackendInputs, { kind: "route53" }>, "kind">;
         eni?: Omit<Extract<VipBackendInputs, { kind: "eni" }>, "kind">;
         /** An `aws.route53.Record` managed by @pulumi/aws, switched by dm-switch's hooks. */
-        route53Record?: { zoneId: string; recordName: string; recordType?: "A" | "CNAME"; ttl?: number; values: Record<string, string> };
+        route53Record?: {
+            zoneId: string;
+            recordName: string;
+            recordType?: "A" | "CNAME";
+            ttl?: number;
+            values: Record<string, string>;
+        };
         /** A site script run by a `command.local.Command` (@pulumi/command), switched by dm-switch's hooks. */
         command?: { script: string; values?: Record<string, string> };
         /**
@@ -60,7 +74,9 @@ const DM_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/;
 /** `{host, port, tls?}` at `key`: the port in range, the TLS setting well formed (its key never echoed). */
 function checkAddressConfig(key: string, a: unknown, errors: string[]) {
     if (!isObject(a) || typeof a.host !== "string" || a.host === "" || !isPort(a.port)) {
-        errors.push(`${key} must be {host, port} with a port from 1 to 65535, got ${JSON.stringify(isObject(a) ? { host: a.host, port: a.port } : a)}`);
+        errors.push(
+            `${key} must be {host, port} with a port from 1 to 65535, got ${JSON.stringify(isObject(a) ? { host: a.host, port: a.port } : a)}`,
+        );
         return;
     }
     const failures: CheckFailure[] = [];
@@ -85,10 +101,15 @@ function tlsKeyPaths(v: unknown, at: string): string[] {
  * `secretKeys`: the configuration keys set with `--secret` (`dm`, `instances`, `sources`): a TLS key
  * anywhere else is in the stack file in plaintext.
  */
-export function validateStackConfig(raw: { dm?: unknown; instances?: unknown; sources?: unknown }, secretKeys: string[] = []): string[] {
+export function validateStackConfig(
+    raw: { dm?: unknown; instances?: unknown; sources?: unknown },
+    secretKeys: string[] = [],
+): string[] {
     const errors: string[] = [];
     if (!isObject(raw.dm) || raw.dm.address === undefined) {
-        errors.push(`dm-switch:dm must be {address: "<dm-master host:port>", transport?: openapi|dmctl}: run 'pulumi config set --path dm-switch:dm.address 10.0.0.5:8261'`);
+        errors.push(
+            `dm-switch:dm must be {address: "<dm-master host:port>", transport?: openapi|dmctl}: run 'pulumi config set --path dm-switch:dm.address 10.0.0.5:8261'`,
+        );
     } else {
         // One dm-master, or every member of a dm-master cluster comma-separated (as dmctl's --master-addr).
         const problem = dmAddressProblem(raw.dm.address, "dm-switch:dm.address");
@@ -111,15 +132,21 @@ export function validateStackConfig(raw: { dm?: unknown; instances?: unknown; so
     const instances = isObject(raw.instances) ? raw.instances : {};
     const names = Object.keys(instances);
     if (names.length === 0) {
-        errors.push(`dm-switch:instances must name the replication set's instances, e.g. {mysql-a: {host: 10.0.0.11, port: 3306}}`);
+        errors.push(
+            `dm-switch:instances must name the replication set's instances, e.g. {mysql-a: {host: 10.0.0.11, port: 3306}}`,
+        );
     }
     for (const [n, a] of Object.entries(instances)) {
         checkAddressConfig(`dm-switch:instances.${n}`, a, errors);
     }
-    const withTls = names.filter((n) => isObject(instances[n]) && (instances[n] as Record<string, unknown>).tls !== undefined);
+    const withTls = names.filter(
+        (n) => isObject(instances[n]) && (instances[n] as Record<string, unknown>).tls !== undefined,
+    );
     const withKey = names.filter((n) => tlsKeyPaths(instances[n], "").length > 0);
     if (!Array.isArray(raw.sources) || raw.sources.length === 0) {
-        errors.push(`dm-switch:sources must list at least one DM source, e.g. [{id: mysql-01, flavor: mysql, user: dm, mode: vip, reads: mysql-a, vip: {...}}]`);
+        errors.push(
+            `dm-switch:sources must list at least one DM source, e.g. [{id: mysql-01, flavor: mysql, user: dm, mode: vip, reads: mysql-a, vip: {...}}]`,
+        );
         return errors;
     }
     const seen = new Set<string>();
@@ -130,7 +157,9 @@ export function validateStackConfig(raw: { dm?: unknown; instances?: unknown; so
             return;
         }
         if (typeof s.id !== "string" || !DM_NAME.test(s.id)) {
-            errors.push(`${key}.id must be the DM source name (letters, digits, '_', '.', '-', not starting with '-', which dmctl would read as a flag), got ${JSON.stringify(s.id)}`);
+            errors.push(
+                `${key}.id must be the DM source name (letters, digits, '_', '.', '-', not starting with '-', which dmctl would read as a flag), got ${JSON.stringify(s.id)}`,
+            );
         } else if (seen.has(s.id)) {
             errors.push(`${key}.id: source ${s.id} is listed twice; each DM source once`);
         } else {
@@ -143,17 +172,28 @@ export function validateStackConfig(raw: { dm?: unknown; instances?: unknown; so
             errors.push(`${key}.user must name the MySQL user DM replicates with`);
         }
         if (typeof s.reads !== "string" || !names.includes(s.reads)) {
-            errors.push(`${key}.reads: ${JSON.stringify(s.reads)} is not an instance; use one of ${names.join(", ")} (dm-switch:instances)`);
+            errors.push(
+                `${key}.reads: ${JSON.stringify(s.reads)} is not an instance; use one of ${names.join(", ")} (dm-switch:instances)`,
+            );
         }
-        if (s.tasks !== undefined && (!Array.isArray(s.tasks) || !s.tasks.every((t) => typeof t === "string" && DM_NAME.test(t)))) {
-            errors.push(`${key}.tasks must list DM task names (none empty or starting with '-', which dmctl would read as a flag), got ${JSON.stringify(s.tasks)}; leave it out for every task of the source`);
+        if (
+            s.tasks !== undefined &&
+            (!Array.isArray(s.tasks) || !s.tasks.every((t) => typeof t === "string" && DM_NAME.test(t)))
+        ) {
+            errors.push(
+                `${key}.tasks must list DM task names (none empty or starting with '-', which dmctl would read as a flag), got ${JSON.stringify(s.tasks)}; leave it out for every task of the source`,
+            );
         }
         if (s.enableRelay !== undefined && typeof s.enableRelay !== "boolean") {
-            errors.push(`${key}.enableRelay must be true or false (a YAML boolean, not a string), got ${JSON.stringify(s.enableRelay)}`);
+            errors.push(
+                `${key}.enableRelay must be true or false (a YAML boolean, not a string), got ${JSON.stringify(s.enableRelay)}`,
+            );
         }
         for (const t of ["stageTimeoutMs", "catchUpTimeoutMs", "advanceTimeoutMs"]) {
             if (s[t] !== undefined && !(Number.isInteger(s[t]) && (s[t] as number) >= 0)) {
-                errors.push(`${key}.${t} must be a whole number of milliseconds ≥ 0, got ${JSON.stringify(s[t])}; remove it for the default`);
+                errors.push(
+                    `${key}.${t} must be a whole number of milliseconds ≥ 0, got ${JSON.stringify(s[t])}; remove it for the default`,
+                );
             }
         }
         if (s.mode === "vip") {
@@ -161,26 +201,39 @@ export function validateStackConfig(raw: { dm?: unknown; instances?: unknown; so
             const backends = vip ? VIP_KINDS.filter((b) => isObject(vip[b])) : [];
             const hooked = vip && (isObject(vip.route53Record) || isObject(vip.command));
             if (!vip || !isObject(vip.address) || backends.length !== 1) {
-                errors.push(`${key}.vip must be {address: {host, port}, and exactly one of ${VIP_KINDS.join(", ")}} in vip mode`);
+                errors.push(
+                    `${key}.vip must be {address: {host, port}, and exactly one of ${VIP_KINDS.join(", ")}} in vip mode`,
+                );
             } else if (hooked && (withKey.length > 0 || tlsKeyPaths(vip.address, "").length > 0)) {
                 // The hooked VIP's resources do not hold the instances as a secret yet: a key would be in the state in plaintext.
                 errors.push(
                     `${key}.vip: a hooked VIP (route53Record, command) cannot use a MySQL TLS client key yet (instances ${withKey.join(", ") || "-"}, vip.address); ` +
                         "use a CA only (tls.ca), or the haproxy, route53 or eni backend",
                 );
-            } else if (isObject(vip.command) && (typeof vip.command.script !== "string" || vip.command.script.trim() === "")) {
-                errors.push(`${key}.vip.command.script must be the shell script that points the VIP at $DM_SWITCH_TARGET`);
+            } else if (
+                isObject(vip.command) &&
+                (typeof vip.command.script !== "string" || vip.command.script.trim() === "")
+            ) {
+                errors.push(
+                    `${key}.vip.command.script must be the shell script that points the VIP at $DM_SWITCH_TARGET`,
+                );
             } else if (vip.verify !== undefined && (isObject(vip.route53Record) || isObject(vip.command))) {
-                errors.push(`${key}.vip.verify applies to the haproxy, route53 and eni backends; a hooked VIP is verified through vip.address: remove vip.verify`);
+                errors.push(
+                    `${key}.vip.verify applies to the haproxy, route53 and eni backends; a hooked VIP is verified through vip.address: remove vip.verify`,
+                );
             }
             if (vip && isObject(vip.address)) {
                 checkAddressConfig(`${key}.vip.address`, vip.address, errors);
             }
         } else if (s.mode === "address" && withTls.length > 0) {
             // The address procedure's connections (SourceBinding provider) do not carry an instance's TLS yet.
-            errors.push(`${key}: mode "address" cannot use instances with tls (${withTls.join(", ")}) yet; use mode "vip", or remove tls from those instances`);
+            errors.push(
+                `${key}: mode "address" cannot use instances with tls (${withTls.join(", ")}) yet; use mode "vip", or remove tls from those instances`,
+            );
         } else if (s.mode !== "address") {
-            errors.push(`${key}.mode must be "vip" (dm-switch moves a VIP) or "address" (dm-switch re-creates the source at the instance's address), got ${JSON.stringify(s.mode)}`);
+            errors.push(
+                `${key}.mode must be "vip" (dm-switch moves a VIP) or "address" (dm-switch re-creates the source at the instance's address), got ${JSON.stringify(s.mode)}`,
+            );
         }
     });
     return errors;
@@ -198,6 +251,10 @@ export function vipOf(s: SourceConfig): SourceVip | undefined {
     if (v.command) {
         return { address: v.address, command: v.command };
     }
-    const backend: VipBackendInputs = v.haproxy ? { kind: "haproxy", ...v.haproxy } : v.route53 ? { kind: "route53", ...v.route53 } : { kind: "eni", ...v.eni! };
+    const backend: VipBackendInputs = v.haproxy
+        ? { kind: "haproxy", ...v.haproxy }
+        : v.route53
+          ? { kind: "route53", ...v.route53 }
+          : { kind: "eni", ...v.eni! };
     return { address: v.address, backend, ...(v.verify !== undefined ? { verify: v.verify } : {}) };
 }

@@ -152,7 +152,14 @@ export function subjectOf(
         const to = str(props.target);
         const at = to ? instances[to] : undefined;
         if (to && isAddress(at)) {
-            target = { name: to, host: at.host, port: at.port, user: user ?? "", password: String(password), ...tlsOf(at) };
+            target = {
+                name: to,
+                host: at.host,
+                port: at.port,
+                user: user ?? "",
+                password: String(password),
+                ...tlsOf(at),
+            };
         } else {
             missing.push(to ? `instances.${to} ({host, port} of the target)` : "target");
         }
@@ -195,7 +202,9 @@ export function subjectOf(
         tasks,
         catchUpTimeoutMs: catchUpTimeoutMs ?? ownTimeout,
     };
-    const secrets = [String(password), dm?.tls?.key ?? "", target.tls?.key ?? "", current?.tls?.key ?? ""].filter((s) => s.length > 0);
+    const secrets = [String(password), dm?.tls?.key ?? "", target.tls?.key ?? "", current?.tls?.key ?? ""].filter(
+        (s) => s.length > 0,
+    );
     return {
         resource,
         sourceId: sourceId!,

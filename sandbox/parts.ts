@@ -93,8 +93,12 @@ export function assemble(p: {
     startupMs: number;
 }): Sandbox {
     const masterAddr = `127.0.0.1:${p.ports.dmMaster}`;
-    const masters = p.masters ?? [{ name: "master1", addr: masterAddr, proc: p.master, ports: [p.ports.dmMaster, p.ports.dmMasterPeer] }];
-    const workers = p.workers ?? [{ name: WORKER_NAME, addr: `127.0.0.1:${p.ports.dmWorker}`, proc: p.worker, ports: [p.ports.dmWorker] }];
+    const masters = p.masters ?? [
+        { name: "master1", addr: masterAddr, proc: p.master, ports: [p.ports.dmMaster, p.ports.dmMasterPeer] },
+    ];
+    const workers = p.workers ?? [
+        { name: WORKER_NAME, addr: `127.0.0.1:${p.ports.dmWorker}`, proc: p.worker, ports: [p.ports.dmWorker] },
+    ];
     let stopped = false;
     const sb: Sandbox = {
         dir: p.dir,

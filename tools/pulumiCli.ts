@@ -39,7 +39,9 @@ export interface TempStack {
     /** Writes plain (non-secret) config values straight into the stack's config file: objects stay objects. */
     writeConfig(values: Record<string, unknown>): void;
     /** The stack's state as `pulumi stack export` prints it. */
-    exportState(): Promise<{ deployment: { resources?: { type: string; urn: string; outputs?: Record<string, unknown> }[] } }>;
+    exportState(): Promise<{
+        deployment: { resources?: { type: string; urn: string; outputs?: Record<string, unknown> }[] };
+    }>;
     /** Destroys what is left, removes the stack and its state folder. */
     dispose(): Promise<void>;
 }
@@ -54,7 +56,11 @@ function runPulumi(
 ): Promise<PulumiResult> {
     const start = Date.now();
     return new Promise((resolve, reject) => {
-        const child = spawn(pulumiBin(), args, { cwd, env, stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+        const child = spawn(pulumiBin(), args, {
+            cwd,
+            env,
+            stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+        });
         if (stdin !== undefined) {
             child.stdin!.end(stdin);
         }
@@ -103,7 +109,13 @@ export async function createTempStack(opts: TempStackOptions): Promise<TempStack
     const configFile = path.join(stateDir, `Pulumi.${stackName}.yaml`);
     const run: TempStack["run"] = (args, o) =>
         runPulumi(
-            [...args, "--stack", stackName, ...(args[0] === "stack" ? [] : ["--config-file", configFile]), "--non-interactive"],
+            [
+                ...args,
+                "--stack",
+                stackName,
+                ...(args[0] === "stack" ? [] : ["--config-file", configFile]),
+                "--non-interactive",
+            ],
             opts.projectDir,
             { ...env, ...o?.env },
             o?.timeoutMs ?? 300_000,
@@ -120,7 +132,17 @@ export async function createTempStack(opts: TempStackOptions): Promise<TempStack
         throw new Error(`pulumi stack init failed:\n${init.output}`);
     }
     const must = async (args: string[], stdin?: string): Promise<PulumiResult> => {
-        const r = stdin === undefined ? await run(args) : await runPulumi([...args, "--stack", stackName, "--config-file", configFile, "--non-interactive"], opts.projectDir, env, 60_000, undefined, stdin);
+        const r =
+            stdin === undefined
+                ? await run(args)
+                : await runPulumi(
+                      [...args, "--stack", stackName, "--config-file", configFile, "--non-interactive"],
+                      opts.projectDir,
+                      env,
+                      60_000,
+                      undefined,
+                      stdin,
+                  );
         if (r.code !== 0) {
             throw new Error(`pulumi ${args[0]} ${args[1] ?? ""} failed:\n${r.output}`);
         }
@@ -133,10 +155,14 @@ export async function createTempStack(opts: TempStackOptions): Promise<TempStack
         run,
         async setConfig(key, value, o) {
             const flags = [...(o?.path ? ["--path"] : []), o?.secret ? "--secret" : "--plaintext"];
-            await (o?.secret ? must(["config", "set", ...flags, key], value) : must(["config", "set", ...flags, key, value]));
+            await (o?.secret
+                ? must(["config", "set", ...flags, key], value)
+                : must(["config", "set", ...flags, key, value]));
         },
         writeConfig(values) {
-            const doc = (fs.existsSync(configFile) ? (yaml.load(fs.readFileSync(configFile, "utf8")) ?? {}) : {}) as { config?: Record<string, unknown> };
+            const doc = (fs.existsSync(configFile) ? (yaml.load(fs.readFileSync(configFile, "utf8")) ?? {}) : {}) as {
+                config?: Record<string, unknown>;
+            };
             doc.config = { ...doc.config, ...values };
             fs.writeFileSync(configFile, yaml.dump(doc, { lineWidth: -1 }));
         },
@@ -146,7 +172,12 @@ export async function createTempStack(opts: TempStackOptions): Promise<TempStack
         async dispose() {
             try {
                 await run(["destroy", "--yes", "--skip-preview"]);
-                await runPulumi(["stack", "rm", stackName, "--yes", "--force", "--non-interactive"], opts.projectDir, env, 60_000);
+                await runPulumi(
+                    ["stack", "rm", stackName, "--yes", "--force", "--non-interactive"],
+                    opts.projectDir,
+                    env,
+                    60_000,
+                );
             } finally {
                 fs.rmSync(stateDir, { recursive: true, force: true });
             }

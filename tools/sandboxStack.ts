@@ -50,7 +50,10 @@ export interface ScriptFault {
 export function haproxyScript(sb: Sandbox, fault?: ScriptFault): string {
     const b = sb.vip.backend;
     const others = Object.values(sb.vip.servers)
-        .map((s) => `[ "${s}" = "$DM_SWITCH_VALUE" ] || cmds="$cmds; disable server ${b}/${s}; shutdown sessions server ${b}/${s}"`)
+        .map(
+            (s) =>
+                `[ "${s}" = "$DM_SWITCH_VALUE" ] || cmds="$cmds; disable server ${b}/${s}; shutdown sessions server ${b}/${s}"`,
+        )
         .join("\n");
     const faulty = fault && `[ "$DM_SWITCH_TARGET" = "${fault.target}" ]`;
     const lines = [`cmds="enable server ${b}/$DM_SWITCH_VALUE"`, others];
@@ -58,7 +61,9 @@ export function haproxyScript(sb: Sandbox, fault?: ScriptFault): string {
         lines.unshift(`if ${faulty}; then echo "site script: cannot reach the load balancer" >&2; exit 1; fi`);
     }
     if (fault?.kind === "no-server") {
-        const all = Object.values(sb.vip.servers).map((s) => `disable server ${b}/${s}; shutdown sessions server ${b}/${s}`);
+        const all = Object.values(sb.vip.servers).map(
+            (s) => `disable server ${b}/${s}; shutdown sessions server ${b}/${s}`,
+        );
         lines.push(`if ${faulty}; then cmds="${all.join("; ")}"; fi`);
     }
     lines.push(`echo "$cmds" | socat -t 2 stdio UNIX-CONNECT:${sb.vip.haproxySocket}`);
@@ -91,8 +96,19 @@ export function sandboxConfig(sb: Sandbox, o: SandboxSourceOptions): Record<stri
                           vip: {
                               address: { host: sb.vip.host, port: sb.vip.port },
                               ...(o.mover === "command"
-                                  ? { command: { script: haproxyScript(sb, o.scriptFault), values: { ...sb.vip.servers } } }
-                                  : (o.aws ?? { haproxy: { socket: sb.vip.haproxySocket, backend: sb.vip.backend, servers: sb.vip.servers } })),
+                                  ? {
+                                        command: {
+                                            script: haproxyScript(sb, o.scriptFault),
+                                            values: { ...sb.vip.servers },
+                                        },
+                                    }
+                                  : (o.aws ?? {
+                                        haproxy: {
+                                            socket: sb.vip.haproxySocket,
+                                            backend: sb.vip.backend,
+                                            servers: sb.vip.servers,
+                                        },
+                                    })),
                               ...(o.verify ? { verify: o.verify } : {}),
                           },
                       }
@@ -116,7 +132,11 @@ export interface SandboxStackOptions {
 }
 
 /** A temp stack of this project on the sandbox, its secrets set. */
-export async function createSandboxStack(sb: Sandbox, o: SandboxSourceOptions, opts: SandboxStackOptions = {}): Promise<SandboxStack> {
+export async function createSandboxStack(
+    sb: Sandbox,
+    o: SandboxSourceOptions,
+    opts: SandboxStackOptions = {},
+): Promise<SandboxStack> {
     const stack = await createTempStack({ projectDir: PROJECT_DIR, onOutput: opts.onOutput, env: opts.env });
     try {
         stack.writeConfig(sandboxConfig(sb, o));

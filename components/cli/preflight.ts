@@ -64,15 +64,24 @@ function readPem(flag: string, file: string | undefined): string | undefined {
 /** TLS to the MySQL/MariaDB servers (target and current) from the --mysql-tls* flags; {} without them. */
 function mysqlTlsOf(values: Record<string, string | boolean | string[] | undefined>): { tls?: MysqlEndpoint["tls"] } {
     const file = (flag: string) => readPem(flag, values[flag] as string | undefined);
-    const tls = { ca: file("mysql-tls-ca"), cert: file("mysql-tls-cert"), key: file("mysql-tls-key"), servername: values["mysql-tls-servername"] as string | undefined };
+    const tls = {
+        ca: file("mysql-tls-ca"),
+        cert: file("mysql-tls-cert"),
+        key: file("mysql-tls-key"),
+        servername: values["mysql-tls-servername"] as string | undefined,
+    };
     if (!values["mysql-tls"] && Object.values(tls).every((v) => v === undefined)) {
         return {};
     }
     if ((tls.cert === undefined) !== (tls.key === undefined)) {
-        throw new BadInput("--mysql-tls-cert and --mysql-tls-key go together (the client certificate and its key): give both or neither");
+        throw new BadInput(
+            "--mysql-tls-cert and --mysql-tls-key go together (the client certificate and its key): give both or neither",
+        );
     }
     if (tls.servername !== undefined && !/^[A-Za-z0-9.-]+$/.test(tls.servername)) {
-        throw new BadInput(`--mysql-tls-servername must be the host name the servers' certificates hold, got ${JSON.stringify(tls.servername)}`);
+        throw new BadInput(
+            `--mysql-tls-servername must be the host name the servers' certificates hold, got ${JSON.stringify(tls.servername)}`,
+        );
     }
     return { tls: Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined)) };
 }
@@ -127,7 +136,9 @@ function parse(argv: string[], env: NodeJS.ProcessEnv) {
     }
     const flagLike = (values.task ?? []).find((t) => t === "" || t.startsWith("-"));
     if (flagLike !== undefined) {
-        throw new BadInput(`--task ${JSON.stringify(flagLike)}: a DM task name is not empty and does not start with '-' (dmctl would read it as a flag)`);
+        throw new BadInput(
+            `--task ${JSON.stringify(flagLike)}: a DM task name is not empty and does not start with '-' (dmctl would read it as a flag)`,
+        );
     }
     if (values.flavor !== "mysql" && values.flavor !== "mariadb") {
         throw new BadInput(`--flavor must be mysql or mariadb, got ${JSON.stringify(values.flavor ?? "")}`);

@@ -12,7 +12,12 @@ export interface ApiSubtask {
     stage?: string;
     unit?: string;
     error_msg?: string;
-    sync_status?: { syncer_binlog_gtid?: string; master_binlog_gtid?: string; dump_io_total_bytes?: number; binlog_type?: string } | null;
+    sync_status?: {
+        syncer_binlog_gtid?: string;
+        master_binlog_gtid?: string;
+        dump_io_total_bytes?: number;
+        binlog_type?: string;
+    } | null;
 }
 
 /** DM's text on one line. */
@@ -30,6 +35,11 @@ export function subtaskFromApi(s: ApiSubtask, task: string): SubtaskStatus {
         masterBinlogGtid: s.sync_status?.master_binlog_gtid ?? "",
         ...bytesOf(s.sync_status?.binlog_type === "local" ? undefined : s.sync_status?.dump_io_total_bytes),
         // dm-master ends each error with ".\n": one entry per `[code=…]`.
-        errors: s.error_msg ? line(s.error_msg).split(/(?=\[code=)/).map((m) => m.trim()).filter((m) => m !== "") : [],
+        errors: s.error_msg
+            ? line(s.error_msg)
+                  .split(/(?=\[code=)/)
+                  .map((m) => m.trim())
+                  .filter((m) => m !== "")
+            : [],
     };
 }

@@ -141,7 +141,10 @@ function accepts(member: string, timeoutMs: number): Promise<boolean> {
             socket.destroy();
             resolve(ok);
         };
-        socket.once("connect", () => done(true)).once("timeout", () => done(false)).once("error", () => done(false));
+        socket
+            .once("connect", () => done(true))
+            .once("timeout", () => done(false))
+            .once("error", () => done(false));
     });
 }
 
@@ -149,7 +152,11 @@ function accepts(member: string, timeoutMs: number): Promise<boolean> {
 export async function runDmctl(ep: DmEndpoint, run: DmctlRun): Promise<DmctlReply> {
     const dmctl = ep.dmctlPath;
     if (!dmctl) {
-        throw new DmError(`${run.operation} ${run.target}: no dmctl binary configured. Set dmctlPath to DM's dmctl.`, run.operation, run.target);
+        throw new DmError(
+            `${run.operation} ${run.target}: no dmctl binary configured. Set dmctlPath to DM's dmctl.`,
+            run.operation,
+            run.target,
+        );
     }
     const tlsProblem = dmctlTlsProblem(ep.tls);
     if (tlsProblem) {
@@ -161,7 +168,11 @@ export async function runDmctl(ep: DmEndpoint, run: DmctlRun): Promise<DmctlRepl
     try {
         const files: Record<string, string> = { ...run.files };
         const tlsArgs: string[] = [];
-        for (const [key, flag] of [["ca", "--ssl-ca"], ["cert", "--ssl-cert"], ["key", "--ssl-key"]] as const) {
+        for (const [key, flag] of [
+            ["ca", "--ssl-ca"],
+            ["cert", "--ssl-cert"],
+            ["key", "--ssl-key"],
+        ] as const) {
             const pem = ep.tls?.[key];
             if (pem) {
                 files[`tls-${key}.pem`] = pem;
@@ -176,7 +187,12 @@ export async function runDmctl(ep: DmEndpoint, run: DmctlRun): Promise<DmctlRepl
         const { code, stdout, stderr, timedOut } = await spawnCollect(dmctl, argv, dir, ep.requestTimeoutMs ?? 60_000);
         const fail = (what: string): never => {
             const text = oneLine(what, run.secrets);
-            throw new DmError(`${run.operation} ${run.target} failed: ${text.replace(/[.\s]*$/, "")}. ${remedyFor(run.operation, ep, text)}`.trim(), run.operation, run.target, codeOf(text));
+            throw new DmError(
+                `${run.operation} ${run.target} failed: ${text.replace(/[.\s]*$/, "")}. ${remedyFor(run.operation, ep, text)}`.trim(),
+                run.operation,
+                run.target,
+                codeOf(text),
+            );
         };
         if (timedOut) {
             fail(`dmctl did not answer within ${ep.requestTimeoutMs ?? 60_000} ms`);
@@ -233,26 +249,34 @@ export function childEnv(from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessE
 }
 
 function spawnCollect(cmd: string, argv: string[], cwd: string, timeoutMs: number) {
-    return new Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }>((resolve, reject) => {
-        const child = spawn(cmd, argv, { cwd, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        let timedOut = false;
-        child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-        child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-        const timer = setTimeout(() => {
-            timedOut = true;
-            child.kill("SIGKILL");
-        }, timeoutMs);
-        child.on("error", (err) => {
-            clearTimeout(timer);
-            reject(new DmError(`cannot run dmctl at ${cmd}: ${err.message}. Set dmctlPath to DM's dmctl binary.`, "dmctl", cmd));
-        });
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            resolve({ code, stdout, stderr, timedOut });
-        });
-    });
+    return new Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }>(
+        (resolve, reject) => {
+            const child = spawn(cmd, argv, { cwd, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
+            let stdout = "";
+            let stderr = "";
+            let timedOut = false;
+            child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+            child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+            const timer = setTimeout(() => {
+                timedOut = true;
+                child.kill("SIGKILL");
+            }, timeoutMs);
+            child.on("error", (err) => {
+                clearTimeout(timer);
+                reject(
+                    new DmError(
+                        `cannot run dmctl at ${cmd}: ${err.message}. Set dmctlPath to DM's dmctl binary.`,
+                        "dmctl",
+                        cmd,
+                    ),
+                );
+            });
+            child.on("close", (code) => {
+                clearTimeout(timer);
+                resolve({ code, stdout, stderr, timedOut });
+            });
+        },
+    );
 }
 
 /**

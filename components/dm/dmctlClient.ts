@@ -5,14 +5,32 @@
 import { DmctlReply, readGeneratedYaml, runDmctl } from "./dmctl";
 import { maskSourceFile, overlaySourceFile, sourceFileAddress, sourceFileUser } from "./sourceFile";
 import { editTaskFile, taskNameOf } from "./taskFile";
-import { bytesOf, DmClient, DmEndpoint, DmError, parseStage, RelayStatus, SourceConfig, SourceConfigInfo, SourceInfo, SourceTasksStatus, StartTaskOptions, SubtaskStatus } from "./types";
+import {
+    bytesOf,
+    DmClient,
+    DmEndpoint,
+    DmError,
+    parseStage,
+    RelayStatus,
+    SourceConfig,
+    SourceConfigInfo,
+    SourceInfo,
+    SourceTasksStatus,
+    StartTaskOptions,
+    SubtaskStatus,
+} from "./types";
 
 interface DmctlSubtask {
     name?: string;
     stage?: string;
     unit?: string;
     result?: { errors?: { message?: string; RawCause?: string; rawCause?: string }[] } | null;
-    sync?: { syncerBinlogGtid?: string; masterBinlogGtid?: string; dumpIOTotalBytes?: string | number; binlogType?: string } | null;
+    sync?: {
+        syncerBinlogGtid?: string;
+        masterBinlogGtid?: string;
+        dumpIOTotalBytes?: string | number;
+        binlogType?: string;
+    } | null;
 }
 
 interface DmctlSourceStatus {
@@ -22,13 +40,21 @@ interface DmctlSourceStatus {
         source?: string;
         worker?: string;
         result?: { errors?: { message?: string }[] } | null;
-        relayStatus?: { stage?: string; relayBinlogGtid?: string; relayCatchUpMaster?: boolean; relaySubDir?: string; result?: { errors?: { message?: string }[] } | null } | null;
+        relayStatus?: {
+            stage?: string;
+            relayBinlogGtid?: string;
+            relayCatchUpMaster?: boolean;
+            relaySubDir?: string;
+            result?: { errors?: { message?: string }[] } | null;
+        } | null;
     };
     subTaskStatus?: DmctlSubtask[];
 }
 
 const messages = (r: { errors?: { message?: string; RawCause?: string; rawCause?: string }[] } | null | undefined) =>
-    (r?.errors ?? []).map((e) => [e.message, e.RawCause ?? e.rawCause].filter(Boolean).join(": ").replace(/\s+/g, " ").trim()).filter((m) => m !== "");
+    (r?.errors ?? [])
+        .map((e) => [e.message, e.RawCause ?? e.rawCause].filter(Boolean).join(": ").replace(/\s+/g, " ").trim())
+        .filter((m) => m !== "");
 
 /** One subtask of dmctl's query-status answer. */
 function subtaskFromDmctl(task: string, source: string, worker: string, s: DmctlSubtask): SubtaskStatus {
@@ -54,7 +80,17 @@ export function subtasksFromQueryStatus(task: string, reply: DmctlReply): Subtas
         const worker = src.sourceStatus?.worker ?? "";
         const subs = (src.subTaskStatus ?? []).filter((s) => s.name === task);
         if (subs.length === 0) {
-            out.push({ task, source, worker, stage: "Offline", rawStage: "", unit: "", syncerBinlogGtid: "", masterBinlogGtid: "", errors: src.msg ? [src.msg.replace(/\s+/g, " ").trim()] : [] });
+            out.push({
+                task,
+                source,
+                worker,
+                stage: "Offline",
+                rawStage: "",
+                unit: "",
+                syncerBinlogGtid: "",
+                masterBinlogGtid: "",
+                errors: src.msg ? [src.msg.replace(/\s+/g, " ").trim()] : [],
+            });
             continue;
         }
         out.push(...subs.map((s) => subtaskFromDmctl(task, source, worker, s)));
@@ -69,17 +105,34 @@ export function subtasksFromQueryStatus(task: string, reply: DmctlReply): Subtas
  * names the tasks of a source no worker answered for) have no status and are left out.
  */
 export function subtasksOfSource(sourceId: string, reply: DmctlReply): SourceTasksStatus {
-    const mine = ((reply.sources ?? []) as DmctlSourceStatus[]).filter((src) => (src.sourceStatus?.source ?? "") === sourceId);
+    const mine = ((reply.sources ?? []) as DmctlSourceStatus[]).filter(
+        (src) => (src.sourceStatus?.source ?? "") === sourceId,
+    );
     if (mine.length === 0) {
-        throw new DmError(`query-status -s ${sourceId} failed: dm-master's answer has no status of source ${sourceId}. See dm-master's log.`, "query-status", sourceId);
+        throw new DmError(
+            `query-status -s ${sourceId} failed: dm-master's answer has no status of source ${sourceId}. See dm-master's log.`,
+            "query-status",
+            sourceId,
+        );
     }
     // dmctl prints `result` of each source; false: the worker did not answer.
     const answered = mine.filter((src) => src.result !== false);
     if (answered.length === 0) {
         const msg = mine[0].msg;
-        return { source: sourceId, subtasks: [], unanswered: { worker: mine[0].sourceStatus?.worker ?? "", errors: msg ? [msg.replace(/\s+/g, " ").trim()] : [] } };
+        return {
+            source: sourceId,
+            subtasks: [],
+            unanswered: {
+                worker: mine[0].sourceStatus?.worker ?? "",
+                errors: msg ? [msg.replace(/\s+/g, " ").trim()] : [],
+            },
+        };
     }
-    const subtasks = answered.flatMap((src) => (src.subTaskStatus ?? []).map((s) => subtaskFromDmctl(s.name ?? "", sourceId, src.sourceStatus?.worker ?? "", s)));
+    const subtasks = answered.flatMap((src) =>
+        (src.subTaskStatus ?? []).map((s) =>
+            subtaskFromDmctl(s.name ?? "", sourceId, src.sourceStatus?.worker ?? "", s),
+        ),
+    );
     return { source: sourceId, subtasks };
 }
 
@@ -88,7 +141,13 @@ function relayFrom(src: DmctlSourceStatus | undefined): RelayStatus | undefined 
     if (!r) {
         return undefined;
     }
-    return { stage: parseStage(r.stage), relayBinlogGtid: r.relayBinlogGtid ?? "", relayCatchUpMaster: r.relayCatchUpMaster ?? false, relaySubDir: r.relaySubDir ?? "", errors: messages(r.result) };
+    return {
+        stage: parseStage(r.stage),
+        relayBinlogGtid: r.relayBinlogGtid ?? "",
+        relayCatchUpMaster: r.relayCatchUpMaster ?? false,
+        relaySubDir: r.relaySubDir ?? "",
+        errors: messages(r.result),
+    };
 }
 
 /** The source config file `operate-source create` reads; strings JSON-quoted (valid YAML). */
@@ -112,7 +171,11 @@ export function sourceYaml(cfg: SourceConfig): string {
 /** `get-config source`: DM's whole configuration of the source (password masked); undefined when DM has none. */
 export async function dmctlGetSourceFile(ep: DmEndpoint, id: string): Promise<string | undefined> {
     try {
-        const reply = await runDmctl(ep, { operation: "get-config source", target: id, args: ["get-config", "source", id] });
+        const reply = await runDmctl(ep, {
+            operation: "get-config source",
+            target: id,
+            args: ["get-config", "source", id],
+        });
         // DM masks the password itself; masked again so that no DM version's answer can carry it further.
         return maskSourceFile(String(reply.cfg ?? ""));
     } catch (err) {
@@ -129,7 +192,11 @@ export async function dmctlCreateSource(ep: DmEndpoint, cfg: SourceConfig): Prom
     try {
         file = cfg.baseFile !== undefined ? overlaySourceFile(cfg.baseFile, cfg) : sourceYaml(cfg);
     } catch (err) {
-        throw new DmError(`operate-source create ${cfg.id}: ${(err as Error).message}. Pass DM's configuration of this source (get-config source ${cfg.id}).`, "operate-source create", cfg.id);
+        throw new DmError(
+            `operate-source create ${cfg.id}: ${(err as Error).message}. Pass DM's configuration of this source (get-config source ${cfg.id}).`,
+            "operate-source create",
+            cfg.id,
+        );
     }
     try {
         await runDmctl(ep, {
@@ -174,34 +241,54 @@ export async function dmctlStartTask(ep: DmEndpoint, taskConfig: string, opts: S
     try {
         file = editTaskFile(taskConfig, opts);
     } catch (err) {
-        throw new DmError(`start-task ${name}: ${(err as Error).message}. Pass the task's own configuration file.`, "start-task", name);
+        throw new DmError(
+            `start-task ${name}: ${(err as Error).message}. Pass the task's own configuration file.`,
+            "start-task",
+            name,
+        );
     }
     const secrets = opts.targetPassword ? [opts.targetPassword] : [];
     const pw = /^\s*password:\s*(.+?)\s*$/m.exec(file)?.[1]?.replace(/^(["'])(.*)\1$/, "$2");
     if (pw && pw !== "******") {
         secrets.push(pw);
     }
-    await runDmctl(ep, { operation: "start-task", target: name, args: ["start-task", "{file:task.yaml}"], files: { "task.yaml": file }, secrets });
+    await runDmctl(ep, {
+        operation: "start-task",
+        target: name,
+        args: ["start-task", "{file:task.yaml}"],
+        files: { "task.yaml": file },
+        secrets,
+    });
 }
 
 /** `get-config task`: the YAML DM rebuilds from its subtasks (target password masked). */
 export async function dmctlGetTaskConfig(ep: DmEndpoint, task: string): Promise<string> {
-    const reply = await runDmctl(ep, { operation: "get-config task", target: task, args: ["get-config", "task", task] });
+    const reply = await runDmctl(ep, {
+        operation: "get-config task",
+        target: task,
+        args: ["get-config", "task", task],
+    });
     return String(reply.cfg ?? "");
 }
 
 export function createDmctlClient(ep: DmEndpoint): DmClient {
-    const run = (operation: string, target: string, args: string[], tolerate = false) => runDmctl(ep, { operation, target, args, tolerateSourceFailures: tolerate });
+    const run = (operation: string, target: string, args: string[], tolerate = false) =>
+        runDmctl(ep, { operation, target, args, tolerateSourceFailures: tolerate });
 
     const allTasks = async () => {
         const reply = await run("query-status", "(all tasks)", ["query-status"]);
-        return ((reply.tasks ?? []) as { taskName?: string; sources?: string[] }[]).map((t) => ({ name: t.taskName ?? "", sources: t.sources ?? [] }));
+        return ((reply.tasks ?? []) as { taskName?: string; sources?: string[] }[]).map((t) => ({
+            name: t.taskName ?? "",
+            sources: t.sources ?? [],
+        }));
     };
 
     /** `get-config source`: DM's configuration of the source; undefined when DM has none. */
     const configYaml = async (id: string): Promise<Map<string, string> | undefined> => {
         try {
-            return readGeneratedYaml(String((await run("get-config source", id, ["get-config", "source", id])).cfg ?? ""));
+            return readGeneratedYaml(
+                String((await run("get-config source", id, ["get-config", "source", id])).cfg ?? ""),
+            );
         } catch (err) {
             if (err instanceof DmError && /source not found/.test(err.message)) {
                 return undefined;
@@ -210,7 +297,11 @@ export function createDmctlClient(ep: DmEndpoint): DmClient {
         }
     };
 
-    const configFrom = (id: string, y: Map<string, string>, tasks: { name: string; sources: string[] }[]): SourceConfigInfo => ({
+    const configFrom = (
+        id: string,
+        y: Map<string, string>,
+        tasks: { name: string; sources: string[] }[],
+    ): SourceConfigInfo => ({
         id,
         host: y.get("from.host") ?? "",
         port: Number(y.get("from.port") ?? 0),
@@ -218,7 +309,10 @@ export function createDmctlClient(ep: DmEndpoint): DmClient {
         flavor: y.get("flavor") ?? "",
         enableGtid: y.get("enable-gtid") === "true",
         enableRelay: y.get("enable-relay") === "true",
-        taskNames: tasks.filter((t) => t.sources.includes(id)).map((t) => t.name).sort(),
+        taskNames: tasks
+            .filter((t) => t.sources.includes(id))
+            .map((t) => t.name)
+            .sort(),
     });
 
     const getSource = async (id: string): Promise<SourceInfo | undefined> => {
@@ -226,14 +320,20 @@ export function createDmctlClient(ep: DmEndpoint): DmClient {
         if (!y) {
             return undefined;
         }
-        const [tasks, status] = await Promise.all([allTasks(), run("query-status", id, ["query-status", "-s", id], true)]);
+        const [tasks, status] = await Promise.all([
+            allTasks(),
+            run("query-status", id, ["query-status", "-s", id], true),
+        ]);
         const src = (status.sources ?? [])[0] as DmctlSourceStatus | undefined;
         const worker = src?.sourceStatus?.worker;
         return {
             ...configFrom(id, y, tasks),
             worker: worker ? worker : undefined,
             relay: relayFrom(src),
-            errors: [...(src?.result === false && src.msg ? [src.msg.replace(/\s+/g, " ").trim()] : []), ...messages(src?.sourceStatus?.result)],
+            errors: [
+                ...(src?.result === false && src.msg ? [src.msg.replace(/\s+/g, " ").trim()] : []),
+                ...messages(src?.sourceStatus?.result),
+            ],
         };
     };
 
@@ -256,10 +356,12 @@ export function createDmctlClient(ep: DmEndpoint): DmClient {
         async listSourceConfigs() {
             // dmctl's task list is one query-status of every source (dm-master asks each worker once): read it once.
             const [ids, tasks] = await Promise.all([sourceIds(), allTasks()]);
-            const all = await Promise.all(ids.map(async (id) => {
-                const y = await configYaml(id);
-                return y && configFrom(id, y, tasks);
-            }));
+            const all = await Promise.all(
+                ids.map(async (id) => {
+                    const y = await configYaml(id);
+                    return y && configFrom(id, y, tasks);
+                }),
+            );
             return all.filter((s): s is SourceConfigInfo => s !== undefined);
         },
         getSourceFile: (id) => dmctlGetSourceFile(ep, id),
@@ -276,14 +378,25 @@ export function createDmctlClient(ep: DmEndpoint): DmClient {
         async tasksOfSource(id) {
             // get-config fails for an unknown source: the same answer as the OpenAPI transport.
             const [tasks] = await Promise.all([allTasks(), run("list tasks", id, ["get-config", "source", id])]);
-            return tasks.filter((t) => t.sources.includes(id)).map((t) => t.name).sort();
+            return tasks
+                .filter((t) => t.sources.includes(id))
+                .map((t) => t.name)
+                .sort();
         },
         async taskStatus(task, sourceId) {
-            const reply = await run("query-status", task, ["query-status", task, ...(sourceId ? ["-s", sourceId] : [])], true);
+            const reply = await run(
+                "query-status",
+                task,
+                ["query-status", task, ...(sourceId ? ["-s", sourceId] : [])],
+                true,
+            );
             return subtasksFromQueryStatus(task, reply).filter((s) => sourceId === undefined || s.source === sourceId);
         },
         async sourceTaskStatus(sourceId) {
-            return subtasksOfSource(sourceId, await run("query-status", sourceId, ["query-status", "-s", sourceId], true));
+            return subtasksOfSource(
+                sourceId,
+                await run("query-status", sourceId, ["query-status", "-s", sourceId], true),
+            );
         },
         async pauseTask(task, sourceIds) {
             await run("pause-task", task, ["pause-task", task, ...(sourceIds ?? []).flatMap((s) => ["-s", s])]);

@@ -10,7 +10,14 @@
  */
 import type * as GrpcJs from "@grpc/grpc-js";
 import { subtaskFromApi } from "./apiStatus";
-import { decodeQueryStatusListResponse, encodeQueryStatusListRequest, PbProcessError, PbQueryStatusListResponse, PbQueryStatusResponse, PbSubTaskStatus } from "./queryStatusCodec";
+import {
+    decodeQueryStatusListResponse,
+    encodeQueryStatusListRequest,
+    PbProcessError,
+    PbQueryStatusListResponse,
+    PbQueryStatusResponse,
+    PbSubTaskStatus,
+} from "./queryStatusCodec";
 import { DmEndpoint, DmError, oneLine, SourceStatusUnavailable, SourceTasksStatus, SubtaskStatus } from "./types";
 
 const METHOD = "/pb.Master/QueryStatus";
@@ -49,7 +56,10 @@ function subtaskOf(r: PbQueryStatusResponse, st: PbSubTaskStatus): SubtaskStatus
                 syncer_binlog_gtid: st.sync.syncerBinlogGtid,
                 master_binlog_gtid: st.sync.masterBinlogGtid,
                 binlog_type: st.sync.binlogType,
-                dump_io_total_bytes: typeof st.sync.dumpIOTotalBytes === "number" ? st.sync.dumpIOTotalBytes : Number(st.sync.dumpIOTotalBytes),
+                dump_io_total_bytes:
+                    typeof st.sync.dumpIOTotalBytes === "number"
+                        ? st.sync.dumpIOTotalBytes
+                        : Number(st.sync.dumpIOTotalBytes),
             },
         },
         st.name,
@@ -63,15 +73,24 @@ function subtaskOf(r: PbQueryStatusResponse, st: PbSubTaskStatus): SubtaskStatus
  * left out. Throws a DmError when dm-master refused the request, SourceStatusUnavailable when the answer
  * holds nothing about the source.
  */
-export function sourceTasksFromPb(sourceId: string, reply: PbQueryStatusListResponse, address: string): SourceTasksStatus {
+export function sourceTasksFromPb(
+    sourceId: string,
+    reply: PbQueryStatusListResponse,
+    address: string,
+): SourceTasksStatus {
     if (!reply.result) {
         const msg = oneLine(reply.msg).replace(/[.\s]*$/, "");
-        const remedy = /not exist|not found|haven't been added/i.test(msg) ? " Check the source id (dmctl operate-source show)." : " See dm-master's log.";
+        const remedy = /not exist|not found|haven't been added/i.test(msg)
+            ? " Check the source id (dmctl operate-source show)."
+            : " See dm-master's log.";
         throw new DmError(`query-status -s ${sourceId} failed: ${msg}.${remedy}`, "query-status", sourceId);
     }
     const mine = reply.sources.filter((r) => (r.sourceStatus?.source ?? "") === sourceId);
     if (mine.length === 0) {
-        throw new SourceStatusUnavailable(`dm-master at ${address} answered QueryStatus without source ${sourceId}`, sourceId);
+        throw new SourceStatusUnavailable(
+            `dm-master at ${address} answered QueryStatus without source ${sourceId}`,
+            sourceId,
+        );
     }
     const answered = mine.filter((r) => r.result);
     const subtasks = answered.flatMap((r) => r.subTaskStatus.map((st) => subtaskOf(r, st)));
@@ -80,7 +99,15 @@ export function sourceTasksFromPb(sourceId: string, reply: PbQueryStatusListResp
     }
     const first = mine[0];
     // The OpenAPI's text for a task then: its worker, and the message as the subtask's error.
-    const offline = subtaskFromApi({ name: "", source_name: sourceId, worker_name: first.sourceStatus?.worker ?? "", ...(first.msg ? { error_msg: first.msg } : {}) }, "");
+    const offline = subtaskFromApi(
+        {
+            name: "",
+            source_name: sourceId,
+            worker_name: first.sourceStatus?.worker ?? "",
+            ...(first.msg ? { error_msg: first.msg } : {}),
+        },
+        "",
+    );
     return { source: sourceId, subtasks: [], unanswered: { worker: offline.worker, errors: offline.errors } };
 }
 
@@ -107,7 +134,9 @@ export function grpcSourceStatus(ep: DmEndpoint): (sourceId: string) => Promise<
         // Loaded on first use: a preview that never reads a source's status does not pay for it.
         const grpc = require("@grpc/grpc-js") as typeof GrpcJs;
         const pem = (s: string | undefined) => (s ? Buffer.from(s) : null);
-        const credentials = ep.tls ? grpc.credentials.createSsl(pem(ep.tls.ca), pem(ep.tls.key), pem(ep.tls.cert)) : grpc.credentials.createInsecure();
+        const credentials = ep.tls
+            ? grpc.credentials.createSsl(pem(ep.tls.ca), pem(ep.tls.key), pem(ep.tls.cert))
+            : grpc.credentials.createInsecure();
         return new grpc.Client(member, credentials, { "grpc.max_receive_message_length": MAX_ANSWER_BYTES });
     };
 
@@ -124,7 +153,11 @@ export function grpcSourceStatus(ep: DmEndpoint): (sourceId: string) => Promise<
             const request = encodeQueryStatusListRequest({ sources: [sourceId] });
             const pass = (b: Buffer) => b;
             client.makeUnaryRequest(METHOD, pass, pass, request, { deadline: Date.now() + timeoutMs }, (err, value) =>
-                resolve(err ? { code: err.code, why: `code ${err.code}: ${oneLine(err.details || err.message)}` } : (value ?? Buffer.alloc(0))),
+                resolve(
+                    err
+                        ? { code: err.code, why: `code ${err.code}: ${oneLine(err.details || err.message)}` }
+                        : (value ?? Buffer.alloc(0)),
+                ),
             );
         });
 
@@ -142,12 +175,18 @@ export function grpcSourceStatus(ep: DmEndpoint): (sourceId: string) => Promise<
                 try {
                     reply = decodeQueryStatusListResponse(got);
                 } catch (err) {
-                    throw new SourceStatusUnavailable(`dm-master at ${members[i]} answered gRPC QueryStatus with bytes that are not DM's QueryStatusListResponse (${(err as Error).message})`, sourceId);
+                    throw new SourceStatusUnavailable(
+                        `dm-master at ${members[i]} answered gRPC QueryStatus with bytes that are not DM's QueryStatusListResponse (${(err as Error).message})`,
+                        sourceId,
+                    );
                 }
                 return sourceTasksFromPb(sourceId, reply, members[i]);
             }
             failures.push(`${members.length > 1 ? `${members[i]}: ` : ""}${got.why}`);
-            const e = new SourceStatusUnavailable(`dm-master at ${members.length > 1 ? ep.address : members[i]} did not answer gRPC QueryStatus (${failures.join("; ")})`, sourceId);
+            const e = new SourceStatusUnavailable(
+                `dm-master at ${members.length > 1 ? ep.address : members[i]} did not answer gRPC QueryStatus (${failures.join("; ")})`,
+                sourceId,
+            );
             if (got.code === UNIMPLEMENTED) {
                 unimplemented = e;
             }
@@ -155,6 +194,9 @@ export function grpcSourceStatus(ep: DmEndpoint): (sourceId: string) => Promise<
                 throw e;
             }
         }
-        throw new SourceStatusUnavailable(`dm-master at ${ep.address} did not answer gRPC QueryStatus (${failures.join("; ")})`, sourceId);
+        throw new SourceStatusUnavailable(
+            `dm-master at ${ep.address} did not answer gRPC QueryStatus (${failures.join("; ")})`,
+            sourceId,
+        );
     };
 }

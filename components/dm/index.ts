@@ -17,14 +17,24 @@ export { editTaskFile } from "./taskFile";
 export { memoizeReads } from "./memo";
 export { statusOnSource } from "./sourceStatus";
 export { readDmVersion } from "./version";
-export { dmAppliesTaggedGtids, DmVersion, gtidTags, NamedGtidSet, parseDmStatus, taggedGtidRefusals } from "./capabilities";
+export {
+    dmAppliesTaggedGtids,
+    DmVersion,
+    gtidTags,
+    NamedGtidSet,
+    parseDmStatus,
+    taggedGtidRefusals,
+} from "./capabilities";
 
 /**
  * A client for the dm-master at `ep.address` (one `host:port`, or several comma-separated: the members of
  * a dm-master cluster, ./address.ts), over `ep.transport` (@default "openapi"). `log` hears which member
  * answers when there are several (OpenAPI; dmctl tries the list itself). @default log none
  */
-export function createDmClient(given: Omit<DmEndpoint, "transport"> & { transport?: Transport }, log?: (line: string) => void): DmClient {
+export function createDmClient(
+    given: Omit<DmEndpoint, "transport"> & { transport?: Transport },
+    log?: (line: string) => void,
+): DmClient {
     const ep: DmEndpoint = { ...given, transport: given.transport ?? "openapi" };
     const problem = dmAddressProblem(ep.address, "DM address");
     if (problem) {

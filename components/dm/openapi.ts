@@ -10,7 +10,10 @@ const statusQueues = new Map<string, Promise<unknown>>();
  */
 function oneAtATime<T>(address: string, fn: () => Promise<T>): Promise<T> {
     const run = (statusQueues.get(address) ?? Promise.resolve()).then(fn, fn);
-    statusQueues.set(address, run.catch(() => undefined));
+    statusQueues.set(
+        address,
+        run.catch(() => undefined),
+    );
     return run;
 }
 
@@ -42,10 +45,28 @@ function oneAtATime<T>(address: string, fn: () => Promise<T>): Promise<T> {
 import * as http from "node:http";
 import * as https from "node:https";
 import { ApiSubtask, line, subtaskFromApi } from "./apiStatus";
-import { dmctlCreateSource, dmctlGetSourceFile, dmctlGetTaskConfig, dmctlStartRelay, dmctlStartTask, dmctlStopTask } from "./dmctlClient";
+import {
+    dmctlCreateSource,
+    dmctlGetSourceFile,
+    dmctlGetTaskConfig,
+    dmctlStartRelay,
+    dmctlStartTask,
+    dmctlStopTask,
+} from "./dmctlClient";
 import { dmMembers } from "./address";
 import { grpcSourceStatus } from "./grpcStatus";
-import { codeOf, configOf, DmClient, DmEndpoint, DmError, oneLine, parseStage, SourceConfigInfo, SourceInfo, SubtaskStatus } from "./types";
+import {
+    codeOf,
+    configOf,
+    DmClient,
+    DmEndpoint,
+    DmError,
+    oneLine,
+    parseStage,
+    SourceConfigInfo,
+    SourceInfo,
+    SubtaskStatus,
+} from "./types";
 
 interface ApiSource {
     source_name?: string;
@@ -59,7 +80,12 @@ interface ApiSource {
     status_list?: {
         worker_name?: string;
         error_msg?: string;
-        relay_status?: { stage?: string; relay_binlog_gtid?: string; relay_catch_up_master?: boolean; relay_dir?: string } | null;
+        relay_status?: {
+            stage?: string;
+            relay_binlog_gtid?: string;
+            relay_catch_up_master?: boolean;
+            relay_dir?: string;
+        } | null;
     }[];
 }
 
@@ -108,7 +134,13 @@ export function sourceFromApi(s: ApiSource): SourceInfo {
         ...sourceConfigFromApi(s),
         worker: st?.worker_name ? st.worker_name : undefined,
         relay: relay
-            ? { stage: parseStage(relay.stage), relayBinlogGtid: relay.relay_binlog_gtid ?? "", relayCatchUpMaster: relay.relay_catch_up_master ?? false, relaySubDir: relay.relay_dir ?? "", errors: [] }
+            ? {
+                  stage: parseStage(relay.stage),
+                  relayBinlogGtid: relay.relay_binlog_gtid ?? "",
+                  relayCatchUpMaster: relay.relay_catch_up_master ?? false,
+                  relaySubDir: relay.relay_dir ?? "",
+                  errors: [],
+              }
             : undefined,
         errors: (s.status_list ?? []).map((x) => line(x.error_msg)).filter((m) => m !== ""),
     };
@@ -134,13 +166,23 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
     const members = dmMembers(ep.address);
     // With several members a state-changing call opens its own connection: a pooled one to a member that
     // died since fails with ECONNRESET as if the request had been sent, and it would not be retried elsewhere.
-    const fresh = secure ? new https.Agent({ keepAlive: false, ca: ep.tls?.ca, cert: ep.tls?.cert, key: ep.tls?.key }) : new http.Agent({ keepAlive: false });
+    const fresh = secure
+        ? new https.Agent({ keepAlive: false, ca: ep.tls?.ca, cert: ep.tls?.cert, key: ep.tls?.key })
+        : new http.Agent({ keepAlive: false });
     // The member that answered last: every call starts there (sticky), so a healthy cluster costs one request.
     let at = 0;
     const timeoutMs = ep.requestTimeoutMs ?? 10_000;
 
     /** One request to one member; an error that never reached an HTTP answer is a MemberUnreachable. */
-    const callAt = (member: string, method: string, path: string, operation: string, target: string, body?: unknown, secrets: string[] = []): Promise<Reply> =>
+    const callAt = (
+        member: string,
+        method: string,
+        path: string,
+        operation: string,
+        target: string,
+        body?: unknown,
+        secrets: string[] = [],
+    ): Promise<Reply> =>
         new Promise<Reply>((resolve, reject) => {
             const data = body === undefined ? undefined : JSON.stringify(body);
             const fail = (text: string, code?: number) => {
@@ -151,7 +193,15 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
             let connected = false;
             const req = (secure ? https : http).request(
                 `${secure ? "https" : "http"}://${member}/api/v1${path}`,
-                { method, agent: method !== "GET" && members.length > 1 ? fresh : agent, timeout: timeoutMs, headers: data === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(data) } },
+                {
+                    method,
+                    agent: method !== "GET" && members.length > 1 ? fresh : agent,
+                    timeout: timeoutMs,
+                    headers:
+                        data === undefined
+                            ? {}
+                            : { "content-type": "application/json", "content-length": Buffer.byteLength(data) },
+                },
                 (res) => {
                     let text = "";
                     res.setEncoding("utf8").on("data", (d: string) => (text += d));
@@ -171,20 +221,30 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
                         }
                         const err = parsed as { error_msg?: string; error_code?: number; error?: string } | undefined;
                         if (err?.error_msg) {
-                            return fail(`${err.error_msg.replace(/[.\s]*$/, "")}. ${remedy(err.error_msg)}`, err.error_code);
+                            return fail(
+                                `${err.error_msg.replace(/[.\s]*$/, "")}. ${remedy(err.error_msg)}`,
+                                err.error_code,
+                            );
                         }
                         // Never the raw body: it may echo a request's password.
                         if (status === 400) {
                             // DM's OpenAPI answers its errors with 400: it is serving, the message is what is missing.
-                            return fail(`dm-master answered HTTP 400 without an error message${err?.error_code ? ` (DM error ${err.error_code})` : ""}. See dm-master's log.`, err?.error_code || undefined);
+                            return fail(
+                                `dm-master answered HTTP 400 without an error message${err?.error_code ? ` (DM error ${err.error_code})` : ""}. See dm-master's log.`,
+                                err?.error_code || undefined,
+                            );
                         }
                         if ((status === 502 || status === 503) && members.length > 1) {
                             // A member that is not the leader forwards to the leader and answers 502 when it cannot
                             // (the leader died: a new one is elected once its lease runs out, about a minute here).
                             const why = `HTTP ${status}: it could not pass the request to the cluster's leader`;
-                            return reject(new MemberUnreachable(member, why, false, `dm-master ${member} answered ${why}`));
+                            return reject(
+                                new MemberUnreachable(member, why, false, `dm-master ${member} answered ${why}`),
+                            );
                         }
-                        fail(`dm-master answered HTTP ${status}${err?.error ? ` (${err.error.split(":")[0]})` : ""}. Check that ${member} serves DM's OpenAPI (openapi = true) and see dm-master's log.`);
+                        fail(
+                            `dm-master answered HTTP ${status}${err?.error ? ` (${err.error.split(":")[0]})` : ""}. Check that ${member} serves DM's OpenAPI (openapi = true) and see dm-master's log.`,
+                        );
                     });
                 },
             );
@@ -195,16 +255,35 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
                     connected = true;
                 }
             });
-            req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: connected ? "ETIMEDOUT" : "ECONNTIMEOUT" })));
+            req.on("timeout", () =>
+                req.destroy(
+                    Object.assign(new Error(`no answer within ${timeoutMs} ms`), {
+                        code: connected ? "ETIMEDOUT" : "ECONNTIMEOUT",
+                    }),
+                ),
+            );
             req.on("error", (e: NodeJS.ErrnoException) => {
                 const tls = tlsFailure(member, secure, e.code);
                 if (tls) {
                     return fail(tls);
                 }
                 const timedOut = e.code === "ECONNTIMEOUT" || e.code === "ETIMEDOUT";
-                const why = e.code === "ECONNTIMEOUT" ? `no connection within ${timeoutMs} ms` : timedOut ? e.message : (e.code ?? e.message);
+                const why =
+                    e.code === "ECONNTIMEOUT"
+                        ? `no connection within ${timeoutMs} ms`
+                        : timedOut
+                          ? e.message
+                          : (e.code ?? e.message);
                 const neverSent = !connected || NEVER_SENT.has(e.code ?? "");
-                reject(new MemberUnreachable(member, why, neverSent, unreachable(member, secure, timedOut ? e.message : (e.code ?? e.message)), `the connection to dm-master ${member} broke after the request was sent (${why})`));
+                reject(
+                    new MemberUnreachable(
+                        member,
+                        why,
+                        neverSent,
+                        unreachable(member, secure, timedOut ? e.message : (e.code ?? e.message)),
+                        `the connection to dm-master ${member} broke after the request was sent (${why})`,
+                    ),
+                );
             });
             req.end(data);
         });
@@ -224,7 +303,14 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
      * skipped; a state-changing call (`mutating`) moves on only when its request was never sent (the
      * connection was refused or never made): otherwise its outcome is unknown and the error says so.
      */
-    const call = async (method: string, path: string, operation: string, target: string, body?: unknown, secrets: string[] = []): Promise<Reply> => {
+    const call = async (
+        method: string,
+        path: string,
+        operation: string,
+        target: string,
+        body?: unknown,
+        secrets: string[] = [],
+    ): Promise<Reply> => {
         const mutating = method !== "GET";
         const tried: string[] = [];
         for (let n = 0; n < members.length; n++) {
@@ -266,10 +352,18 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
     const get = (path: string, operation: string, target: string) => call("GET", path, operation, target);
     const enc = encodeURIComponent;
 
-    const taskStatus = async (task: string, sourceId?: string, operation = "query-status"): Promise<SubtaskStatus[]> => {
+    const taskStatus = async (
+        task: string,
+        sourceId?: string,
+        operation = "query-status",
+    ): Promise<SubtaskStatus[]> => {
         const r = await oneAtATime(ep.address, () => get(`/tasks/${enc(task)}/status`, operation, task));
         if (r.status === 404) {
-            throw new DmError(`${operation} ${task} failed: task ${task} does not exist. Check the task name (GET /api/v1/tasks).`, operation, task);
+            throw new DmError(
+                `${operation} ${task} failed: task ${task} does not exist. Check the task name (GET /api/v1/tasks).`,
+                operation,
+                task,
+            );
         }
         const data = ((r.body as { data?: ApiSubtask[] })?.data ?? []).map((s) => subtaskFromApi(s, task));
         // dm-master ignores source_name_list on this path: filter here.
@@ -278,7 +372,9 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
 
     /** pause/resume name their sources: without a list, DM answers 200 for a task that does not exist. */
     const sourcesOf = async (task: string, operation: string, sourceIds?: string[]) =>
-        sourceIds && sourceIds.length > 0 ? sourceIds : [...new Set((await taskStatus(task, undefined, operation)).map((s) => s.source))];
+        sourceIds && sourceIds.length > 0
+            ? sourceIds
+            : [...new Set((await taskStatus(task, undefined, operation)).map((s) => s.source))];
 
     const getSource = async (id: string): Promise<SourceInfo | undefined> => {
         const r = await get(`/sources/${enc(id)}?with_status=true`, "get source", id);
@@ -307,10 +403,20 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
                 flavor: cfg.flavor,
                 enable_gtid: cfg.enableGtid,
                 enable: true,
-                relay_config: { enable_relay: cfg.enableRelay ?? false, ...(cfg.relayBinlogGtid ? { relay_binlog_gtid: cfg.relayBinlogGtid } : {}) },
+                relay_config: {
+                    enable_relay: cfg.enableRelay ?? false,
+                    ...(cfg.relayBinlogGtid ? { relay_binlog_gtid: cfg.relayBinlogGtid } : {}),
+                },
             };
             try {
-                await call("POST", "/sources", "operate-source create", cfg.id, { source, ...(cfg.workerName ? { worker_name: cfg.workerName } : {}) }, [cfg.password]);
+                await call(
+                    "POST",
+                    "/sources",
+                    "operate-source create",
+                    cfg.id,
+                    { source, ...(cfg.workerName ? { worker_name: cfg.workerName } : {}) },
+                    [cfg.password],
+                );
             } catch (err) {
                 // With relay on, this DM creates the source, starts relay from its configuration for the bound
                 // worker, then starts relay a second time and answers 46030 ("can't `start-relay` with worker
@@ -340,13 +446,21 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
             // No force: like operate-source stop, DM refuses while tasks exist (force would remove their subtasks).
             const r = await call("DELETE", `/sources/${enc(id)}`, "operate-source stop", id);
             if (r.status === 404) {
-                throw new DmError(`operate-source stop ${id} failed: source ${id} does not exist. Check the source id (GET /api/v1/sources).`, "operate-source stop", id);
+                throw new DmError(
+                    `operate-source stop ${id} failed: source ${id} does not exist. Check the source id (GET /api/v1/sources).`,
+                    "operate-source stop",
+                    id,
+                );
             }
         },
         async tasksOfSource(id) {
             const s = await getSource(id);
             if (!s) {
-                throw new DmError(`list tasks of source ${id} failed: source ${id} does not exist. Check the source id (GET /api/v1/sources).`, "list tasks", id);
+                throw new DmError(
+                    `list tasks of source ${id} failed: source ${id} does not exist. Check the source id (GET /api/v1/sources).`,
+                    "list tasks",
+                    id,
+                );
             }
             return s.taskNames;
         },
@@ -357,17 +471,28 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
         async listSourceConfigs() {
             // Neither request reaches a dm-worker; GET /tasks answers each task's full config (with the
             // downstream password): only names are kept, and call() never puts a body into an error.
-            const [sources, tasks] = await Promise.all([get("/sources", "list sources", ep.address), get("/tasks", "list tasks", ep.address)]);
-            return sourceConfigsFromApi((sources.body as { data?: ApiSource[] })?.data ?? [], (tasks.body as { data?: ApiTask[] })?.data ?? []);
+            const [sources, tasks] = await Promise.all([
+                get("/sources", "list sources", ep.address),
+                get("/tasks", "list tasks", ep.address),
+            ]);
+            return sourceConfigsFromApi(
+                (sources.body as { data?: ApiSource[] })?.data ?? [],
+                (tasks.body as { data?: ApiTask[] })?.data ?? [],
+            );
         },
         taskStatus: (task, sourceId) => taskStatus(task, sourceId),
         // One worker request for every task of the source, through dm-master's gRPC (./grpcStatus.ts: it tries the members itself).
         sourceTaskStatus: grpcSourceStatus(ep),
         async pauseTask(task, sourceIds) {
-            await call("POST", `/tasks/${enc(task)}/stop`, "pause-task", task, { source_name_list: await sourcesOf(task, "pause-task", sourceIds) });
+            await call("POST", `/tasks/${enc(task)}/stop`, "pause-task", task, {
+                source_name_list: await sourcesOf(task, "pause-task", sourceIds),
+            });
         },
         async resumeTask(task, sourceIds) {
-            await call("POST", `/tasks/${enc(task)}/start`, "resume-task", task, { source_name_list: await sourcesOf(task, "resume-task", sourceIds), remove_meta: false });
+            await call("POST", `/tasks/${enc(task)}/start`, "resume-task", task, {
+                source_name_list: await sourcesOf(task, "resume-task", sourceIds),
+                remove_meta: false,
+            });
         },
         getTaskConfig: (task) => dmctlGetTaskConfig(ep, task),
         stopTask: (task) => dmctlStopTask(ep, task),
@@ -376,7 +501,15 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
 }
 
 /** Errors of a connection that was never made: the request cannot have reached dm-master. */
-const NEVER_SENT = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ENOTFOUND", "EAI_AGAIN", "ECONNTIMEOUT"]);
+const NEVER_SENT = new Set([
+    "ECONNREFUSED",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "EADDRNOTAVAIL",
+    "ENOTFOUND",
+    "EAI_AGAIN",
+    "ECONNTIMEOUT",
+]);
 
 /** A member that gave no HTTP answer: `neverSent` when the request cannot have reached it. */
 class MemberUnreachable extends Error {
@@ -399,7 +532,8 @@ const unreachable = (address: string, secure: boolean, why: string) =>
     (!secure && why === "ECONNRESET" ? "; a dm-master with TLS (ssl-ca) needs tls: ca, cert and key." : ".");
 
 /** Node's codes for a server certificate it does not trust (see `tls.checkServerIdentity`, OpenSSL's verify errors). */
-const UNTRUSTED = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_\w+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+const UNTRUSTED =
+    /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_\w+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
 
 /**
  * A one-line TLS error with its remedy, or undefined when `code` is not about TLS. dm-master with

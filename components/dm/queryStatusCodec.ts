@@ -20,7 +20,14 @@ const STAGE_NAMES: Record<number, string> = {
 };
 
 /** DM's `pb.UnitType`, by number, as Go's String() names it. */
-const UNIT_NAMES: Record<number, string> = { 0: "InvalidUnit", 1: "Check", 2: "Dump", 3: "Load", 4: "Sync", 100: "Relay" };
+const UNIT_NAMES: Record<number, string> = {
+    0: "InvalidUnit",
+    1: "Check",
+    2: "Dump",
+    3: "Load",
+    4: "Sync",
+    100: "Relay",
+};
 
 /** Go's String() of an enum value it does not know is the number itself. */
 export const stageName = (n: number) => STAGE_NAMES[n] ?? String(n);
@@ -114,7 +121,10 @@ function stringField(field: number, text: string): Buffer {
 /** `QueryStatusListRequest`: `name` "" asks for every task; `sources` the sources to read. */
 export function encodeQueryStatusListRequest(req: { name?: string; sources?: string[] }): Buffer {
     // proto3: a default ("") scalar is not written.
-    const parts = [...(req.name ? [stringField(1, req.name)] : []), ...(req.sources ?? []).map((s) => stringField(2, s))];
+    const parts = [
+        ...(req.name ? [stringField(1, req.name)] : []),
+        ...(req.sources ?? []).map((s) => stringField(2, s)),
+    ];
     return Buffer.concat(parts);
 }
 
@@ -196,7 +206,9 @@ class Reader {
         for (const f of this.all) {
             if (f.no === no) {
                 if (f[kind] === undefined) {
-                    throw new ProtobufError(`field ${no} has the wrong wire type for a ${kind === "varint" ? "number" : "string or message"}`);
+                    throw new ProtobufError(
+                        `field ${no} has the wrong wire type for a ${kind === "varint" ? "number" : "string or message"}`,
+                    );
                 }
                 found = f;
             }
@@ -235,12 +247,14 @@ class Reader {
     }
 
     repeated<T>(no: number, decode: (buf: Buffer) => T): T[] {
-        return this.all.filter((f) => f.no === no).map((f) => {
-            if (f.bytes === undefined) {
-                throw new ProtobufError(`field ${no} has the wrong wire type for a message`);
-            }
-            return decode(f.bytes);
-        });
+        return this.all
+            .filter((f) => f.no === no)
+            .map((f) => {
+                if (f.bytes === undefined) {
+                    throw new ProtobufError(`field ${no} has the wrong wire type for a message`);
+                }
+                return decode(f.bytes);
+            });
     }
 }
 
@@ -248,7 +262,15 @@ const read = (buf: Buffer) => new Reader(fields(buf));
 
 function processError(buf: Buffer): PbProcessError {
     const r = read(buf);
-    return { errCode: r.int32(1), errClass: r.string(2), errScope: r.string(3), errLevel: r.string(4), message: r.string(5), rawCause: r.string(6), workaround: r.string(7) };
+    return {
+        errCode: r.int32(1),
+        errClass: r.string(2),
+        errScope: r.string(3),
+        errLevel: r.string(4),
+        message: r.string(5),
+        rawCause: r.string(6),
+        workaround: r.string(7),
+    };
 }
 
 function processResult(buf: Buffer): PbProcessResult {
@@ -257,12 +279,23 @@ function processResult(buf: Buffer): PbProcessResult {
 
 function syncStatus(buf: Buffer): PbSyncStatus {
     const r = read(buf);
-    return { masterBinlogGtid: r.string(5), syncerBinlogGtid: r.string(7), binlogType: r.string(11), dumpIOTotalBytes: r.uint64(19) };
+    return {
+        masterBinlogGtid: r.string(5),
+        syncerBinlogGtid: r.string(7),
+        binlogType: r.string(11),
+        dumpIOTotalBytes: r.uint64(19),
+    };
 }
 
 function relayStatus(buf: Buffer): PbRelayStatus {
     const r = read(buf);
-    return { relaySubDir: r.string(3), relayBinlogGtid: r.string(5), relayCatchUpMaster: r.bool(6), stage: stageName(r.int32(7)), result: r.message(8, processResult) };
+    return {
+        relaySubDir: r.string(3),
+        relayBinlogGtid: r.string(5),
+        relayCatchUpMaster: r.bool(6),
+        stage: stageName(r.int32(7)),
+        result: r.message(8, processResult),
+    };
 }
 
 /** The `status` oneof: the last of its members (msg 6, check 7, dump 8, load 9, sync 10) decides. */
@@ -270,17 +303,33 @@ function subTaskStatus(buf: Buffer): PbSubTaskStatus {
     const all = fields(buf);
     const r = new Reader(all);
     const oneof = all.filter((f) => f.no >= 6 && f.no <= 10).pop();
-    return { name: r.string(1), stage: stageName(r.int32(2)), unit: unitName(r.int32(3)), result: r.message(4, processResult), sync: oneof?.no === 10 ? r.message(10, syncStatus) : undefined };
+    return {
+        name: r.string(1),
+        stage: stageName(r.int32(2)),
+        unit: unitName(r.int32(3)),
+        result: r.message(4, processResult),
+        sync: oneof?.no === 10 ? r.message(10, syncStatus) : undefined,
+    };
 }
 
 function sourceStatus(buf: Buffer): PbSourceStatus {
     const r = read(buf);
-    return { source: r.string(1), worker: r.string(2), result: r.message(3, processResult), relayStatus: r.message(4, relayStatus) };
+    return {
+        source: r.string(1),
+        worker: r.string(2),
+        result: r.message(3, processResult),
+        relayStatus: r.message(4, relayStatus),
+    };
 }
 
 function queryStatusResponse(buf: Buffer): PbQueryStatusResponse {
     const r = read(buf);
-    return { result: r.bool(1), msg: r.string(2), sourceStatus: r.message(3, sourceStatus), subTaskStatus: r.repeated(4, subTaskStatus) };
+    return {
+        result: r.bool(1),
+        msg: r.string(2),
+        sourceStatus: r.message(3, sourceStatus),
+        subTaskStatus: r.repeated(4, subTaskStatus),
+    };
 }
 
 /** Decodes dm-master's `QueryStatusListResponse`; throws a ProtobufError on bytes that are not one. */

@@ -134,12 +134,18 @@ export function overlaySourceFile(base: string, cfg: SourceConfig): string {
         ["enable-gtid", String(cfg.enableGtid)],
         ["enable-relay", String(cfg.enableRelay ?? false)],
         ...(moved ? ([["relay-binlog-name", '""']] as [string, string][]) : []),
-        ...(cfg.relayBinlogGtid !== undefined ? ([["relay-binlog-gtid", q(cfg.relayBinlogGtid)]] as [string, string][]) : moved ? ([["relay-binlog-gtid", '""']] as [string, string][]) : []),
+        ...(cfg.relayBinlogGtid !== undefined
+            ? ([["relay-binlog-gtid", q(cfg.relayBinlogGtid)]] as [string, string][])
+            : moved
+              ? ([["relay-binlog-gtid", '""']] as [string, string][])
+              : []),
     ];
     for (const [key, value] of top) {
         const end = lines.length && lines[lines.length - 1] === "" ? lines.length - 1 : lines.length;
         const exists = lines.some((l) => indentOf(l) === 0 && keyRe(key).test(l));
-        lines = exists ? setKey(lines, 0, lines.length, 0, key, value) : [...lines.slice(0, end), `${key}: ${value}`, ...lines.slice(end)];
+        lines = exists
+            ? setKey(lines, 0, lines.length, 0, key, value)
+            : [...lines.slice(0, end), `${key}: ${value}`, ...lines.slice(end)];
     }
     let block = fromBlock(lines);
     if (!block) {

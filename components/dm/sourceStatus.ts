@@ -18,7 +18,8 @@ function logOnce(client: DmClient, line: string, log: (line: string) => void): v
     }
 }
 
-const perTask = (client: DmClient, sourceId: string, task: string) => client.taskStatus(task, sourceId).then((subs) => subs.find((s) => s.source === sourceId));
+const perTask = (client: DmClient, sourceId: string, task: string) =>
+    client.taskStatus(task, sourceId).then((subs) => subs.find((s) => s.source === sourceId));
 
 /**
  * Each task's subtask on `sourceId` exactly as `taskStatus(task, sourceId)` reports it (undefined where
@@ -30,7 +31,12 @@ const perTask = (client: DmClient, sourceId: string, task: string) => client.tas
  * When the per-source read is not available from this dm-master or fails, every task is read on its own
  * (as before it existed) and `log` says so once per client and cause.
  */
-export async function statusOnSource(client: DmClient, sourceId: string, tasks: string[], log: (line: string) => void): Promise<Map<string, SubtaskStatus | undefined>> {
+export async function statusOnSource(
+    client: DmClient,
+    sourceId: string,
+    tasks: string[],
+    log: (line: string) => void,
+): Promise<Map<string, SubtaskStatus | undefined>> {
     if (tasks.length === 0) {
         return new Map();
     }
@@ -40,7 +46,11 @@ export async function statusOnSource(client: DmClient, sourceId: string, tasks: 
     } catch (err) {
         const why = (err instanceof Error ? err.message : String(err)).replace(/[.\s]*$/, "");
         const what = err instanceof SourceStatusUnavailable ? "is not available" : "failed";
-        logOnce(client, `the status of every task of source ${sourceId} in one request ${what} (${why}): reading each task's status on its own`, log);
+        logOnce(
+            client,
+            `the status of every task of source ${sourceId} in one request ${what} (${why}): reading each task's status on its own`,
+            log,
+        );
     }
     const out = new Map<string, SubtaskStatus | undefined>();
     await Promise.all(
@@ -50,7 +60,17 @@ export async function statusOnSource(client: DmClient, sourceId: string, tasks: 
                 out.set(task, found);
             } else if (all?.unanswered) {
                 const { worker, errors } = all.unanswered;
-                out.set(task, { task, source: sourceId, worker, stage: "Offline", rawStage: "", unit: "", syncerBinlogGtid: "", masterBinlogGtid: "", errors: [...errors] });
+                out.set(task, {
+                    task,
+                    source: sourceId,
+                    worker,
+                    stage: "Offline",
+                    rawStage: "",
+                    unit: "",
+                    syncerBinlogGtid: "",
+                    masterBinlogGtid: "",
+                    errors: [...errors],
+                });
             } else {
                 out.set(task, await perTask(client, sourceId, task));
             }

@@ -37,7 +37,10 @@ export function taskNameOf(text: string): string | undefined {
 }
 
 function editJson(text: string, opts: StartTaskOptions): string {
-    const task = JSON.parse(text) as { "mysql-instances"?: { "source-id"?: string; meta?: unknown }[]; "target-database"?: { password?: string } };
+    const task = JSON.parse(text) as {
+        "mysql-instances"?: { "source-id"?: string; meta?: unknown }[];
+        "target-database"?: { password?: string };
+    };
     for (const [source, gtid] of Object.entries(opts.binlogGtid ?? {})) {
         const inst = (task["mysql-instances"] ?? []).find((i) => i["source-id"] === source);
         if (!inst) {

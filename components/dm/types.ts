@@ -22,7 +22,8 @@ export interface DmEndpoint {
 }
 
 /** DM's stages, plus `Offline` (no worker answers for the source: DM reports "") and `Unknown`. */
-export type Stage = "Running" | "Paused" | "Stopped" | "New" | "Pausing" | "Resuming" | "Stopping" | "Finished" | "Offline" | "Unknown";
+export type Stage =
+    "Running" | "Paused" | "Stopped" | "New" | "Pausing" | "Resuming" | "Stopping" | "Finished" | "Offline" | "Unknown";
 
 const STAGES: Stage[] = ["Running", "Paused", "Stopped", "New", "Pausing", "Resuming", "Stopping", "Finished"];
 

@@ -62,7 +62,11 @@ async function pollUntil(
     const seen = new Map<string, Seen>();
     for (;;) {
         if (opts.signal?.aborted) {
-            throw new DmError(`waiting for ${awaited} of ${tasks.join(", ")} on source ${sourceId} was aborted.`, "wait", tasks.join(","));
+            throw new DmError(
+                `waiting for ${awaited} of ${tasks.join(", ")} on source ${sourceId} was aborted.`,
+                "wait",
+                tasks.join(","),
+            );
         }
         const round = await Promise.all(
             tasks.map(async (task): Promise<Seen> => {
@@ -84,7 +88,9 @@ async function pollUntil(
         if (Date.now() >= deadline) {
             const task = pending[0];
             const last = seen.get(task);
-            const stage = last?.status ? `${last.status.stage}${last.status.rawStage !== last.status.stage ? ` ("${last.status.rawStage}")` : ""}` : "not seen";
+            const stage = last?.status
+                ? `${last.status.stage}${last.status.rawStage !== last.status.stage ? ` ("${last.status.rawStage}")` : ""}`
+                : "not seen";
             const errors = [...(last?.status?.errors ?? []), ...(last?.error ? [last.error] : [])];
             const others = pending.length > 1 ? ` (also pending: ${pending.slice(1).join(", ")})` : "";
             throw new WaitTimeoutError(
@@ -100,15 +106,41 @@ async function pollUntil(
 }
 
 /** Until every task's subtask on `sourceId` is in one of `stages`. Returns their statuses, in `tasks` order. */
-export function waitForStage(client: DmClient, tasks: string[], sourceId: string, stages: Stage[], opts: WaitOptions = {}): Promise<SubtaskStatus[]> {
-    return pollUntil(client, tasks, sourceId, `stage ${stages.join(" or ")}`, (_t, s) => stages.includes(s.stage), opts);
+export function waitForStage(
+    client: DmClient,
+    tasks: string[],
+    sourceId: string,
+    stages: Stage[],
+    opts: WaitOptions = {},
+): Promise<SubtaskStatus[]> {
+    return pollUntil(
+        client,
+        tasks,
+        sourceId,
+        `stage ${stages.join(" or ")}`,
+        (_t, s) => stages.includes(s.stage),
+        opts,
+    );
 }
 
 /**
  * Until every task's syncer GTID on `sourceId` differs from `fromGtid[task]` (the syncer's set only
  * grows, so a different set is a later one). Tasks missing from `fromGtid` count from "".
  */
-export function waitForSyncerAdvance(client: DmClient, tasks: string[], sourceId: string, fromGtid: Record<string, string>, opts: WaitOptions = {}): Promise<SubtaskStatus[]> {
+export function waitForSyncerAdvance(
+    client: DmClient,
+    tasks: string[],
+    sourceId: string,
+    fromGtid: Record<string, string>,
+    opts: WaitOptions = {},
+): Promise<SubtaskStatus[]> {
     const norm = (g: string) => g.replace(/\s+/g, "");
-    return pollUntil(client, tasks, sourceId, "a syncer GTID past the given one", (t, s) => s.syncerBinlogGtid !== "" && norm(s.syncerBinlogGtid) !== norm(fromGtid[t] ?? ""), opts);
+    return pollUntil(
+        client,
+        tasks,
+        sourceId,
+        "a syncer GTID past the given one",
+        (t, s) => s.syncerBinlogGtid !== "" && norm(s.syncerBinlogGtid) !== norm(fromGtid[t] ?? ""),
+        opts,
+    );
 }

@@ -171,7 +171,11 @@ export function factsFromRows(rows: ProbeRows): ServerFacts {
         readOnly: on(vars.get("read_only")) || on(vars.get("super_read_only")),
     };
     if (vars.has("hostname") && vars.has("port") && vars.has("datadir")) {
-        facts.identity = { hostname: vars.get("hostname")!, port: Number(vars.get("port")), datadir: vars.get("datadir")! };
+        facts.identity = {
+            hostname: vars.get("hostname")!,
+            port: Number(vars.get("port")),
+            datadir: vars.get("datadir")!,
+        };
     }
     if (vars.has("binlog_row_image")) facts.binlogRowImage = String(vars.get("binlog_row_image")).toUpperCase();
     if (flavor === "mysql") {

@@ -78,7 +78,8 @@ export function probe(ep: MysqlEndpoint): Promise<ServerFacts> {
 /** mysql2 reports every TLS failure as HANDSHAKE_SSL_ERROR: Node's own code, from the text it keeps. */
 function tlsCode(code: string | undefined, message: string): string | undefined {
     if (code !== "HANDSHAKE_SSL_ERROR") return code;
-    if (/self[- ]signed|unable to (verify|get)|signature failure/i.test(message)) return "UNABLE_TO_VERIFY_LEAF_SIGNATURE";
+    if (/self[- ]signed|unable to (verify|get)|signature failure/i.test(message))
+        return "UNABLE_TO_VERIFY_LEAF_SIGNATURE";
     if (/altnames|does not match certificate/i.test(message)) return "ERR_TLS_CERT_ALTNAME_INVALID";
     if (/expired|not yet valid/i.test(message)) return "CERT_HAS_EXPIRED";
     return code;
@@ -166,7 +167,11 @@ export async function withConnection<T>(
         const err = e as { message?: string; code?: string };
         const code = typeof err.code === "string" ? err.code : undefined;
         const message = clean(String(err.message ?? e), [ep.password, ep.tls?.key]);
-        throw new ProbeError(`${what} of ${where} failed while ${step}: ${message}. ${remedy(tlsCode(code, message), ep)}`, where, code);
+        throw new ProbeError(
+            `${what} of ${where} failed while ${step}: ${message}. ${remedy(tlsCode(code, message), ep)}`,
+            where,
+            code,
+        );
     };
     const mysql = await import("mysql2/promise");
     if (ep.tls) step = `connecting as ${ep.user} with TLS (verifying ${ep.tls.servername ?? ep.host})`;

@@ -205,7 +205,10 @@ export function decide(f: PreflightFacts): PreflightReport {
     targetReasons.push(...f.prerequisites.map((p) => `target ${f.target} (${f.targetAddress}): ${p}`));
     if (f.flavor === "mysql") {
         // MySQL ≥ 8.4 tagged GTIDs: DM at the builds seen drops such transactions silently (components/dm/capabilities.ts).
-        const sets = [...(f.upstream ? [f.upstream] : []), { side: `target ${f.target} (${f.targetAddress})`, gtidSet: f.facts.gtidExecuted }];
+        const sets = [
+            ...(f.upstream ? [f.upstream] : []),
+            { side: `target ${f.target} (${f.targetAddress})`, gtidSet: f.facts.gtidExecuted },
+        ];
         targetReasons.push(...taggedGtidRefusals(f.dmVersion ?? UNREAD_DM, sets));
     }
     const same = f.sameReplicationSet;
@@ -260,7 +263,10 @@ function taskListProblems(f: PreflightFacts): string[] {
 }
 
 /** Every task to check: those DM lists for the source and those asked for (a task DM does not list is refused by decideTask). */
-export function tasksToCheck(source: SourceConfigInfo | SourceInfo | undefined, requested: string[] | undefined): string[] {
+export function tasksToCheck(
+    source: SourceConfigInfo | SourceInfo | undefined,
+    requested: string[] | undefined,
+): string[] {
     const all = [...(source?.taskNames ?? [])];
     for (const t of requested ?? []) {
         if (!all.includes(t)) {

@@ -20,7 +20,15 @@ import type { DmEndpointInputs, Flavor } from "../providers/inputs";
 import { formatPlan, planAddressSwitch, planVipSwitch } from "../switch/plan";
 import { statusOnSource } from "../dm/sourceStatus";
 import { readDmVersion } from "../dm/version";
-import { catchUpTargets, CatchUp, decide, needsDmVersion, PreflightFacts, PreflightReport, tasksToCheck } from "./decide";
+import {
+    catchUpTargets,
+    CatchUp,
+    decide,
+    needsDmVersion,
+    PreflightFacts,
+    PreflightReport,
+    tasksToCheck,
+} from "./decide";
 import { judgeSameSet } from "./sameSet";
 
 export { catchUpTargets, decide, decideTask, tasksToCheck } from "./decide";
@@ -146,7 +154,12 @@ async function readDm(dm: DmClient, sourceId: string, requested: string[] | unde
     const names = tasksToCheck(source, requested);
     const known = new Set(source?.taskNames ?? []);
     // Every task of the source in one dm-worker request (dm-master throttles them; per task when DM cannot).
-    const subs = await statusOnSource(dm, sourceId, names.filter((t) => known.has(t)), () => undefined);
+    const subs = await statusOnSource(
+        dm,
+        sourceId,
+        names.filter((t) => known.has(t)),
+        () => undefined,
+    );
     const tasks = names.map((task): { task: string; status?: SubtaskStatus } =>
         known.has(task) ? { task, status: subs.get(task) } : { task },
     );
@@ -179,9 +192,7 @@ function currentOf(
 
 /** Gathers DM's and the target's facts in parallel and decides (./decide.ts). Throws PreflightError when it cannot. */
 export async function preflight(args: PreflightArgs): Promise<PreflightResult> {
-    const dm =
-        args.dmClient ??
-        createDmClient(args.dm);
+    const dm = args.dmClient ?? createDmClient(args.dm);
     const targetAt = where(args.target);
     const firstProbe = args.probe ?? probe;
     // 1–2. DM (gtid-S of every task) and the target (gtid-P, gtid-E, prerequisites), in parallel.
@@ -214,8 +225,11 @@ export async function preflight(args: PreflightArgs): Promise<PreflightResult> {
         targetAddress: targetAt,
         source: dmFacts.source,
         requestedTasks: args.tasks,
-        requireSourceAt: args.requireSource && !(current && sameServer(current.facts, facts)) ? args.dm.address : undefined,
-        upstream: current ? { side: `the source's upstream ${nameOf(current.endpoint)}`, gtidSet: current.facts.gtidExecuted } : undefined,
+        requireSourceAt:
+            args.requireSource && !(current && sameServer(current.facts, facts)) ? args.dm.address : undefined,
+        upstream: current
+            ? { side: `the source's upstream ${nameOf(current.endpoint)}`, gtidSet: current.facts.gtidExecuted }
+            : undefined,
         // Only a set holding tagged GTIDs makes DM's version matter; unreadable, no DM is assumed to apply them.
         dmVersion: needsDmVersion(args.flavor, facts.gtidExecuted, current?.facts.gtidExecuted)
             ? await readDmVersion(args.dm).catch(() => undefined)

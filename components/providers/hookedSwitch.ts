@@ -16,13 +16,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createDmClient, DmClient } from "../dm";
 import { probe, sameServer, ServerFacts } from "../mysql";
-import {
-    executeSwitch,
-    RuleViolationError,
-    SwitchError,
-    SwitchPorts,
-    warnWrittenOnTarget,
-} from "../switch/execute";
+import { executeSwitch, RuleViolationError, SwitchError, SwitchPorts, warnWrittenOnTarget } from "../switch/execute";
 import { timeoutsOf } from "../switch/options";
 import { formatPlan, planVipSwitch, SwitchPlan } from "../switch/plan";
 import { VipBackend } from "../vipBackends/types";

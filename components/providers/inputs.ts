@@ -3,7 +3,13 @@
  * validation their `check` runs. No I/O, no @pulumi/* import.
  */
 
-import { checkEniInputs, checkRoute53Inputs, checkRoute53Mapping, EniBackendInputs, Route53BackendInputs } from "../vipBackends/awsInputs";
+import {
+    checkEniInputs,
+    checkRoute53Inputs,
+    checkRoute53Mapping,
+    EniBackendInputs,
+    Route53BackendInputs,
+} from "../vipBackends/awsInputs";
 import { isHaproxyName } from "../vipBackends/haproxy";
 import { dmAddressProblem } from "../dm/address";
 import type { SwitchTimeouts } from "../switch/options";
@@ -110,7 +116,14 @@ export interface VipOutputs extends Omit<VipInputs, "password"> {
      * The last switch: from, to, gtid-S per task, replication paused for, transactions written on the
      * target itself during it (see `SwitchReport.writtenOnTarget`), when.
      */
-    lastSwitch?: { from?: string; to: string; gtidS: Record<string, string>; pausedMs?: number; writtenOnTarget?: string; at: string };
+    lastSwitch?: {
+        from?: string;
+        to: string;
+        gtidS: Record<string, string>;
+        pausedMs?: number;
+        writtenOnTarget?: string;
+        at: string;
+    };
 }
 
 export interface SourceBindingInputs extends SwitchTimeouts {
@@ -158,7 +171,14 @@ export interface SourceBindingOutputs extends Omit<SourceBindingInputs, "passwor
      */
     sourceFile?: string;
     /** As `VipOutputs.lastSwitch`. */
-    lastSwitch?: { from?: string; to: string; gtidS: Record<string, string>; pausedMs?: number; writtenOnTarget?: string; at: string };
+    lastSwitch?: {
+        from?: string;
+        to: string;
+        gtidS: Record<string, string>;
+        pausedMs?: number;
+        writtenOnTarget?: string;
+        at: string;
+    };
 }
 
 export interface CheckFailure {
@@ -176,14 +196,20 @@ function checkDm(dm: DmEndpointInputs | undefined, out: CheckFailure[]) {
         out.push({ property: "dm", reason: problem });
     }
     if (dm?.transport !== undefined && dm.transport !== "openapi" && dm.transport !== "dmctl") {
-        out.push({ property: "dm", reason: `dm.transport must be "openapi" or "dmctl", got ${JSON.stringify(dm.transport)}` });
+        out.push({
+            property: "dm",
+            reason: `dm.transport must be "openapi" or "dmctl", got ${JSON.stringify(dm.transport)}`,
+        });
     }
 }
 
 function checkAddress(name: string, a: AddressInputs | undefined, out: CheckFailure[]) {
     if (!a || typeof a.host !== "string" || a.host === "" || !isPort(a.port)) {
         // Never the whole object: it may hold a TLS key.
-        out.push({ property: name, reason: `${name} must be {host, port} with a port from 1 to 65535, got ${JSON.stringify(a && { host: a.host, port: a.port })}` });
+        out.push({
+            property: name,
+            reason: `${name} must be {host, port} with a port from 1 to 65535, got ${JSON.stringify(a && { host: a.host, port: a.port })}`,
+        });
     }
     checkMysqlTls(`${name}.tls`, a?.tls, out);
 }
@@ -198,22 +224,40 @@ export function checkMysqlTls(name: string, tls: MysqlTlsInputs | undefined, out
         return;
     }
     if (typeof tls !== "object" || tls === null || Array.isArray(tls)) {
-        out.push({ property: name, reason: `${name} must be {ca?, cert?, key?, servername?} (PEM texts), got ${typeof tls}` });
+        out.push({
+            property: name,
+            reason: `${name} must be {ca?, cert?, key?, servername?} (PEM texts), got ${typeof tls}`,
+        });
         return;
     }
     for (const k of ["ca", "cert"] as const) {
         if (tls[k] !== undefined && (typeof tls[k] !== "string" || !PEM_CERT.test(tls[k]))) {
-            out.push({ property: `${name}.${k}`, reason: `${name}.${k} must be a PEM certificate text ("-----BEGIN CERTIFICATE-----…"), not a path; got ${JSON.stringify(String(tls[k]).slice(0, 40))}` });
+            out.push({
+                property: `${name}.${k}`,
+                reason: `${name}.${k} must be a PEM certificate text ("-----BEGIN CERTIFICATE-----…"), not a path; got ${JSON.stringify(String(tls[k]).slice(0, 40))}`,
+            });
         }
     }
     if (tls.key !== undefined && (typeof tls.key !== "string" || !PEM_KEY.test(tls.key))) {
-        out.push({ property: `${name}.key`, reason: `${name}.key must be a PEM private key text ("-----BEGIN PRIVATE KEY-----…"), not a path (the value is a secret and not shown)` });
+        out.push({
+            property: `${name}.key`,
+            reason: `${name}.key must be a PEM private key text ("-----BEGIN PRIVATE KEY-----…"), not a path (the value is a secret and not shown)`,
+        });
     }
     if ((tls.cert === undefined) !== (tls.key === undefined)) {
-        out.push({ property: name, reason: `${name}: ${tls.cert === undefined ? "key" : "cert"} is set without ${tls.cert === undefined ? "cert" : "key"}; set both (the client certificate and its key) or neither` });
+        out.push({
+            property: name,
+            reason: `${name}: ${tls.cert === undefined ? "key" : "cert"} is set without ${tls.cert === undefined ? "cert" : "key"}; set both (the client certificate and its key) or neither`,
+        });
     }
-    if (tls.servername !== undefined && (typeof tls.servername !== "string" || !/^[A-Za-z0-9.-]+$/.test(tls.servername))) {
-        out.push({ property: `${name}.servername`, reason: `${name}.servername must be the host name the server's certificate holds, got ${JSON.stringify(tls.servername)}` });
+    if (
+        tls.servername !== undefined &&
+        (typeof tls.servername !== "string" || !/^[A-Za-z0-9.-]+$/.test(tls.servername))
+    ) {
+        out.push({
+            property: `${name}.servername`,
+            reason: `${name}.servername must be the host name the server's certificate holds, got ${JSON.stringify(tls.servername)}`,
+        });
     }
 }
 
@@ -221,28 +265,41 @@ export function checkMysqlTls(name: string, tls: MysqlTlsInputs | undefined, out
  * A name dm-switch passes to dmctl as an argument: a leading '-' would be read as a flag, and control
  * characters have no place in DM's names.
  */
-const isDmctlArg = (s: unknown): s is string => typeof s === "string" && s !== "" && !s.startsWith("-") && !/[\x00-\x1f\x7f]/.test(s);
+const isDmctlArg = (s: unknown): s is string =>
+    typeof s === "string" && s !== "" && !s.startsWith("-") && !/[\x00-\x1f\x7f]/.test(s);
 
 function checkTasks(tasks: unknown, out: CheckFailure[]) {
     if (tasks === undefined) {
         return;
     }
     if (!Array.isArray(tasks) || tasks.some((t) => typeof t !== "string" || t === "")) {
-        out.push({ property: "tasks", reason: "tasks must be a list of DM task names, or left out for every task of the source" });
+        out.push({
+            property: "tasks",
+            reason: "tasks must be a list of DM task names, or left out for every task of the source",
+        });
         return;
     }
     if (tasks.length === 0) {
         // DM's procedure pauses every task of the source: an empty list would check and pause none.
-        out.push({ property: "tasks", reason: "tasks is empty: DM's procedure pauses every task of the source; list every task, or leave tasks out" });
+        out.push({
+            property: "tasks",
+            reason: "tasks is empty: DM's procedure pauses every task of the source; list every task, or leave tasks out",
+        });
         return;
     }
     const bad = tasks.filter((t) => !isDmctlArg(t));
     if (bad.length > 0) {
-        out.push({ property: "tasks", reason: `tasks ${bad.map((t) => JSON.stringify(t)).join(", ")}: a DM task name may not start with '-' (dmctl would read it as a flag) nor hold control characters; rename the task` });
+        out.push({
+            property: "tasks",
+            reason: `tasks ${bad.map((t) => JSON.stringify(t)).join(", ")}: a DM task name may not start with '-' (dmctl would read it as a flag) nor hold control characters; rename the task`,
+        });
     }
 }
 
-function checkCommon(i: { sourceId?: unknown; flavor?: unknown; user?: unknown; password?: unknown }, out: CheckFailure[]) {
+function checkCommon(
+    i: { sourceId?: unknown; flavor?: unknown; user?: unknown; password?: unknown },
+    out: CheckFailure[],
+) {
     if (typeof i.sourceId !== "string" || !/^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/.test(i.sourceId)) {
         out.push({
             property: "sourceId",
@@ -250,14 +307,20 @@ function checkCommon(i: { sourceId?: unknown; flavor?: unknown; user?: unknown; 
         });
     }
     if (i.flavor !== "mysql" && i.flavor !== "mariadb") {
-        out.push({ property: "flavor", reason: `flavor must be "mysql" or "mariadb", got ${JSON.stringify(i.flavor)}` });
+        out.push({
+            property: "flavor",
+            reason: `flavor must be "mysql" or "mariadb", got ${JSON.stringify(i.flavor)}`,
+        });
     }
     if (typeof i.user !== "string" || i.user === "") {
         out.push({ property: "user", reason: "user must name the MySQL user DM replicates with" });
     }
     if (typeof i.password !== "string") {
         // Never echo the value: it is a secret.
-        out.push({ property: "password", reason: "password must be a string (set it with 'pulumi config set --secret')" });
+        out.push({
+            property: "password",
+            reason: "password must be a string (set it with 'pulumi config set --secret')",
+        });
     }
 }
 
@@ -272,15 +335,22 @@ export function checkVipInputs(i: VipInputs): CheckFailure[] {
     const out = checkVipIntentInputs(i);
     const names = Object.keys(i.instances ?? {});
     const b = i.backend;
-    const mapped = b?.kind === "haproxy" ? b.servers : b?.kind === "route53" ? b.values : b?.kind === "eni" ? b.enis : undefined;
+    const mapped =
+        b?.kind === "haproxy" ? b.servers : b?.kind === "route53" ? b.values : b?.kind === "eni" ? b.enis : undefined;
     if (!mapped) {
-        out.push({ property: "backend", reason: `backend.kind must be "haproxy", "route53" or "eni", got ${JSON.stringify((b as { kind?: unknown })?.kind)}` });
+        out.push({
+            property: "backend",
+            reason: `backend.kind must be "haproxy", "route53" or "eni", got ${JSON.stringify((b as { kind?: unknown })?.kind)}`,
+        });
     } else {
         // Exactly the instances: an entry for an instance the stack does not know would be a server the
         // VIP can point at that no rule checks, and a missing one a target the VIP cannot move to.
         const missing = names.filter((n) => !(n in mapped));
         if (missing.length > 0) {
-            out.push({ property: "backend", reason: `the ${b.kind} backend has no entry for instance ${missing.join(", ")}: add one per instance` });
+            out.push({
+                property: "backend",
+                reason: `the ${b.kind} backend has no entry for instance ${missing.join(", ")}: add one per instance`,
+            });
         }
         const extra = Object.keys(mapped).filter((n) => !names.includes(n));
         if (extra.length > 0) {
@@ -313,17 +383,27 @@ export function checkVipInputs(i: VipInputs): CheckFailure[] {
 
 function checkHaproxy(b: HaproxyBackendInputs, out: CheckFailure[]) {
     if (!b.socket || !b.backend) {
-        out.push({ property: "backend", reason: "the haproxy backend needs socket (runtime API path or host:port) and backend (the backend section's name)" });
+        out.push({
+            property: "backend",
+            reason: "the haproxy backend needs socket (runtime API path or host:port) and backend (the backend section's name)",
+        });
     }
     // Names go into runtime API commands ("disable server <backend>/<server>"): HAProxy's own name rule.
-    const rule = "an HAProxy name (letters, digits, '-', '_', '.', ':'), as in the configuration's backend and server lines";
+    const rule =
+        "an HAProxy name (letters, digits, '-', '_', '.', ':'), as in the configuration's backend and server lines";
     if (b.backend && !isHaproxyName(b.backend)) {
-        out.push({ property: "backend.backend", reason: `backend.backend must be ${rule}, got ${JSON.stringify(b.backend)}` });
+        out.push({
+            property: "backend.backend",
+            reason: `backend.backend must be ${rule}, got ${JSON.stringify(b.backend)}`,
+        });
     }
     const seen = new Map<string, string>();
     for (const [instance, server] of Object.entries(b.servers ?? {})) {
         if (!isHaproxyName(server)) {
-            out.push({ property: `backend.servers.${instance}`, reason: `backend.servers.${instance} must be ${rule}, got ${JSON.stringify(server)}` });
+            out.push({
+                property: `backend.servers.${instance}`,
+                reason: `backend.servers.${instance} must be ${rule}, got ${JSON.stringify(server)}`,
+            });
         } else if (seen.has(server)) {
             out.push({
                 property: "backend.servers",
@@ -334,7 +414,10 @@ function checkHaproxy(b: HaproxyBackendInputs, out: CheckFailure[]) {
         }
     }
     if (b.trustMapping !== undefined && typeof b.trustMapping !== "boolean") {
-        out.push({ property: "backend.trustMapping", reason: `backend.trustMapping must be true or false, got ${JSON.stringify(b.trustMapping)}` });
+        out.push({
+            property: "backend.trustMapping",
+            reason: `backend.trustMapping must be true or false, got ${JSON.stringify(b.trustMapping)}`,
+        });
     }
 }
 
@@ -353,7 +436,12 @@ function checkMappingProvable(i: VipInputs, out: CheckFailure[]) {
     }
     if (b.kind === "route53") {
         const hosts = Object.fromEntries(Object.entries(i.instances ?? {}).map(([n, a]) => [n, a?.host]));
-        out.push(...checkRoute53Mapping(b, hosts).map((f) => ({ ...f, reason: `${f.reason}; or set backend.trustMapping: true only where no proof can exist (moto)` })));
+        out.push(
+            ...checkRoute53Mapping(b, hosts).map((f) => ({
+                ...f,
+                reason: `${f.reason}; or set backend.trustMapping: true only where no proof can exist (moto)`,
+            })),
+        );
         return;
     }
     const names = b.kind === "haproxy" ? "HAProxy server names" : "ENI ids";
@@ -374,13 +462,19 @@ export function checkVipIntentInputs(i: Omit<VipIntentInputs, "vipResource">): C
     checkAddress("address", i.address, out);
     const names = Object.keys(i.instances ?? {});
     if (names.length === 0) {
-        out.push({ property: "instances", reason: "instances must name at least one instance of the replication set, each {host, port}" });
+        out.push({
+            property: "instances",
+            reason: "instances must name at least one instance of the replication set, each {host, port}",
+        });
     }
     for (const n of names) {
         checkAddress(`instances.${n}`, i.instances[n], out);
     }
     if (!names.includes(i.target)) {
-        out.push({ property: "target", reason: `target must be one of the instances (${names.join(", ")}), got ${JSON.stringify(i.target)}` });
+        out.push({
+            property: "target",
+            reason: `target must be one of the instances (${names.join(", ")}), got ${JSON.stringify(i.target)}`,
+        });
     }
     checkTasks(i.tasks, out);
     return out;
@@ -397,7 +491,10 @@ export function checkSourceBindingInputs(i: SourceBindingInputs): CheckFailure[]
         checkAddress(`instances.${n}`, a, out);
     }
     if (i.enableRelay !== undefined && typeof i.enableRelay !== "boolean") {
-        out.push({ property: "enableRelay", reason: `enableRelay must be true or false (a boolean, not a string), got ${JSON.stringify(i.enableRelay)}` });
+        out.push({
+            property: "enableRelay",
+            reason: `enableRelay must be true or false (a boolean, not a string), got ${JSON.stringify(i.enableRelay)}`,
+        });
     }
     if (i.enableGtid !== true) {
         out.push({

@@ -51,7 +51,12 @@ export abstract class DelegatedResource extends CustomResource {
         props: pulumi.Inputs,
         opts?: pulumi.CustomResourceOptions,
     ) {
-        super(`pulumi-nodejs:dynamic/dm-switch:${type}`, name, { ...props, __provider: providerText(modulePath) }, opts);
+        super(
+            `pulumi-nodejs:dynamic/dm-switch:${type}`,
+            name,
+            { ...props, __provider: providerText(modulePath) },
+            opts,
+        );
     }
 }
 
@@ -66,7 +71,11 @@ export function secretWhenKeyed<T extends { tls?: { key?: string } }>(dm: pulumi
 /** True when `v` holds, at any depth, a `tls` object with a `key` (a TLS client key: a secret). */
 export function holdsTlsKey(v: unknown): boolean {
     // Plain data only: an Output or a resource is not walked (they reference each other in cycles).
-    if (typeof v !== "object" || v === null || ![Object.prototype, Array.prototype, null].includes(Object.getPrototypeOf(v))) {
+    if (
+        typeof v !== "object" ||
+        v === null ||
+        ![Object.prototype, Array.prototype, null].includes(Object.getPrototypeOf(v))
+    ) {
         return false;
     }
     const tls = (v as { tls?: { key?: unknown } }).tls;

@@ -95,7 +95,12 @@ export async function liveTaskStages(i: {
     } catch (err) {
         const why = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, " ");
         const tasks = (i.tasks ?? [`<every task of ${i.sourceId}>`]).map((name) => ({ name, stage: "Running" }));
-        return { tasks, note: [`  (the tasks' stages could not be read from DM at ${i.dm.address}: ${why}; 'pulumi up' reads them before anything changes)`] };
+        return {
+            tasks,
+            note: [
+                `  (the tasks' stages could not be read from DM at ${i.dm.address}: ${why}; 'pulumi up' reads them before anything changes)`,
+            ],
+        };
     } finally {
         clearTimeout(timer);
     }
@@ -122,7 +127,9 @@ export function switchPorts(p: PortsInput): SwitchPorts {
     const instance = (name: string): MysqlEndpoint => {
         const a = p.instances[name];
         if (!a) {
-            throw new Error(`instance ${name} is not one of the replication set's instances (${Object.keys(p.instances).join(", ")})`);
+            throw new Error(
+                `instance ${name} is not one of the replication set's instances (${Object.keys(p.instances).join(", ")})`,
+            );
         }
         return endpointOf(a, p.user, p.password);
     };
@@ -137,7 +144,12 @@ export function switchPorts(p: PortsInput): SwitchPorts {
             return { name: `${from} (${a.host}:${a.port})`, endpoint: instance(from) };
         }
         // The VIP points at no known instance: compare with whatever answers through it, as the pack does.
-        return p.vip ? { name: `the VIP ${p.vip.address.host}:${p.vip.address.port}`, endpoint: endpointOf(p.vip.address, p.user, p.password) } : undefined;
+        return p.vip
+            ? {
+                  name: `the VIP ${p.vip.address.host}:${p.vip.address.port}`,
+                  endpoint: endpointOf(p.vip.address, p.user, p.password),
+              }
+            : undefined;
     };
     return {
         async status(tasks) {
@@ -146,7 +158,16 @@ export function switchPorts(p: PortsInput): SwitchPorts {
             return new Map(
                 tasks.map((t): [string, TaskStatus] => {
                     const sub = subs.get(t);
-                    return [t, { stage: sub?.stage ?? "", unit: sub?.unit, syncerGtid: sub?.syncerBinlogGtid ?? "", errors: sub?.errors ?? [], dumpIoBytes: sub?.dumpIoBytes }];
+                    return [
+                        t,
+                        {
+                            stage: sub?.stage ?? "",
+                            unit: sub?.unit,
+                            syncerGtid: sub?.syncerBinlogGtid ?? "",
+                            errors: sub?.errors ?? [],
+                            dumpIoBytes: sub?.dumpIoBytes,
+                        },
+                    ];
                 }),
             );
         },
@@ -160,7 +181,8 @@ export function switchPorts(p: PortsInput): SwitchPorts {
         async targetGtids(target) {
             const facts = await probe(instance(target));
             const server = p.flavor === "mariadb" ? String(facts.serverId) : (facts.serverUuid ?? "");
-            const replica = facts.replication !== undefined ? true : facts.replicationUnreadable !== undefined ? undefined : false;
+            const replica =
+                facts.replication !== undefined ? true : facts.replicationUnreadable !== undefined ? undefined : false;
             return { purged: facts.gtidPurged, executed: facts.gtidExecuted, server, replica };
         },
         async waitForCatchUp(target, gtid, timeoutMs) {
@@ -172,9 +194,18 @@ export function switchPorts(p: PortsInput): SwitchPorts {
                 currentFacts.set(current.name, probe(current.endpoint));
             }
             sourceConfig ??= p.dm.getSourceConfig(p.sourceId);
-            const [facts, source, now] = await Promise.all([probe(instance(target)), sourceConfig, current ? currentFacts.get(current.name) : undefined]);
-            const same = current && now ? await judgeSameSet(current.name, now, facts, () => probe(current.endpoint)) : undefined;
-            dmVersion ??= needsDmVersion(p.flavor, facts.gtidExecuted, now?.gtidExecuted) ? readDmVersion(p.dm.endpoint).catch(() => undefined) : undefined;
+            const [facts, source, now] = await Promise.all([
+                probe(instance(target)),
+                sourceConfig,
+                current ? currentFacts.get(current.name) : undefined,
+            ]);
+            const same =
+                current && now
+                    ? await judgeSameSet(current.name, now, facts, () => probe(current.endpoint))
+                    : undefined;
+            dmVersion ??= needsDmVersion(p.flavor, facts.gtidExecuted, now?.gtidExecuted)
+                ? readDmVersion(p.dm.endpoint).catch(() => undefined)
+                : undefined;
             const a = p.instances[target];
             const report = decide({
                 sourceId: p.sourceId,
@@ -189,7 +220,10 @@ export function switchPorts(p: PortsInput): SwitchPorts {
                 prerequisites: targetPrerequisites(facts),
                 sameReplicationSet: same,
                 catchUp: context.catchUp,
-                upstream: current && now ? { side: `the source's upstream ${current.name}`, gtidSet: now.gtidExecuted } : undefined,
+                upstream:
+                    current && now
+                        ? { side: `the source's upstream ${current.name}`, gtidSet: now.gtidExecuted }
+                        : undefined,
                 dmVersion: await dmVersion,
             });
             // The GTID rule's reasons change once the tasks are paused (gtid-S stops moving); the others do not.
@@ -203,7 +237,8 @@ export function switchPorts(p: PortsInput): SwitchPorts {
             };
         },
         covers: (a, b) => contains(parseGtidSet(p.flavor, a), parseGtidSet(p.flavor, b)),
-        writtenBy: (before, after, server) => formatGtidSet(fromServer(subtract(parseGtidSet(p.flavor, after), parseGtidSet(p.flavor, before)), server)),
+        writtenBy: (before, after, server) =>
+            formatGtidSet(fromServer(subtract(parseGtidSet(p.flavor, after), parseGtidSet(p.flavor, before)), server)),
         async relay() {
             const source = await p.dm.getSource(p.sourceId);
             // On by the source's configuration, or started for its worker (start-relay: the configuration says off).
@@ -212,7 +247,11 @@ export function switchPorts(p: PortsInput): SwitchPorts {
             }
             // Relay enabled but no status: the worker is offline or relay has not started.
             const r = source.relay;
-            return { stage: r?.stage ?? "Offline", subDir: r?.relaySubDir ?? "", errors: [...(r?.errors ?? []), ...source.errors] };
+            return {
+                stage: r?.stage ?? "Offline",
+                subDir: r?.relaySubDir ?? "",
+                errors: [...(r?.errors ?? []), ...source.errors],
+            };
         },
         async relayName(target) {
             // DM's relay subdirectory names: server_uuid (MySQL), `gtid_domain_id-server_id` (MariaDB: GetMariaDBUUID).
@@ -227,13 +266,20 @@ export function switchPorts(p: PortsInput): SwitchPorts {
                     // The backend's moveTo has waited for the change (INSYNC, the IP attached); read it back.
                     const now = await p.vip!.backend.current();
                     if (now !== to) {
-                        throw new Error(`${p.vip!.backend.description} points at ${now ?? "no instance"}, not at ${to}, after the move (verify: "backend")`);
+                        throw new Error(
+                            `${p.vip!.backend.description} points at ${now ?? "no instance"}, not at ${to}, after the move (verify: "backend")`,
+                        );
                     }
                     // The plan's step says "connect through the VIP"; say what was checked instead.
-                    p.log(`verified through the backend, not the VIP's address: ${p.vip!.backend.description} points at ${to}`);
+                    p.log(
+                        `verified through the backend, not the VIP's address: ${p.vip!.backend.description} points at ${to}`,
+                    );
                     return;
                 }
-                const [through, direct] = await Promise.all([probe(endpointOf(p.vip!.address, p.user, p.password)), probe(instance(to))]);
+                const [through, direct] = await Promise.all([
+                    probe(endpointOf(p.vip!.address, p.user, p.password)),
+                    probe(instance(to)),
+                ]);
                 // One server by what it says about itself (ids, hostname, port, data directory): a server_id alone
                 // would take another server with the same id for the target.
                 if (!sameServer(through, direct)) {

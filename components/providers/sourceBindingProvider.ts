@@ -14,7 +14,14 @@ import { Address, formatPlan, planAddressSwitch } from "../switch/plan";
 import { AddressInputs, checkSourceBindingInputs, SourceBindingInputs, SourceBindingOutputs } from "./inputs";
 import { PartialStateError } from "./load";
 import { passwordDigest } from "./passwordDigest";
-import { flavorFailure, KeptSource, passwordChanged, settingsChanges, settingsChangesOfInputs, settingsOfPartialState } from "./sourceSettings";
+import {
+    flavorFailure,
+    KeptSource,
+    passwordChanged,
+    settingsChanges,
+    settingsChangesOfInputs,
+    settingsOfPartialState,
+} from "./sourceSettings";
 import { liveTaskStages, settleAll, switchPorts } from "./ports";
 import { tasksToCheck } from "../preflight/decide";
 import { resolveOptions, timeoutsOf } from "../switch/options";
@@ -22,14 +29,25 @@ import { decideWaitingOnce } from "../switch/rule";
 
 type StoppedTask = NonNullable<SourceBindingOutputs["stoppedTasks"]>[number];
 
-const NOT_DESIRED_STATE = new Set(["plan", "pausedByUs", "stoppedTasks", "lastSwitch", "__provider", "password", "downstreamPassword", "passwordDigest", "sourceFile"]);
+const NOT_DESIRED_STATE = new Set([
+    "plan",
+    "pausedByUs",
+    "stoppedTasks",
+    "lastSwitch",
+    "__provider",
+    "password",
+    "downstreamPassword",
+    "passwordDigest",
+    "sourceFile",
+]);
 /**
  * Only another source id is another resource. A change of user, password or enableRelay is an update: the
  * address procedure at the same address (./sourceSettings.ts); a flavor change is refused by check.
  */
 const REPLACING = ["sourceId"] as const;
 
-const sameAddress = (a: AddressInputs | undefined, b: AddressInputs | undefined) => !!a && !!b && a.host === b.host && a.port === b.port;
+const sameAddress = (a: AddressInputs | undefined, b: AddressInputs | undefined) =>
+    !!a && !!b && a.host === b.host && a.port === b.port;
 
 /** The instance name of an address: from `instances`, else `host:port`. */
 function nameOf(inputs: SourceBindingInputs, a: AddressInputs): string {
@@ -72,7 +90,10 @@ async function ensureRelay(dm: DmClient, inputs: SourceBindingInputs, log: (l: s
     }
 }
 
-function outputsOf(inputs: SourceBindingInputs, extra: Pick<SourceBindingOutputs, "pausedByUs" | "stoppedTasks" | "lastSwitch">): SourceBindingOutputs {
+function outputsOf(
+    inputs: SourceBindingInputs,
+    extra: Pick<SourceBindingOutputs, "pausedByUs" | "stoppedTasks" | "lastSwitch">,
+): SourceBindingOutputs {
     const { password: _p, downstreamPassword: _d, ...rest } = inputs;
     return { ...rest, passwordDigest: passwordDigest(inputs.password), ...extra };
 }
@@ -92,18 +113,45 @@ async function stopSource(dm: DmClient, id: string, log: (l: string) => void): P
 }
 
 /** The address procedure's ports: the VIP procedure's, plus stop/start of tasks and source re-creation. */
-function addressPorts(dm: DmClient, inputs: SourceBindingInputs, instances: Record<string, Address>, stopped: StoppedTask[], log: (l: string) => void, kept: KeptSource = { created: false }): SwitchPorts {
-    const base = switchPorts({ dm, sourceId: inputs.sourceId, flavor: inputs.flavor, instances, user: inputs.user, password: inputs.password, log, dmAddress: inputs.dm.address, requestedTasks: inputs.tasks });
+function addressPorts(
+    dm: DmClient,
+    inputs: SourceBindingInputs,
+    instances: Record<string, Address>,
+    stopped: StoppedTask[],
+    log: (l: string) => void,
+    kept: KeptSource = { created: false },
+): SwitchPorts {
+    const base = switchPorts({
+        dm,
+        sourceId: inputs.sourceId,
+        flavor: inputs.flavor,
+        instances,
+        user: inputs.user,
+        password: inputs.password,
+        log,
+        dmAddress: inputs.dm.address,
+        requestedTasks: inputs.tasks,
+    });
     return {
         ...base,
         async stopTasks(tasks) {
             // The tasks are paused: their status holds gtid-S, which is what the checkpoint keeps after stop-task.
-            const [status, configs] = await Promise.all([base.status(tasks), Promise.all(tasks.map((t) => dm.getTaskConfig(t)))]);
-            tasks.forEach((name, i) => stopped.push({ name, config: configs[i], gtidS: status.get(name)?.syncerGtid ?? "" }));
+            const [status, configs] = await Promise.all([
+                base.status(tasks),
+                Promise.all(tasks.map((t) => dm.getTaskConfig(t))),
+            ]);
+            tasks.forEach((name, i) =>
+                stopped.push({ name, config: configs[i], gtidS: status.get(name)?.syncerGtid ?? "" }),
+            );
             await settleAll(tasks, (t) => dm.stopTask(t));
         },
         async startTasks(tasks) {
-            await startStopped(dm, inputs, stopped.filter((s) => tasks.includes(s.name)), stopped);
+            await startStopped(
+                dm,
+                inputs,
+                stopped.filter((s) => tasks.includes(s.name)),
+                stopped,
+            );
         },
         // Relay, when on, starts after the tasks (start-relay step): DM's checkpoints name the old relay subdirectory.
         // From DM's own file of the source (read before the plan ran): every field the stack does not set is kept.
@@ -115,7 +163,9 @@ function addressPorts(dm: DmClient, inputs: SourceBindingInputs, instances: Reco
         async startRelay() {
             const s = await dm.getSource(inputs.sourceId);
             if (!s?.worker) {
-                throw new Error(`source ${inputs.sourceId} is bound to no dm-worker: relay cannot start; check 'dmctl operate-source show' and the workers`);
+                throw new Error(
+                    `source ${inputs.sourceId} is bound to no dm-worker: relay cannot start; check 'dmctl operate-source show' and the workers`,
+                );
             }
             await dm.startRelay(inputs.sourceId, s.worker);
         },
@@ -125,35 +175,56 @@ function addressPorts(dm: DmClient, inputs: SourceBindingInputs, instances: Reco
 /** start-task for each stopped task from its checkpoint (meta = gtid-S); removes started ones from `stopped`. */
 async function startStopped(dm: DmClient, inputs: SourceBindingInputs, tasks: StoppedTask[], stopped: StoppedTask[]) {
     await settleAll(tasks, async (t) => {
-        await dm.startTask(t.config, { binlogGtid: t.gtidS ? { [inputs.sourceId]: t.gtidS } : undefined, targetPassword: inputs.downstreamPassword });
+        await dm.startTask(t.config, {
+            binlogGtid: t.gtidS ? { [inputs.sourceId]: t.gtidS } : undefined,
+            targetPassword: inputs.downstreamPassword,
+        });
         stopped.splice(stopped.indexOf(t), 1);
     });
 }
 
 /** A previous run stopped the tasks and failed: finish the switch forward, never starting against a bad target. */
-async function finishStopped(dm: DmClient, inputs: SourceBindingInputs, live: SourceInfo | undefined, stopped: StoppedTask[], log: (l: string) => void, olds: SourceBindingOutputs | undefined, kept: KeptSource) {
+async function finishStopped(
+    dm: DmClient,
+    inputs: SourceBindingInputs,
+    live: SourceInfo | undefined,
+    stopped: StoppedTask[],
+    log: (l: string) => void,
+    olds: SourceBindingOutputs | undefined,
+    kept: KeptSource,
+) {
     const want: Address = { host: inputs.host, port: inputs.port };
     const to = nameOf(inputs, want);
     const ports = addressPorts(dm, inputs, { [to]: want }, stopped, log);
-    log(`finishing an address switch to ${to}: tasks ${stopped.map((s) => s.name).join(", ")} are stopped with their checkpoints kept`);
+    log(
+        `finishing an address switch to ${to}: tasks ${stopped.map((s) => s.name).join(", ")} are stopped with their checkpoints kept`,
+    );
     // The decision the policy pack makes, on the checkpoints the tasks stopped at (they have no subtask now).
-    const status = new Map(stopped.map((t) => [t.name, { stage: "Stopped", unit: "Sync", syncerGtid: t.gtidS, errors: [] }]));
+    const status = new Map(
+        stopped.map((t) => [t.name, { stage: "Stopped", unit: "Sync", syncerGtid: t.gtidS, errors: [] }]),
+    );
     const opts = resolveOptions(timeoutsOf(inputs));
     // Stopped tasks cannot move: the statuses after the wait are the same.
     const decision = await decideWaitingOnce(ports, to, opts.catchUpTimeoutMs, undefined, status);
     if (!decision.ok) {
-        throw new RuleViolationError(`the tasks cannot start on ${to}: ${decision.reasons.join(" ")} The tasks stay stopped with their checkpoints kept.`);
+        throw new RuleViolationError(
+            `the tasks cannot start on ${to}: ${decision.reasons.join(" ")} The tasks stay stopped with their checkpoints kept.`,
+        );
     }
     // Settings the failed run did not get to (user, password, relay): the source is created again with them.
     const settings = live && sameAddress(live, want) ? settingsChanges(inputs, live, olds) : [];
     if (live && (!sameAddress(live, want) || settings.length > 0)) {
         kept.file = (await dm.getSourceFile(inputs.sourceId)) ?? kept.file;
-        log(`operate-source stop ${inputs.sourceId} (${settings.length > 0 ? `new settings: ${settings.join(", ")}` : `still at ${live.host}:${live.port}`})`);
+        log(
+            `operate-source stop ${inputs.sourceId} (${settings.length > 0 ? `new settings: ${settings.join(", ")}` : `still at ${live.host}:${live.port}`})`,
+        );
         await stopSource(dm, inputs.sourceId, log);
         live = undefined;
     }
     if (!live) {
-        log(`operate-source create ${inputs.sourceId} at ${want.host}:${want.port}${kept.file ? ", from DM's configuration of it" : ""}`);
+        log(
+            `operate-source create ${inputs.sourceId} at ${want.host}:${want.port}${kept.file ? ", from DM's configuration of it" : ""}`,
+        );
         await dm.createSource({ ...sourceConfig(inputs, want, false), baseFile: kept.file });
         kept.created = true;
     }
@@ -161,10 +232,19 @@ async function finishStopped(dm: DmClient, inputs: SourceBindingInputs, live: So
     // A start-task of the failed run may have created its subtask even though it failed: dm-master answers
     // 38045 ("fail to get expected result") when the worker does not confirm in time, with the subtask
     // already stored. Starting it again fails (46014, already exists); DM runs it from its checkpoint.
-    const exists = await Promise.all(stopped.map((t) => dm.taskStatus(t.name, inputs.sourceId).then((subs) => subs.some((s) => s.source === inputs.sourceId), () => false)));
+    const exists = await Promise.all(
+        stopped.map((t) =>
+            dm.taskStatus(t.name, inputs.sourceId).then(
+                (subs) => subs.some((s) => s.source === inputs.sourceId),
+                () => false,
+            ),
+        ),
+    );
     const created = stopped.filter((_, i) => exists[i]);
     if (created.length > 0) {
-        log(`${created.map((t) => t.name).join(", ")} exist already on ${inputs.sourceId} (started by the failed run): not started again`);
+        log(
+            `${created.map((t) => t.name).join(", ")} exist already on ${inputs.sourceId} (started by the failed run): not started again`,
+        );
         created.forEach((t) => stopped.splice(stopped.indexOf(t), 1));
     }
     await startStopped(dm, inputs, [...stopped], stopped);
@@ -173,7 +253,11 @@ async function finishStopped(dm: DmClient, inputs: SourceBindingInputs, live: So
 }
 
 /** Makes DM's source read from inputs.host:port, switching safely when it reads elsewhere. */
-async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBindingOutputs): Promise<SourceBindingOutputs> {
+async function converge(
+    id: string,
+    inputs: SourceBindingInputs,
+    olds?: SourceBindingOutputs,
+): Promise<SourceBindingOutputs> {
     const log = (line: string) => pulumi.log.info(`dm-switch ${inputs.sourceId}: ${line}`);
     const dm = createDmClient(inputs.dm, log);
     const want: Address = { host: inputs.host, port: inputs.port };
@@ -195,7 +279,10 @@ async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBi
         } catch (err) {
             throw partial(err instanceof Error ? err : new Error(String(err)), []);
         }
-        return outputsOf(inputs, { pausedByUs: [], lastSwitch: { to: nameOf(inputs, want), gtidS: {}, at: new Date().toISOString() } });
+        return outputsOf(inputs, {
+            pausedByUs: [],
+            lastSwitch: { to: nameOf(inputs, want), gtidS: {}, at: new Date().toISOString() },
+        });
     }
     if (!live) {
         log(`operate-source create ${inputs.sourceId} at ${want.host}:${want.port}`);
@@ -204,7 +291,14 @@ async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBi
     }
     const from = nameOf(inputs, live);
     const to = nameOf(inputs, want);
-    const ports = addressPorts(dm, inputs, { [from]: { host: live.host, port: live.port }, [to]: want }, stopped, log, kept);
+    const ports = addressPorts(
+        dm,
+        inputs,
+        { [from]: { host: live.host, port: live.port }, [to]: want },
+        stopped,
+        log,
+        kept,
+    );
     // Every task DM runs on the source, and any the `tasks` list names: the list checks, never narrows.
     const names = tasksToCheck(live, inputs.tasks);
     const status = names.length > 0 ? await ports.status(names) : new Map();
@@ -212,7 +306,17 @@ async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBi
     // The same address with other settings (user, password, relay): the whole procedure, re-creating the source.
     const settings = from === to ? settingsChanges(inputs, live, olds) : [];
     const reconfigure = settings.length > 0 ? settings.join(", ") : undefined;
-    const plan = planAddressSwitch({ sourceId: inputs.sourceId, dmAddress: inputs.dm.address, tasks, from, to, toAddress: want, pausedByUs: olds?.pausedByUs, relay: inputs.enableRelay, reconfigure });
+    const plan = planAddressSwitch({
+        sourceId: inputs.sourceId,
+        dmAddress: inputs.dm.address,
+        tasks,
+        from,
+        to,
+        toAddress: want,
+        pausedByUs: olds?.pausedByUs,
+        relay: inputs.enableRelay,
+        reconfigure,
+    });
     if (plan.steps.length === 0) {
         await ensureRelay(dm, inputs, log);
         return outputsOf(inputs, { pausedByUs: [], lastSwitch: olds?.lastSwitch });
@@ -226,7 +330,9 @@ async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBi
         // Read before anything is paused: a source that cannot be read is refused with nothing changed.
         kept.file = await dm.getSourceFile(inputs.sourceId);
         if (kept.file === undefined) {
-            throw new Error(`DM source ${inputs.sourceId} disappeared while its switch was planned: run 'pulumi up' again`);
+            throw new Error(
+                `DM source ${inputs.sourceId} disappeared while its switch was planned: run 'pulumi up' again`,
+            );
         }
     }
     formatPlan(plan).forEach(log);
@@ -236,18 +342,34 @@ async function converge(id: string, inputs: SourceBindingInputs, olds?: SourceBi
             log(`replication was stopped for ${report.pausedMs} ms`);
         }
         const written = warnWrittenOnTarget(report, (w) => pulumi.log.warn(`dm-switch ${inputs.sourceId}: ${w}`));
-        const lastSwitch = from === to ? olds?.lastSwitch : { from, to, gtidS: report.gtidS, pausedMs: report.pausedMs, ...written, at: new Date().toISOString() };
+        const lastSwitch =
+            from === to
+                ? olds?.lastSwitch
+                : {
+                      from,
+                      to,
+                      gtidS: report.gtidS,
+                      pausedMs: report.pausedMs,
+                      ...written,
+                      at: new Date().toISOString(),
+                  };
         return outputsOf(inputs, { pausedByUs: [], lastSwitch });
     } catch (err) {
         if (err instanceof SwitchError || err instanceof RuleViolationError) {
-            throw partial(err, err instanceof SwitchError ? err.pausedTasks.filter((t) => !stopped.some((s) => s.name === t)) : []);
+            throw partial(
+                err,
+                err instanceof SwitchError ? err.pausedTasks.filter((t) => !stopped.some((s) => s.name === t)) : [],
+            );
         }
         throw err;
     }
 }
 
 /** The plan of an address change, with each task's stage read from DM when it answers (see vipProvider's). */
-async function previewPlan(olds: Partial<SourceBindingInputs> | undefined, news: SourceBindingInputs): Promise<string[]> {
+async function previewPlan(
+    olds: Partial<SourceBindingInputs> | undefined,
+    news: SourceBindingInputs,
+): Promise<string[]> {
     const settings = settingsChangesOfInputs(olds, news);
     if (!olds?.host || (sameAddress(olds as AddressInputs, news) && settings.length === 0)) {
         return [];
@@ -255,7 +377,21 @@ async function previewPlan(olds: Partial<SourceBindingInputs> | undefined, news:
     const reconfigure = sameAddress(olds as AddressInputs, news) ? settings.join(", ") : undefined;
     const { tasks, note } = await liveTaskStages(news);
     const from = nameOf({ ...news, instance: olds.instance, host: olds.host, port: olds.port! }, olds as AddressInputs);
-    return [...formatPlan(planAddressSwitch({ sourceId: news.sourceId, dmAddress: news.dm.address, tasks, from, to: nameOf(news, news), toAddress: news, relay: news.enableRelay, reconfigure })), ...note];
+    return [
+        ...formatPlan(
+            planAddressSwitch({
+                sourceId: news.sourceId,
+                dmAddress: news.dm.address,
+                tasks,
+                from,
+                to: nameOf(news, news),
+                toAddress: news,
+                relay: news.enableRelay,
+                reconfigure,
+            }),
+        ),
+        ...note,
+    ];
 }
 
 export const provider = {
@@ -310,7 +446,11 @@ export const provider = {
             // One message, not one per line: each is a round trip to the engine, and a preview of many sources prints many plans.
             pulumi.log.info(news.plan!.join("\n"));
         }
-        return { changes: changed.length > 0, replaces: REPLACING.filter((k) => o[k] !== undefined && JSON.stringify(o[k]) !== JSON.stringify(n[k])), deleteBeforeReplace: true };
+        return {
+            changes: changed.length > 0,
+            replaces: REPLACING.filter((k) => o[k] !== undefined && JSON.stringify(o[k]) !== JSON.stringify(n[k])),
+            deleteBeforeReplace: true,
+        };
     },
 
     async create(inputs: SourceBindingInputs) {
@@ -319,7 +459,9 @@ export const provider = {
 
     async read(id: string, props?: SourceBindingOutputs) {
         if (!props) {
-            throw new Error(`importing a SourceBinding is not supported: declare it with its host and port instead (${id})`);
+            throw new Error(
+                `importing a SourceBinding is not supported: declare it with its host and port instead (${id})`,
+            );
         }
         const live = await createDmClient(props.dm).getSource(props.sourceId);
         // DM's view: an address or user changed by hand shows as drift; a source removed by hand as gone.

@@ -26,7 +26,11 @@ const relayOf = (i: { enableRelay?: boolean } | undefined) => i?.enableRelay ===
  * the last run kept (none kept: not known to differ); relay through the last run's inputs (DM's own view
  * mixes relay started by start-relay with the configuration's enable-relay).
  */
-export function settingsChanges(inputs: SourceBindingInputs, live: Pick<SourceInfo, "user">, olds: SourceBindingOutputs | undefined): string[] {
+export function settingsChanges(
+    inputs: SourceBindingInputs,
+    live: Pick<SourceInfo, "user">,
+    olds: SourceBindingOutputs | undefined,
+): string[] {
     const out: string[] = [];
     if (live.user !== inputs.user) {
         out.push("user");
@@ -41,7 +45,10 @@ export function settingsChanges(inputs: SourceBindingInputs, live: Pick<SourceIn
 }
 
 /** The same, for the preview (`check`): from the last run's inputs, which hold the old password as a secret. */
-export function settingsChangesOfInputs(olds: Partial<SourceBindingInputs> | undefined, news: SourceBindingInputs): string[] {
+export function settingsChangesOfInputs(
+    olds: Partial<SourceBindingInputs> | undefined,
+    news: SourceBindingInputs,
+): string[] {
     if (olds?.user === undefined) {
         return [];
     }
@@ -57,7 +64,10 @@ export function settingsChangesOfInputs(olds: Partial<SourceBindingInputs> | und
  * them in the old one's form, and an upstream server does not change its kind — a different flavor means
  * the old one was declared wrong, or another server.
  */
-export function flavorFailure(olds: Partial<SourceBindingInputs> | undefined, news: SourceBindingInputs): CheckFailure | undefined {
+export function flavorFailure(
+    olds: Partial<SourceBindingInputs> | undefined,
+    news: SourceBindingInputs,
+): CheckFailure | undefined {
     if (olds?.flavor === undefined || olds.flavor === news.flavor) {
         return undefined;
     }
@@ -80,10 +90,20 @@ export function passwordChanged(olds: SourceBindingOutputs, news: SourceBindingI
  * else what DM still has (the last run's password digest and relay, DM's user), so that the next run
  * sees the change as still to do. `sourceFile` while the source is stopped and not created again.
  */
-export function settingsOfPartialState(inputs: SourceBindingInputs, olds: SourceBindingOutputs | undefined, live: Pick<SourceInfo, "user"> | undefined, kept: KeptSource): Partial<SourceBindingOutputs> {
+export function settingsOfPartialState(
+    inputs: SourceBindingInputs,
+    olds: SourceBindingOutputs | undefined,
+    live: Pick<SourceInfo, "user"> | undefined,
+    kept: KeptSource,
+): Partial<SourceBindingOutputs> {
     const file = kept.created || kept.file === undefined ? {} : { sourceFile: kept.file };
     if (kept.created || live === undefined) {
         return { passwordDigest: passwordDigest(inputs.password), ...file };
     }
-    return { user: live.user, passwordDigest: olds?.passwordDigest, enableRelay: olds ? olds.enableRelay : inputs.enableRelay, ...file };
+    return {
+        user: live.user,
+        passwordDigest: olds?.passwordDigest,
+        enableRelay: olds ? olds.enableRelay : inputs.enableRelay,
+        ...file,
+    };
 }

@@ -30,11 +30,27 @@ async function previewPlan(olds: Partial<VipInputs> | undefined, news: VipInputs
         return [];
     }
     const { tasks, note } = await liveTaskStages(news);
-    return [...formatPlan(planVipSwitch({ sourceId: news.sourceId, dmAddress: news.dm.address, tasks, from: olds.target, to: news.target })), ...note];
+    return [
+        ...formatPlan(
+            planVipSwitch({
+                sourceId: news.sourceId,
+                dmAddress: news.dm.address,
+                tasks,
+                from: olds.target,
+                to: news.target,
+            }),
+        ),
+        ...note,
+    ];
 }
 
 /** Makes the VIP point at `inputs.target`, switching DM safely when it points elsewhere. */
-async function converge(id: string, inputs: VipInputs, pausedByUs: string[], previous?: VipOutputs["lastSwitch"]): Promise<VipOutputs> {
+async function converge(
+    id: string,
+    inputs: VipInputs,
+    pausedByUs: string[],
+    previous?: VipOutputs["lastSwitch"],
+): Promise<VipOutputs> {
     const log = (line: string) => pulumi.log.info(`dm-switch ${inputs.sourceId}: ${line}`);
     const dm = createDmClient(inputs.dm, log);
     const backend = vipBackend(inputs.backend);
@@ -61,7 +77,14 @@ async function converge(id: string, inputs: VipInputs, pausedByUs: string[], pre
     const [status, from] = await Promise.all([ports.status(names), where]);
     const tasks = names.map((name) => ({ name, stage: status.get(name)?.stage ?? "" }));
     // 2. The plan, logged before anything changes.
-    const plan = planVipSwitch({ sourceId: inputs.sourceId, dmAddress: inputs.dm.address, tasks, from, to: inputs.target, pausedByUs });
+    const plan = planVipSwitch({
+        sourceId: inputs.sourceId,
+        dmAddress: inputs.dm.address,
+        tasks,
+        from,
+        to: inputs.target,
+        pausedByUs,
+    });
     formatPlan(plan).forEach(log);
     if (plan.steps.length === 0) {
         return outputsOf(inputs, { pausedByUs: [], lastSwitch: previous });
@@ -73,14 +96,27 @@ async function converge(id: string, inputs: VipInputs, pausedByUs: string[], pre
             log(`replication was paused for ${report.pausedMs} ms`);
         }
         const written = warnWrittenOnTarget(report, (w) => pulumi.log.warn(`dm-switch ${inputs.sourceId}: ${w}`));
-        const lastSwitch = from === inputs.target ? previous : { from, to: inputs.target, gtidS: report.gtidS, pausedMs: report.pausedMs, ...written, at: new Date().toISOString() };
+        const lastSwitch =
+            from === inputs.target
+                ? previous
+                : {
+                      from,
+                      to: inputs.target,
+                      gtidS: report.gtidS,
+                      pausedMs: report.pausedMs,
+                      ...written,
+                      at: new Date().toISOString(),
+                  };
         return outputsOf(inputs, { pausedByUs: [], lastSwitch });
     } catch (err) {
         if (err instanceof SwitchError || err instanceof RuleViolationError) {
             const now = err instanceof SwitchError ? err.now : from;
             const paused = err instanceof SwitchError ? err.pausedTasks : [];
             // Record where the VIP really points and what stays paused, so the next `pulumi up` converges.
-            throw new PartialStateError(err.message, id, { ...outputsOf(inputs, { pausedByUs: paused, lastSwitch: previous }), target: now ?? "unknown" });
+            throw new PartialStateError(err.message, id, {
+                ...outputsOf(inputs, { pausedByUs: paused, lastSwitch: previous }),
+                target: now ?? "unknown",
+            });
         }
         throw err;
     }
@@ -93,8 +129,14 @@ export const provider = {
     },
 
     async diff(_id: string, olds: VipOutputs, news: VipInputs): Promise<pulumi.dynamic.DiffResult> {
-        const keys = new Set([...Object.keys(olds), ...Object.keys(news)].filter((k) => !NOT_DESIRED_STATE.has(k) && k !== "password"));
-        const changed = [...keys].filter((k) => JSON.stringify((olds as unknown as Record<string, unknown>)[k]) !== JSON.stringify((news as unknown as Record<string, unknown>)[k]));
+        const keys = new Set(
+            [...Object.keys(olds), ...Object.keys(news)].filter((k) => !NOT_DESIRED_STATE.has(k) && k !== "password"),
+        );
+        const changed = [...keys].filter(
+            (k) =>
+                JSON.stringify((olds as unknown as Record<string, unknown>)[k]) !==
+                JSON.stringify((news as unknown as Record<string, unknown>)[k]),
+        );
         // Tasks a failed switch left paused make the resource differ from its desired state.
         if ((olds.pausedByUs ?? []).length > 0) {
             changed.push("pausedByUs");

@@ -65,7 +65,9 @@ export interface SwitchPorts {
      * its server_uuid; MariaDB: its server_id); whether it replicates from another server (undefined when
      * its replication status cannot be read).
      */
-    targetGtids(target: string): Promise<{ purged: string; executed: string; server: string; replica: boolean | undefined }>;
+    targetGtids(
+        target: string,
+    ): Promise<{ purged: string; executed: string; server: string; replica: boolean | undefined }>;
     /** Waits until `target` has executed `gtid`; false on timeout. */
     waitForCatchUp(target: string, gtid: string, timeoutMs: number): Promise<boolean>;
     /**
@@ -129,7 +131,8 @@ export function writtenOnTargetWarning(report: SwitchReport): string | undefined
     if (w === undefined) {
         return undefined;
     }
-    const gtids = w.gtids.length > QUOTE_MAX ? `${w.gtids.slice(0, QUOTE_MAX)}… (${w.gtids.length} characters)` : w.gtids;
+    const gtids =
+        w.gtids.length > QUOTE_MAX ? `${w.gtids.slice(0, QUOTE_MAX)}… (${w.gtids.length} characters)` : w.gtids;
     const who =
         w.replica === true
             ? `${w.target} replicates from another server and took writes of its own while the tasks were paused for the switch: ${gtids}`
@@ -169,7 +172,12 @@ export class SwitchError extends Error {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until every task is at `want`; returns the status that showed each one there. */
-async function awaitStage(ports: SwitchPorts, tasks: string[], want: string, opts: ResolvedOptions): Promise<Map<string, TaskStatus>> {
+async function awaitStage(
+    ports: SwitchPorts,
+    tasks: string[],
+    want: string,
+    opts: ResolvedOptions,
+): Promise<Map<string, TaskStatus>> {
     const deadline = Date.now() + opts.stageTimeoutMs;
     const there = (s: TaskStatus | undefined) => s?.stage === want && !(want === "Running" && s.errors.length > 0);
     const seenThere = new Map<string, TaskStatus>();
@@ -244,7 +252,9 @@ async function confirmReading(
         return relayOn || streamed || idle.has(t) || (s.syncerGtid !== "" && !ports.covers(from.get(t)!, s.syncerGtid));
     };
     if (idle.size > 0) {
-        ports.log(`${target} had nothing newer than gtid-S of ${[...idle].join(", ")}: Running without errors confirms them`);
+        ports.log(
+            `${target} had nothing newer than gtid-S of ${[...idle].join(", ")}: Running without errors confirms them`,
+        );
     }
     let pending = [...tasks];
     let relayName: string | undefined;
@@ -279,7 +289,10 @@ async function confirmReading(
     if (pending.length > 0) {
         const t = pending[0];
         const s = seen.get(t);
-        const state = s === undefined ? "its status could not be read" : `it is ${s.stage || "Offline"}${s.errors.length ? ` (${s.errors.join("; ")})` : ""} with checkpoint ${s.syncerGtid || '""'}`;
+        const state =
+            s === undefined
+                ? "its status could not be read"
+                : `it is ${s.stage || "Offline"}${s.errors.length ? ` (${s.errors.join("; ")})` : ""} with checkpoint ${s.syncerGtid || '""'}`;
         const others = pending.length > 1 ? ` (also unconfirmed: ${pending.slice(1).join(", ")})` : "";
         const running = s !== undefined && s.stage === "Running" && s.errors.length === 0;
         const what = running
@@ -312,7 +325,9 @@ export async function executeSwitch(
     const bytesAtPause = new Map<string, number>(Object.entries(opts.dumpIoBytes ?? {}));
     const report: SwitchReport = { plan, gtidS: {}, dumpIoBytes: {}, steps: [] };
     // What has happened so far, for the failure path.
-    const paused = new Set(plan.switched.filter((t) => !plan.steps.some((s) => s.kind === "pause" && s.tasks.includes(t))));
+    const paused = new Set(
+        plan.switched.filter((t) => !plan.steps.some((s) => s.kind === "pause" && s.tasks.includes(t))),
+    );
     let pauseStart: number | undefined;
     let moved = continueAfterMove;
     let stopped = false;
@@ -393,16 +408,36 @@ export async function executeSwitch(
         const start = Date.now();
         let standing: string[];
         try {
-            const before = options.statusBefore ?? (plan.tasks.length > 0 ? await ports.status(plan.tasks) : new Map<string, TaskStatus>());
+            const before =
+                options.statusBefore ??
+                (plan.tasks.length > 0 ? await ports.status(plan.tasks) : new Map<string, TaskStatus>());
             standing = (await ports.decide(plan.to, before, { from: plan.from })).standing;
         } catch (err) {
             const why = `${err instanceof Error ? err.message : String(err)}`.replace(/[.\s]*$/, "");
             ports.log(`deciding on ${plan.to} before the pause failed after ${Date.now() - start} ms: ${why}`);
-            throw await recover(plan, ports, opts, { paused: [...paused], moved, stopped, ruleOk, now, failedStep: plan.steps[firstCheck], why: paused.size === 0 ? `${why}. No task was paused` : why, err });
+            throw await recover(plan, ports, opts, {
+                paused: [...paused],
+                moved,
+                stopped,
+                ruleOk,
+                now,
+                failedStep: plan.steps[firstCheck],
+                why: paused.size === 0 ? `${why}. No task was paused` : why,
+                err,
+            });
         }
         if (standing.length > 0) {
             const err = new RuleViolationError(standing.join(" "));
-            throw await recover(plan, ports, opts, { paused: [...paused], moved, stopped, ruleOk, now, failedStep: plan.steps[firstCheck], why: paused.size === 0 ? `${err.message} No task was paused` : err.message, err });
+            throw await recover(plan, ports, opts, {
+                paused: [...paused],
+                moved,
+                stopped,
+                ruleOk,
+                now,
+                failedStep: plan.steps[firstCheck],
+                why: paused.size === 0 ? `${err.message} No task was paused` : err.message,
+                err,
+            });
         }
     }
     for (const [i, step] of plan.steps.entries()) {
@@ -413,7 +448,16 @@ export async function executeSwitch(
         } catch (err) {
             const why = err instanceof Error ? err.message : String(err);
             ports.log(`step ${i + 1} failed after ${Date.now() - start} ms: ${text}: ${why}`);
-            throw await recover(plan, ports, opts, { paused: [...paused], moved, stopped, ruleOk, now, failedStep: step, why, err });
+            throw await recover(plan, ports, opts, {
+                paused: [...paused],
+                moved,
+                stopped,
+                ruleOk,
+                now,
+                failedStep: step,
+                why,
+                err,
+            });
         }
         const ms = Date.now() - start;
         report.steps.push({ step: text, ms });
@@ -428,19 +472,27 @@ export async function executeSwitch(
     if (atResume !== undefined && executedAtCheck !== undefined) {
         const after = await atResume;
         if (after === undefined) {
-            ports.log(`${plan.to} could not be read at the resume: transactions written on it during the switch were not looked for`);
+            ports.log(
+                `${plan.to} could not be read at the resume: transactions written on it during the switch were not looked for`,
+            );
         } else {
             try {
                 const gtids = ports.writtenBy(executedAtCheck, after.executed, after.server);
                 // Replication status unknown: a target with no transaction of its own at the check was not
                 // being written, a replica as far as can be seen.
-                const replica = gtids === "" ? false : (after.replica ?? (ports.writtenBy("", executedAtCheck, after.server) === "" ? undefined : false));
+                const replica =
+                    gtids === ""
+                        ? false
+                        : (after.replica ??
+                          (ports.writtenBy("", executedAtCheck, after.server) === "" ? undefined : false));
                 if (replica !== false) {
                     report.writtenOnTarget = { target: plan.to, gtids, replica };
                 }
             } catch (err) {
                 // The switch is done: a set that cannot be compared only leaves this question open.
-                ports.log(`transactions written on ${plan.to} during the switch were not looked for: ${err instanceof Error ? err.message : String(err)}`);
+                ports.log(
+                    `transactions written on ${plan.to} during the switch were not looked for: ${err instanceof Error ? err.message : String(err)}`,
+                );
             }
         }
     }
@@ -467,10 +519,19 @@ async function recover(plan: SwitchPlan, ports: SwitchPorts, opts: ResolvedOptio
     if (f.failedStep.kind === "confirm-reading" || f.failedStep.kind === "start-relay") {
         // The switch itself is done: nothing to undo. The next `pulumi up` starts relay if it is not running.
         const tasks = plan.switched.length > 0 ? ` and tasks ${plan.switched.join(", ")} run again` : "";
-        const what = f.failedStep.kind === "start-relay" ? `relay could not be started (${why}); run 'pulumi up' again to start it` : `replication from ${plan.to} is not confirmed: ${why}`;
-        return new SwitchError(`DM source ${plan.sourceId} now reads from ${plan.to}${tasks}, but ${what}.`, [], plan.to);
+        const what =
+            f.failedStep.kind === "start-relay"
+                ? `relay could not be started (${why}); run 'pulumi up' again to start it`
+                : `replication from ${plan.to} is not confirmed: ${why}`;
+        return new SwitchError(
+            `DM source ${plan.sourceId} now reads from ${plan.to}${tasks}, but ${what}.`,
+            [],
+            plan.to,
+        );
     }
-    const head = rule ? `switching DM source ${plan.sourceId} to ${plan.to} is not allowed: ${why}` : `switching DM source ${plan.sourceId} to ${plan.to} failed: ${why}`;
+    const head = rule
+        ? `switching DM source ${plan.sourceId} to ${plan.to} is not allowed: ${why}`
+        : `switching DM source ${plan.sourceId} to ${plan.to} failed: ${why}`;
     let now = f.now;
     if (plan.mode === "vip" && f.moved && ports.vip) {
         // The VIP may or may not have moved: ask it; if the target does not answer properly, move back.
@@ -503,7 +564,8 @@ async function recover(plan: SwitchPlan, ports: SwitchPorts, opts: ResolvedOptio
     // the rule has been verified against it in this run. In address mode nothing of DM's source has changed
     // before stop-task (a change of settings at the same address included): the tasks read where they did.
     const untouched = plan.mode === "address" && !f.stopped;
-    const safe = untouched || (now !== undefined && now === plan.from && plan.from !== plan.to) || (now === plan.to && f.ruleOk);
+    const safe =
+        untouched || (now !== undefined && now === plan.from && plan.from !== plan.to) || (now === plan.to && f.ruleOk);
     if (!safe) {
         return new SwitchError(
             `${head}. Tasks ${f.paused.join(", ")} stay paused because it is not known which server the VIP points at; ` +

@@ -69,7 +69,9 @@ export function resolveOptions(options: SwitchOptions = {}): ResolvedOptions {
     for (const k of Object.keys(SWITCH_DEFAULTS)) {
         const v = out[k];
         if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-            throw new TypeError(`${k} must be a number of milliseconds ≥ 0, got ${typeof v === "number" ? String(v) : JSON.stringify(v)}: set it or leave it out for ${SWITCH_DEFAULTS[k as keyof typeof SWITCH_DEFAULTS]}`);
+            throw new TypeError(
+                `${k} must be a number of milliseconds ≥ 0, got ${typeof v === "number" ? String(v) : JSON.stringify(v)}: set it or leave it out for ${SWITCH_DEFAULTS[k as keyof typeof SWITCH_DEFAULTS]}`,
+            );
         }
     }
     return out as ResolvedOptions;

@@ -117,7 +117,17 @@ function partition(tasks: TaskState[], pausedByUs: string[]) {
 export function planVipSwitch(input: VipPlanInput): SwitchPlan {
     const { switched, leftPaused, toPause, all } = partition(input.tasks, input.pausedByUs ?? []);
     const stages = Object.fromEntries(input.tasks.map((t) => [t.name, t.stage]));
-    const base = { mode: "vip" as const, sourceId: input.sourceId, dmAddress: input.dmAddress, from: input.from, to: input.to, tasks: all, switched, leftPaused, stages };
+    const base = {
+        mode: "vip" as const,
+        sourceId: input.sourceId,
+        dmAddress: input.dmAddress,
+        from: input.from,
+        to: input.to,
+        tasks: all,
+        switched,
+        leftPaused,
+        stages,
+    };
     if (input.from === input.to) {
         const ours = (input.pausedByUs ?? []).filter((t) => all.includes(t));
         const steps: Step[] =
@@ -157,7 +167,19 @@ export function planVipSwitch(input: VipPlanInput): SwitchPlan {
 export function planAddressSwitch(input: AddressPlanInput): SwitchPlan {
     const { switched, leftPaused, toPause, all } = partition(input.tasks, input.pausedByUs ?? []);
     const stages = Object.fromEntries(input.tasks.map((t) => [t.name, t.stage]));
-    const base = { mode: "address" as const, sourceId: input.sourceId, dmAddress: input.dmAddress, from: input.from, to: input.to, tasks: all, switched, leftPaused, stages, ...(input.relay ? { relay: true } : {}), ...(input.reconfigure ? { reconfigure: input.reconfigure } : {}) };
+    const base = {
+        mode: "address" as const,
+        sourceId: input.sourceId,
+        dmAddress: input.dmAddress,
+        from: input.from,
+        to: input.to,
+        tasks: all,
+        switched,
+        leftPaused,
+        stages,
+        ...(input.relay ? { relay: true } : {}),
+        ...(input.reconfigure ? { reconfigure: input.reconfigure } : {}),
+    };
     if (input.from === input.to && !input.reconfigure) {
         return { ...planVipSwitch(input), mode: "address" };
     }
@@ -216,7 +238,10 @@ export function describeStep(step: Step, plan: Pick<SwitchPlan, "dmAddress" | "s
         case "start-relay":
             return `${dmctl} start-relay -s ${plan.sourceId} <its worker>  # relay takes over from the running tasks`;
         case "start-tasks":
-            return each(step.tasks, (t) => `${dmctl} start-task ${t}.yaml  # meta binlog-gtid: gtid-S, from the checkpoint`);
+            return each(
+                step.tasks,
+                (t) => `${dmctl} start-task ${t}.yaml  # meta binlog-gtid: gtid-S, from the checkpoint`,
+            );
         case "await-running":
             return `${dmctl} query-status … until ${step.tasks.join(", ")} are Running`;
         case "confirm-reading": {
@@ -237,6 +262,9 @@ export function formatPlan(plan: SwitchPlan): string[] {
     const head = plan.reconfigure
         ? `DM source ${plan.sourceId}: new settings (${plan.reconfigure}), the address procedure at the same address (${plan.to})`
         : `DM source ${plan.sourceId}: ${plan.mode} switch ${plan.from ?? "(unknown)"} → ${plan.to}`;
-    const left = plan.leftPaused.length > 0 ? [`  tasks not running before the switch stay as they are: ${plan.leftPaused.join(", ")}`] : [];
+    const left =
+        plan.leftPaused.length > 0
+            ? [`  tasks not running before the switch stay as they are: ${plan.leftPaused.join(", ")}`]
+            : [];
     return [head, ...plan.steps.map((s, i) => `  ${i + 1}. ${describeStep(s, plan)}`), ...left];
 }

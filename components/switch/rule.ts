@@ -37,7 +37,9 @@ export function changedByOthers(
             if (!halted && s.stage !== "Offline" && s.stage !== "") {
                 out.push(`${t} is ${stage}, not Paused as dm-switch left it`);
             } else if (before !== undefined && halted && s.syncerGtid !== before.syncerGtid) {
-                out.push(`${t} was resumed and paused again (its checkpoint moved from ${before.syncerGtid || '""'} to ${s.syncerGtid || '""'})`);
+                out.push(
+                    `${t} was resumed and paused again (its checkpoint moved from ${before.syncerGtid || '""'} to ${s.syncerGtid || '""'})`,
+                );
             }
         } else if (!ACTIVE_STAGES.has(plan.stages?.[t] ?? "") && ACTIVE_STAGES.has(s.stage)) {
             out.push(`${t} is ${stage}, although it was ${plan.stages?.[t] || "not running"} when the switch began`);
@@ -94,9 +96,13 @@ export async function decideWaitingOnce(
     const start = Date.now();
     let caughtUp = true;
     for (const gtid of decision.catchUp) {
-        caughtUp = (await ports.waitForCatchUp(target, gtid, Math.max(0, timeoutMs - (Date.now() - start)))) && caughtUp;
+        caughtUp =
+            (await ports.waitForCatchUp(target, gtid, Math.max(0, timeoutMs - (Date.now() - start)))) && caughtUp;
     }
-    return ports.decide(target, await reread(), { from, catchUp: { timeoutMs, waitedMs: Date.now() - start, caughtUp } });
+    return ports.decide(target, await reread(), {
+        from,
+        catchUp: { timeoutMs, waitedMs: Date.now() - start, caughtUp },
+    });
 }
 
 /**
@@ -123,8 +129,12 @@ async function readUnchanged(
     // task resume later, unchecked, from a checkpoint the target may not have (seen: ERROR 1236).
     const offline = tasks.filter((t) => ["", "Offline"].includes(status.get(t)?.stage ?? ""));
     if (offline.length > 0) {
-        const why = offline.map((t) => `${t} is Offline${status.get(t)?.errors.length ? ` (${status.get(t)!.errors.join("; ")})` : ""}`);
-        throw new Error(`gtid-S cannot be read: ${why.join(", ")}. Bring the source's dm-worker online, then run 'pulumi up' again`);
+        const why = offline.map(
+            (t) => `${t} is Offline${status.get(t)?.errors.length ? ` (${status.get(t)!.errors.join("; ")})` : ""}`,
+        );
+        throw new Error(
+            `gtid-S cannot be read: ${why.join(", ")}. Bring the source's dm-worker online, then run 'pulumi up' again`,
+        );
     }
     for (const t of tasks) {
         gtidS.set(t, status.get(t)?.syncerGtid ?? "");

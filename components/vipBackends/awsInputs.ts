@@ -138,7 +138,10 @@ function checkApi(b: AwsApiInputs, path: string, out: Failure[]) {
         }
     }
     if (b.trustMapping !== undefined && typeof b.trustMapping !== "boolean") {
-        out.push({ property: `${path}.trustMapping`, reason: `${path}.trustMapping must be true or false, got ${JSON.stringify(b.trustMapping)}` });
+        out.push({
+            property: `${path}.trustMapping`,
+            reason: `${path}.trustMapping must be true or false, got ${JSON.stringify(b.trustMapping)}`,
+        });
     }
     for (const k of ["timeoutMs", "intervalMs"] as const) {
         const v = b[k];
@@ -281,7 +284,11 @@ export function checkEniInputs(b: EniBackendInputs, path = "backend"): Failure[]
  * instance at (an A value its IPv4 host, a CNAME value its host name). A value that differs from, or
  * cannot be compared with, the instance's host is refused. `hosts`: instance name → its host.
  */
-export function checkRoute53Mapping(b: Route53BackendInputs, hosts: Record<string, string>, path = "backend"): Failure[] {
+export function checkRoute53Mapping(
+    b: Route53BackendInputs,
+    hosts: Record<string, string>,
+    path = "backend",
+): Failure[] {
     const out: Failure[] = [];
     const type = route53RecordType(b);
     for (const [instance, value] of Object.entries(isRecord(b.values) ? b.values : {})) {
@@ -289,7 +296,10 @@ export function checkRoute53Mapping(b: Route53BackendInputs, hosts: Record<strin
         if (typeof host !== "string" || typeof value !== "string") {
             continue;
         }
-        const same = type === "A" ? isIpv4(host) && host === value : isDnsName(host) && normalizeDnsName(host) === normalizeDnsName(value);
+        const same =
+            type === "A"
+                ? isIpv4(host) && host === value
+                : isDnsName(host) && normalizeDnsName(host) === normalizeDnsName(value);
         if (!same) {
             out.push({
                 property: `${path}.values.${instance}`,

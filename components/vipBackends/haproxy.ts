@@ -41,7 +41,9 @@ export function isHaproxyName(name: unknown): name is string {
 export function haproxyCommand(socket: string, command: string, timeoutMs = 5000): Promise<string> {
     if (/[\r\n;]/.test(command)) {
         return Promise.reject(
-            new Error(`HAProxy runtime API ${socket}: refusing to send ${JSON.stringify(command)}: a line break or ';' in it would start another command`),
+            new Error(
+                `HAProxy runtime API ${socket}: refusing to send ${JSON.stringify(command)}: a line break or ';' in it would start another command`,
+            ),
         );
     }
     return new Promise((resolve, reject) => {
@@ -80,7 +82,9 @@ export interface HaproxyServerState {
 export function parseServersState(text: string, backend: string): HaproxyServerState[] {
     const lines = text.split("\n").map((l) => l.trim());
     if (lines[0] !== "1") {
-        throw new Error(`HAProxy backend ${backend}: unexpected answer to 'show servers state': ${lines[0] || "(empty)"}`);
+        throw new Error(
+            `HAProxy backend ${backend}: unexpected answer to 'show servers state': ${lines[0] || "(empty)"}`,
+        );
     }
     const header = (lines[1] ?? "").replace(/^#\s*/, "").split(/\s+/);
     const col = (n: string) => header.indexOf(n);
@@ -137,9 +141,15 @@ export class HaproxyVip implements VipBackend {
     }
 
     async servers(): Promise<HaproxyServerState[]> {
-        const text = await haproxyCommand(this.cfg.socket, `show servers state ${this.cfg.backend}`, this.cfg.timeoutMs);
+        const text = await haproxyCommand(
+            this.cfg.socket,
+            `show servers state ${this.cfg.backend}`,
+            this.cfg.timeoutMs,
+        );
         if (/Can't find backend/i.test(text)) {
-            throw new Error(`${this.description}: no such backend; set 'backend' to a backend section of the HAProxy configuration.`);
+            throw new Error(
+                `${this.description}: no such backend; set 'backend' to a backend section of the HAProxy configuration.`,
+            );
         }
         return parseServersState(text, this.cfg.backend);
     }
@@ -167,7 +177,9 @@ export class HaproxyVip implements VipBackend {
     async moveTo(target: string): Promise<void> {
         const server = this.cfg.servers[target];
         if (!server) {
-            throw new Error(`${this.description}: instance ${target} has no server in 'servers' (${Object.keys(this.cfg.servers).join(", ")}).`);
+            throw new Error(
+                `${this.description}: instance ${target} has no server in 'servers' (${Object.keys(this.cfg.servers).join(", ")}).`,
+            );
         }
         const others = Object.values(this.cfg.servers).filter((s) => s !== server);
         for (const s of others) {

@@ -15,7 +15,9 @@ async function switchTo(to: "primary" | "replica") {
     const source = await s.dm.getSource(s.sb.source.id);
     assert.equal(source?.port, s.sb[to].port, `DM's source reads from ${to}`);
     const stopped = /replication was stopped for (\d+) ms/.exec(r.output);
-    console.log(`address switch to ${to}: replication stopped ${stopped?.[1] ?? "?"} ms; pulumi up took ${r.ms} ms; ${written} rows written during it`);
+    console.log(
+        `address switch to ${to}: replication stopped ${stopped?.[1] ?? "?"} ms; pulumi up took ${r.ms} ms; ${written} rows written during it`,
+    );
     return r;
 }
 
@@ -33,7 +35,10 @@ test("changing reads to the replica re-creates the source there and starts the t
     assert.equal(binding?.outputs?.port, s.sb.replica.port);
     assert.deepEqual(binding?.outputs?.pausedByUs, []);
     assert.equal((binding?.outputs?.lastSwitch as { to: string }).to, "replica");
-    assert.ok(!JSON.stringify(state).includes(s.sb.admin.password), "the downstream password is not in the state in plaintext");
+    assert.ok(
+        !JSON.stringify(state).includes(s.sb.admin.password),
+        "the downstream password is not in the state in plaintext",
+    );
 });
 
 test("a second pulumi up with nothing changed does nothing", async () => {
@@ -45,7 +50,10 @@ test("a second pulumi up with nothing changed does nothing", async () => {
 test("pulumi destroy refuses to remove a source its tasks still use, and changes nothing", async () => {
     const r = await s.stack.run(["destroy", "--yes", "--skip-preview"]);
     assert.notEqual(r.code, 0, r.output);
-    assert.match(r.output, /DM source sandbox-source is used by tasks sandbox_task_0, sandbox_task_1: stop them first .* or set deleteWithTasks: true/);
+    assert.match(
+        r.output,
+        /DM source sandbox-source is used by tasks sandbox_task_0, sandbox_task_1: stop them first .* or set deleteWithTasks: true/,
+    );
     assert.equal((await s.dm.getSource(s.sb.source.id))?.port, s.sb.replica.port);
     assert.deepEqual(await s.stages(), ["Running", "Running"]);
 });

@@ -8,7 +8,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
-import { configOf, createDmClient, DmClient, DmError, readCheckpointGtid, SubtaskStatus, waitForStage } from "../../components/dm";
+import {
+    configOf,
+    createDmClient,
+    DmClient,
+    DmError,
+    readCheckpointGtid,
+    SubtaskStatus,
+    waitForStage,
+} from "../../components/dm";
 
 /** The part of sandbox/index.ts this test uses. */
 interface Sandbox {
@@ -30,7 +38,12 @@ const repoRoot = path.resolve(__dirname, "..", "..");
 
 async function sql(server: { host: string; port: number }, text: string): Promise<Record<string, unknown>[]> {
     const mysql = await import("mysql2/promise");
-    const conn = await mysql.createConnection({ host: server.host, port: server.port, user: sb.admin.user, password: sb.admin.password });
+    const conn = await mysql.createConnection({
+        host: server.host,
+        port: server.port,
+        user: sb.admin.user,
+        password: sb.admin.password,
+    });
     try {
         return (await conn.query(text))[0] as Record<string, unknown>[];
     } finally {
@@ -40,7 +53,10 @@ async function sql(server: { host: string; port: number }, text: string): Promis
 
 /** Expects a DmError, keeps its text for the password check at the end. */
 async function dmError(p: Promise<unknown>): Promise<DmError> {
-    const err = await p.then(() => undefined, (e: unknown) => e);
+    const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+    );
     assert.ok(err instanceof DmError, `expected a DmError, got ${String(err)}`);
     errors.push(err.message);
     assert.doesNotMatch(err.message, /\n/);
@@ -54,7 +70,9 @@ before(async () => {
     // dmctl runs through a wrapper that logs its arguments: no password may ever be among them.
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-client-test-"));
     const wrapper = path.join(dir, "dmctl");
-    fs.writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${dir}/argv.log\nexec ${sb.dm.dmctlPath} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${dir}/argv.log\nexec ${sb.dm.dmctlPath} "$@"\n`, {
+        mode: 0o755,
+    });
     api = createDmClient({ transport: "openapi", address: sb.dm.masterAddr, dmctlPath: wrapper });
     ctl = createDmClient({ transport: "dmctl", address: sb.dm.masterAddr, dmctlPath: wrapper });
 });
@@ -62,7 +80,9 @@ before(async () => {
 after(async () => {
     await sb?.stop();
     if (dir) {
-        const argv = fs.existsSync(path.join(dir, "argv.log")) ? fs.readFileSync(path.join(dir, "argv.log"), "utf8") : "";
+        const argv = fs.existsSync(path.join(dir, "argv.log"))
+            ? fs.readFileSync(path.join(dir, "argv.log"), "utf8")
+            : "";
         fs.rmSync(dir, { recursive: true, force: true });
         for (const secret of [sb.source.password, sb.admin.password]) {
             assert.equal(argv.includes(secret), false, "a password appeared in dmctl's argument list");
@@ -74,14 +94,18 @@ after(async () => {
 });
 
 const names = () => sb.tasks.map((t) => t.name);
-const comparable = (s: SubtaskStatus[]) => s.map(({ task, source, worker, stage, unit, errors }) => ({ task, source, worker, stage, unit, errors }));
+const comparable = (s: SubtaskStatus[]) =>
+    s.map(({ task, source, worker, stage, unit, errors }) => ({ task, source, worker, stage, unit, errors }));
 
 test("both transports list the source, its tasks and the same statuses", async () => {
     assert.deepEqual(await api.tasksOfSource(sb.source.id), [...names()].sort());
     assert.deepEqual(await ctl.tasksOfSource(sb.source.id), [...names()].sort());
     assert.deepEqual(await ctl.getSource(sb.source.id), await api.getSource(sb.source.id));
     for (const t of names()) {
-        assert.deepEqual(comparable(await ctl.taskStatus(t, sb.source.id)), comparable(await api.taskStatus(t, sb.source.id)));
+        assert.deepEqual(
+            comparable(await ctl.taskStatus(t, sb.source.id)),
+            comparable(await api.taskStatus(t, sb.source.id)),
+        );
         assert.equal((await api.taskStatus(t))[0].stage, "Running");
     }
 });
@@ -95,7 +119,11 @@ test("both transports read a source's configuration and tasks without its status
         const t0 = performance.now();
         const all = await c.listSourceConfigs();
         console.log(`${c.endpoint.transport}: listSourceConfigs ${(performance.now() - t0).toFixed(0)} ms`);
-        assert.deepEqual(all.find((s) => s.id === sb.source.id), want, c.endpoint.transport);
+        assert.deepEqual(
+            all.find((s) => s.id === sb.source.id),
+            want,
+            c.endpoint.transport,
+        );
         assert.deepEqual(await c.getSourceConfig(sb.source.id), want, c.endpoint.transport);
         assert.equal(await c.getSourceConfig("no-such-source"), undefined, c.endpoint.transport);
     }
@@ -108,7 +136,10 @@ test("pause reaches Paused with the syncer GTID flushed; resume reaches Running"
     await sql(sb.primary, `INSERT INTO ${table} () VALUES ()`);
     const want = Number((await sql(sb.primary, `SELECT MAX(id) AS m FROM ${table}`))[0].m);
     for (let i = 0; i < 200; i++) {
-        const got = await sql(sb.downstream, `SELECT MAX(id) AS m FROM ${table}`).then((r) => Number(r[0].m), () => 0);
+        const got = await sql(sb.downstream, `SELECT MAX(id) AS m FROM ${table}`).then(
+            (r) => Number(r[0].m),
+            () => 0,
+        );
         if (got === want) break;
         await new Promise((r) => setTimeout(r, 50));
     }
@@ -127,7 +158,9 @@ test("pause reaches Paused with the syncer GTID flushed; resume reaches Running"
     const t1 = performance.now();
     await Promise.all(names().map((t) => api.resumeTask(t, [sb.source.id])));
     await waitForStage(api, names(), sb.source.id, ["Running"], { intervalMs: 5, timeoutMs: 10_000 });
-    console.log(`OpenAPI: pause→Paused ${pauseMs.toFixed(0)} ms, resume→Running ${(performance.now() - t1).toFixed(0)} ms (${names().length} tasks)`);
+    console.log(
+        `OpenAPI: pause→Paused ${pauseMs.toFixed(0)} ms, resume→Running ${(performance.now() - t1).toFixed(0)} ms (${names().length} tasks)`,
+    );
 });
 
 test("stop-task keeps the checkpoint and start-task resumes from it", async () => {
@@ -135,8 +168,18 @@ test("stop-task keeps the checkpoint and start-task resumes from it", async () =
     await api.pauseTask(task.name, [sb.source.id]);
     const [paused] = await waitForStage(api, [task.name], sb.source.id, ["Paused"], { intervalMs: 5 });
     await api.stopTask(task.name);
-    assert.deepEqual(await api.tasksOfSource(sb.source.id), names().filter((n) => n !== task.name).sort());
-    const down = { host: sb.downstream.host, port: sb.downstream.port, user: sb.admin.user, password: sb.admin.password };
+    assert.deepEqual(
+        await api.tasksOfSource(sb.source.id),
+        names()
+            .filter((n) => n !== task.name)
+            .sort(),
+    );
+    const down = {
+        host: sb.downstream.host,
+        port: sb.downstream.port,
+        user: sb.admin.user,
+        password: sb.admin.password,
+    };
     const gtidS = await readCheckpointGtid(down, task.name, sb.source.id);
     assert.equal(gtidS, paused.syncerBinlogGtid);
     // Rows written while the task is stopped arrive downstream once it starts again.
@@ -151,7 +194,10 @@ test("stop-task keeps the checkpoint and start-task resumes from it", async () =
     const deadline = Date.now() + 20_000;
     let n = 0;
     while (Date.now() < deadline && n < 3) {
-        n = await sql(sb.downstream, `SELECT COUNT(*) AS n FROM ${table}`).then((r) => Number(r[0].n), () => 0);
+        n = await sql(sb.downstream, `SELECT COUNT(*) AS n FROM ${table}`).then(
+            (r) => Number(r[0].n),
+            () => 0,
+        );
         await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(n, 3);
@@ -159,9 +205,20 @@ test("stop-task keeps the checkpoint and start-task resumes from it", async () =
 
 test("creates and stops a source through either transport", async () => {
     const current = (await api.getSource(sb.source.id))!;
-    for (const [name, c] of [["openapi", api], ["dmctl", ctl]] as const) {
+    for (const [name, c] of [
+        ["openapi", api],
+        ["dmctl", ctl],
+    ] as const) {
         const id = `dm-client-test-${name}`;
-        await c.createSource({ id, host: current.host, port: current.port, user: sb.source.user, password: sb.source.password, flavor: sb.source.flavor, enableGtid: true });
+        await c.createSource({
+            id,
+            host: current.host,
+            port: current.port,
+            user: sb.source.user,
+            password: sb.source.password,
+            flavor: sb.source.flavor,
+            enableGtid: true,
+        });
         const got = await api.getSource(id);
         assert.equal(got?.host, current.host);
         assert.equal(got?.port, current.port);
@@ -181,15 +238,42 @@ test("refuses to stop a source that has tasks", async () => {
 
 test("fails in one line with a remedy for unknown tasks, sources and an unreachable dm-master", async () => {
     for (const c of [api, ctl]) {
-        assert.match((await dmError(c.taskStatus("no-such-task"))).message, /no-such-task.*(not exist|no source).*(query-status|Check)/);
-        assert.match((await dmError(c.pauseTask("no-such-task"))).message, /^pause-task no-such-task failed: .*(query-status|Check)/);
-        assert.match((await dmError(c.tasksOfSource("no-such-source"))).message, /no-such-source.*(not exist|not found).*Check/);
+        assert.match(
+            (await dmError(c.taskStatus("no-such-task"))).message,
+            /no-such-task.*(not exist|no source).*(query-status|Check)/,
+        );
+        assert.match(
+            (await dmError(c.pauseTask("no-such-task"))).message,
+            /^pause-task no-such-task failed: .*(query-status|Check)/,
+        );
+        assert.match(
+            (await dmError(c.tasksOfSource("no-such-source"))).message,
+            /no-such-source.*(not exist|not found).*Check/,
+        );
         assert.equal(await c.getSource("no-such-source"), undefined);
     }
-    const badPw = await dmError(api.createSource({ id: "dm-client-test-bad", host: "127.0.0.1", port: 1, user: "u", password: sb.source.password, flavor: sb.source.flavor, enableGtid: true }));
+    const badPw = await dmError(
+        api.createSource({
+            id: "dm-client-test-bad",
+            host: "127.0.0.1",
+            port: 1,
+            user: "u",
+            password: sb.source.password,
+            flavor: sb.source.flavor,
+            enableGtid: true,
+        }),
+    );
     assert.match(badPw.message, /^operate-source create dm-client-test-bad failed: /);
     for (const transport of ["openapi", "dmctl"] as const) {
-        const c = createDmClient({ transport, address: "127.0.0.1:1", dmctlPath: sb.dm.dmctlPath, requestTimeoutMs: 10_000 });
-        assert.match((await dmError(c.taskStatus("t"))).message, /^query-status t failed: .*127\.0\.0\.1:1.*Check that dm-master runs/);
+        const c = createDmClient({
+            transport,
+            address: "127.0.0.1:1",
+            dmctlPath: sb.dm.dmctlPath,
+            requestTimeoutMs: 10_000,
+        });
+        assert.match(
+            (await dmError(c.taskStatus("t"))).message,
+            /^query-status t failed: .*127\.0\.0\.1:1.*Check that dm-master runs/,
+        );
     }
 });

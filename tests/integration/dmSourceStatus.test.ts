@@ -12,7 +12,12 @@ import { createDmClient, DmClient, statusOnSource, SubtaskStatus, waitForStage }
 
 /** The part of sandbox/index.ts this test uses. */
 interface Sandbox {
-    dm: { masterAddr: string; dmctlPath: string; worker: { stop(): Promise<void>; start(): Promise<void> }; tls?: { ca: string; cert: string; key: string } };
+    dm: {
+        masterAddr: string;
+        dmctlPath: string;
+        worker: { stop(): Promise<void>; start(): Promise<void> };
+        tls?: { ca: string; cert: string; key: string };
+    };
     source: { id: string };
     tasks: { name: string }[];
     stop(): Promise<void>;
@@ -20,7 +25,8 @@ interface Sandbox {
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 const sandboxModule = process.env.DM_SWITCH_SANDBOX_MODULE ?? path.join(repoRoot, "sandbox");
-const start = async (o: object) => ((await import(sandboxModule)) as { startSandbox(o: object): Promise<Sandbox> }).startSandbox(o);
+const start = async (o: object) =>
+    ((await import(sandboxModule)) as { startSandbox(o: object): Promise<Sandbox> }).startSandbox(o);
 
 let sb: Sandbox;
 let api: DmClient;
@@ -39,9 +45,19 @@ after(async () => {
 });
 
 const names = () => sb.tasks.map((t) => t.name);
-const perTask = async (c: DmClient, tasks: string[]) => Promise.all(tasks.map(async (t) => (await c.taskStatus(t, sb.source.id)).find((s) => s.source === sb.source.id)));
+const perTask = async (c: DmClient, tasks: string[]) =>
+    Promise.all(tasks.map(async (t) => (await c.taskStatus(t, sb.source.id)).find((s) => s.source === sb.source.id)));
 /** What does not move while a task runs with no writes upstream. */
-const steady = (s: SubtaskStatus | undefined) => s && { task: s.task, source: s.source, worker: s.worker, stage: s.stage, rawStage: s.rawStage, unit: s.unit, errors: s.errors };
+const steady = (s: SubtaskStatus | undefined) =>
+    s && {
+        task: s.task,
+        source: s.source,
+        worker: s.worker,
+        stage: s.stage,
+        rawStage: s.rawStage,
+        unit: s.unit,
+        errors: s.errors,
+    };
 
 async function bothAgree(exact: boolean, offline = false): Promise<void> {
     for (const c of [api, ctl]) {
@@ -50,11 +66,17 @@ async function bothAgree(exact: boolean, offline = false): Promise<void> {
         const ms = performance.now() - t0;
         const t1 = performance.now();
         const each = await perTask(c, names());
-        console.log(`${c.endpoint.transport}: ${names().length} tasks, one per-source read ${ms.toFixed(0)} ms, per-task reads ${(performance.now() - t1).toFixed(0)} ms`);
+        console.log(
+            `${c.endpoint.transport}: ${names().length} tasks, one per-source read ${ms.toFixed(0)} ms, per-task reads ${(performance.now() - t1).toFixed(0)} ms`,
+        );
         const pick = exact ? (s: SubtaskStatus | undefined) => s : steady;
         assert.deepEqual([...one.values()].map(pick), each.map(pick), c.endpoint.transport);
         const all = await c.sourceTaskStatus(sb.source.id);
-        assert.deepEqual(all.subtasks.map((s) => s.task).sort(), offline ? [] : [...names()].sort(), `${c.endpoint.transport}: every task of the source`);
+        assert.deepEqual(
+            all.subtasks.map((s) => s.task).sort(),
+            offline ? [] : [...names()].sort(),
+            `${c.endpoint.transport}: every task of the source`,
+        );
         assert.equal(all.unanswered !== undefined, offline, `${c.endpoint.transport}: unanswered`);
     }
     assert.deepEqual(lines, [], "no fallback to per-task reads");
@@ -64,7 +86,11 @@ test("Running tasks: the per-source read equals the per-task reads, both transpo
     await bothAgree(false);
     const [a, c] = [await api.sourceTaskStatus(sb.source.id), await ctl.sourceTaskStatus(sb.source.id)];
     assert.deepEqual(a.subtasks.map(steady), c.subtasks.map(steady), "both transports read the same");
-    assert.ok(a.subtasks.every((s) => s.stage === "Running" && s.unit === "Sync" && s.worker !== "" && s.dumpIoBytes !== undefined));
+    assert.ok(
+        a.subtasks.every(
+            (s) => s.stage === "Running" && s.unit === "Sync" && s.worker !== "" && s.dumpIoBytes !== undefined,
+        ),
+    );
 });
 
 test("one task Paused, then all: equal to the per-task reads, GTIDs and bytes included once paused", async () => {
@@ -81,14 +107,23 @@ test("one task Paused, then all: equal to the per-task reads, GTIDs and bytes in
 });
 
 test("a task DM does not know is reported as its per-task read reports it (read on its own)", async () => {
-    const outcome = (p: Promise<unknown>) => p.then((v) => ({ value: v }), (e: Error) => ({ error: e.message }));
+    const outcome = (p: Promise<unknown>) =>
+        p.then(
+            (v) => ({ value: v }),
+            (e: Error) => ({ error: e.message }),
+        );
     for (const c of [api, ctl]) {
         const want = await outcome(perTask(c, ["no-such-task"]).then(([s]) => s));
-        const got = await outcome(statusOnSource(c, sb.source.id, [names()[0], "no-such-task"], log).then((m) => m.get("no-such-task")));
+        const got = await outcome(
+            statusOnSource(c, sb.source.id, [names()[0], "no-such-task"], log).then((m) => m.get("no-such-task")),
+        );
         assert.deepEqual(got, want, c.endpoint.transport);
     }
     // The OpenAPI fails for it; dmctl -s shows what the worker says of a task it does not run.
-    assert.match((await outcome(statusOnSource(api, sb.source.id, ["no-such-task"], log)) as { error: string }).error, /^query-status no-such-task failed: .*task with name no-such-task not exist/);
+    assert.match(
+        ((await outcome(statusOnSource(api, sb.source.id, ["no-such-task"], log))) as { error: string }).error,
+        /^query-status no-such-task failed: .*task with name no-such-task not exist/,
+    );
     const viaDmctl = (await statusOnSource(ctl, sb.source.id, ["no-such-task"], log)).get("no-such-task");
     assert.deepEqual([viaDmctl?.stage, viaDmctl?.rawStage], ["Unknown", "InvalidStage"]);
     assert.deepEqual(lines, []);
@@ -100,14 +135,22 @@ test("the dm-worker offline: every task Offline with DM's message, as the per-ta
         // dm-master learns of the stop a moment later; until then it forwards requests to the stopped worker.
         for (const deadline = Date.now() + 20_000; ; await new Promise((r) => setTimeout(r, 200))) {
             const now = await perTask(api, names());
-            if (now.every((s) => s?.stage === "Offline" && /relevant worker-client not found/.test(s.errors.join(" ")))) {
+            if (
+                now.every((s) => s?.stage === "Offline" && /relevant worker-client not found/.test(s.errors.join(" ")))
+            ) {
                 break;
             }
-            assert.ok(Date.now() < deadline, `the tasks did not show Offline within 20 s: ${JSON.stringify(now.map(steady))}`);
+            assert.ok(
+                Date.now() < deadline,
+                `the tasks did not show Offline within 20 s: ${JSON.stringify(now.map(steady))}`,
+            );
         }
         await bothAgree(true, true);
         const all = await api.sourceTaskStatus(sb.source.id);
-        assert.match(all.unanswered?.errors[0] ?? "", /^\[code=38029:.*sandbox-source relevant worker-client not found/);
+        assert.match(
+            all.unanswered?.errors[0] ?? "",
+            /^\[code=38029:.*sandbox-source relevant worker-client not found/,
+        );
     } finally {
         await sb.dm.worker.start();
     }
@@ -125,12 +168,21 @@ test("over TLS: read with DM's CA and client certificate; without the certificat
         assert.deepEqual(one.subtasks.map(steady), [steady(each)]);
         const noCert = createDmClient({ transport: "openapi", address: tlsSb.dm.masterAddr, tls: { ca: pems.ca } });
         const seen: string[] = [];
-        const want = await noCert.taskStatus(task, tlsSb.source.id).then(() => "no error", (e: Error) => e.message);
-        const got = await statusOnSource(noCert, tlsSb.source.id, [task], (l) => seen.push(l)).then(() => "no error", (e: Error) => e.message);
+        const want = await noCert.taskStatus(task, tlsSb.source.id).then(
+            () => "no error",
+            (e: Error) => e.message,
+        );
+        const got = await statusOnSource(noCert, tlsSb.source.id, [task], (l) => seen.push(l)).then(
+            () => "no error",
+            (e: Error) => e.message,
+        );
         assert.equal(got, want);
         assert.match(got, /dm-master refused the client\. Set tls\.cert and tls\.key/);
         assert.equal(seen.length, 1);
-        assert.match(seen[0], /^the status of every task of source sandbox-source in one request is not available \(dm-master at \S+ did not answer gRPC QueryStatus \(code 14: .*certificate required/);
+        assert.match(
+            seen[0],
+            /^the status of every task of source sandbox-source in one request is not available \(dm-master at \S+ did not answer gRPC QueryStatus \(code 14: .*certificate required/,
+        );
     } finally {
         await tlsSb.stop();
     }

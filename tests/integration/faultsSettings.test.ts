@@ -7,7 +7,17 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { SOURCE_GRANTS } from "../../sandbox/taskFile";
-import { assertConverges, assertFailedClearly, assertNoPassword, errorsIn, FaultRig, report, stagesOf, startFaultRig, upUnderLoad } from "./faultHelpers";
+import {
+    assertConverges,
+    assertFailedClearly,
+    assertNoPassword,
+    errorsIn,
+    FaultRig,
+    report,
+    stagesOf,
+    startFaultRig,
+    upUnderLoad,
+} from "./faultHelpers";
 
 let rig: FaultRig;
 const USER2 = "dm_source2";
@@ -27,14 +37,24 @@ after(async () => {
 
 test("a new password the server refuses is refused before any task is paused; DM keeps its source as it was", async () => {
     const before = { file: await rig.dm.getSourceFile(rig.sb.source.id), serverId: await serverIdOf() };
-    await rig.stack.setConfig(`dm-switch:passwords.${rig.sb.source.id}`, "not-the-password", { secret: true, path: true });
+    await rig.stack.setConfig(`dm-switch:passwords.${rig.sb.source.id}`, "not-the-password", {
+        secret: true,
+        path: true,
+    });
     const { r } = await upUnderLoad(rig, { mode: "address", reads: "primary", stageTimeoutMs: 10_000 });
-    const left = await assertFailedClearly(rig, r, /switching DM source sandbox-source to primary .*Access denied for user 'dm_source'.*No task was paused/);
+    const left = await assertFailedClearly(
+        rig,
+        r,
+        /switching DM source sandbox-source to primary .*Access denied for user 'dm_source'.*No task was paused/,
+    );
     assert.deepEqual(left, []);
     assert.doesNotMatch(r.output, /step \d+\/\d+ done in \d+ ms: [^\n]*pause-task/, "nothing was paused");
     assert.deepEqual(await stagesOf(rig), running());
     assert.equal(await rig.dm.getSourceFile(rig.sb.source.id), before.file, "DM's source is unchanged");
-    await rig.stack.setConfig(`dm-switch:passwords.${rig.sb.source.id}`, rig.sb.source.password, { secret: true, path: true });
+    await rig.stack.setConfig(`dm-switch:passwords.${rig.sb.source.id}`, rig.sb.source.password, {
+        secret: true,
+        path: true,
+    });
 });
 
 test("operate-source create failing after operate-source stop: the next pulumi up creates the source from DM's file the state kept, and starts the tasks", async () => {
@@ -51,7 +71,11 @@ test("operate-source create failing after operate-source stop: the next pulumi u
     assert.notEqual(r.code, 0, r.output);
     assertNoPassword(rig, r);
     const errors = errorsIn(r.output);
-    assert.match(errors, /switching DM source sandbox-source to primary failed: operate-source create sandbox-source failed: .*The tasks sandbox_task_0, sandbox_task_1 of DM source sandbox-source were stopped with their checkpoints kept/, r.output);
+    assert.match(
+        errors,
+        /switching DM source sandbox-source to primary failed: operate-source create sandbox-source failed: .*The tasks sandbox_task_0, sandbox_task_1 of DM source sandbox-source were stopped with their checkpoints kept/,
+        r.output,
+    );
     assert.equal(await rig.dm.getSource(rig.sb.source.id), undefined, "the source is stopped and not created again");
     const state = await rig.stack.exportState();
     const binding = state.deployment.resources?.find((x) => x.type === "pulumi-nodejs:dynamic/dm-switch:SourceBinding");
@@ -60,7 +84,10 @@ test("operate-source create failing after operate-source stop: the next pulumi u
     await rig.sb.primary.query(`ALTER USER ?@'127.0.0.1' ACCOUNT UNLOCK`, [USER2]);
     const again = await assertConverges(rig, asUser2, [load]);
     assert.match(again.output, /finishing an address switch to primary/);
-    assert.match(again.output, /operate-source create sandbox-source at 127\.0\.0\.1:\d+, from DM's configuration of it/);
+    assert.match(
+        again.output,
+        /operate-source create sandbox-source at 127\.0\.0\.1:\d+, from DM's configuration of it/,
+    );
     assert.equal((await rig.dm.getSource(rig.sb.source.id))?.user, USER2);
     assert.equal(await serverIdOf(), serverId, "created from DM's own file: its server-id is kept");
     const last = await rig.stack.run(["up", "--yes", "--skip-preview"]);

@@ -119,7 +119,10 @@ test("reports a VIP enabled on two instances at once as a split", async () => {
     await split.moveTo("mysql-a");
     const { haproxyCommand } = await import("../../components/vipBackends/haproxy");
     await haproxyCommand(socket, "enable server mysql/srv-b");
-    await assert.rejects(split.current(), (err: unknown) => err instanceof VipSplitError && /mysql-a and mysql-b at once/.test(err.message));
+    await assert.rejects(
+        split.current(),
+        (err: unknown) => err instanceof VipSplitError && /mysql-a and mysql-b at once/.test(err.message),
+    );
     await split.moveTo("mysql-a");
     assert.equal(await split.current(), "mysql-a");
 });
@@ -129,5 +132,8 @@ test("names an unknown backend and a missing socket", async () => {
         message: `HAProxy backend nope at ${socket}: no such backend; set 'backend' to a backend section of the HAProxy configuration.`,
     });
     const gone = path.join(dir, "gone.sock");
-    await assert.rejects(new HaproxyVip({ socket: gone, backend: "mysql", servers: {} }).current(), /HAProxy runtime API .*gone\.sock failed on 'show servers state mysql': connect ENOENT.*Check that HAProxy runs with 'stats socket/);
+    await assert.rejects(
+        new HaproxyVip({ socket: gone, backend: "mysql", servers: {} }).current(),
+        /HAProxy runtime API .*gone\.sock failed on 'show servers state mysql': connect ENOENT.*Check that HAProxy runs with 'stats socket/,
+    );
 });

@@ -51,7 +51,10 @@ test("changing the target: the VipIntent pauses and checks, the command moves HA
     assert.equal(next.code, 0, next.output);
     assert.match(next.output, /task sandbox_task_1, paused by an earlier switch, is Running now: forgotten/);
     assert.match(next.output, /~ +pulumi-nodejs:dynamic\/dm-switch:VipIntent sandbox-source-vip-intent updated/);
-    assert.doesNotMatch(next.output, /VipResume sandbox-source-vip-resume updated|command:local:Command sandbox-source-vip updated|pause-task/);
+    assert.doesNotMatch(
+        next.output,
+        /VipResume sandbox-source-vip-resume updated|command:local:Command sandbox-source-vip updated|pause-task/,
+    );
     const quiet = await s.stack.run(["up", "--yes", "--skip-preview"]);
     assert.equal(quiet.code, 0, quiet.output);
     assert.doesNotMatch(quiet.output, /updated/);
@@ -65,7 +68,9 @@ test("a lagging target is refused by the VipIntent: the command does not run, th
     assert.equal(await s.sb.vipTarget(), "primary");
     await s.sb.replica.query("STOP SLAVE");
     try {
-        await s.sb.primary.query(`INSERT INTO ${s.sb.tasks[0].schema}.t (id, seq, payload) VALUES (900000002, 900000002, 'only on the primary')`);
+        await s.sb.primary.query(
+            `INSERT INTO ${s.sb.tasks[0].schema}.t (id, seq, payload) VALUES (900000002, 900000002, 'only on the primary')`,
+        );
         s.stack.configure({ mode: "vip", mover: "command", reads: "replica", catchUpTimeoutMs: 500 });
         const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
         assert.notEqual(r.code, 0, r.output);
@@ -81,7 +86,8 @@ test("a lagging target is refused by the VipIntent: the command does not run, th
     const again = await s.stack.run(["up", "--yes", "--skip-preview"]);
     assert.equal(again.code, 0, again.output);
     assert.equal(await s.sb.vipTarget(), "replica");
-    assert.deepEqual(await s.stages(), ["Running", "Running"]);});
+    assert.deepEqual(await s.stages(), ["Running", "Running"]);
+});
 
 /** `pulumi up` (with `extra` arguments) on `o`; it must fail. */
 async function upFails(o: SandboxSourceOptions, extra: string[] = []): Promise<string> {
@@ -102,11 +108,19 @@ async function atPrimary(): Promise<void> {
 
 test("the command fails before moving HAProxy: its error hook resumes the tasks at the primary, up fails; the next up converges", async () => {
     await atPrimary();
-    const out = await upFails({ mode: "vip", mover: "command", reads: "replica", scriptFault: { target: "replica", kind: "exit-before-move" } });
+    const out = await upFails({
+        mode: "vip",
+        mover: "command",
+        reads: "replica",
+        scriptFault: { target: "replica", kind: "exit-before-move" },
+    });
     assert.deepEqual(await s.stages(), ["Running", "Running"], "no task left paused");
     assert.equal(await s.sb.vipTarget(), "primary");
     assert.match(out, /site script: cannot reach the load balancer/);
-    assert.match(out, /command\.local\.Command sandbox-source-vip failed \(.*\); tasks sandbox_task_0, sandbox_task_1 were resumed reading from primary, where the VIP answers/);
+    assert.match(
+        out,
+        /command\.local\.Command sandbox-source-vip failed \(.*\); tasks sandbox_task_0, sandbox_task_1 were resumed reading from primary, where the VIP answers/,
+    );
     const { r } = await s.upUnderLoad({ mode: "vip", mover: "command", reads: "replica" });
     assert.match(r.output, /task sandbox_task_0, paused by an earlier switch, is Running now: forgotten/);
     assert.match(r.output, /switched to replica; resumed sandbox_task_0, sandbox_task_1/);
@@ -115,7 +129,12 @@ test("the command fails before moving HAProxy: its error hook resumes the tasks 
 
 test("the command fails after moving HAProxy: its error hook checks the rule at the new target and resumes there; the next up converges", async () => {
     // The VIP is at the replica (previous test); back to the primary with a script that fails once HAProxy moved.
-    const out = await upFails({ mode: "vip", mover: "command", reads: "primary", scriptFault: { target: "primary", kind: "exit-after-move" } });
+    const out = await upFails({
+        mode: "vip",
+        mover: "command",
+        reads: "primary",
+        scriptFault: { target: "primary", kind: "exit-after-move" },
+    });
     assert.deepEqual(await s.stages(), ["Running", "Running"], "no task left paused");
     assert.equal(await s.sb.vipTarget(), "primary");
     assert.match(out, /site script: the load balancer did not confirm/);
@@ -127,31 +146,68 @@ test("the command fails after moving HAProxy: its error hook checks the rule at 
 
 test("the command succeeds but no server answers through the VIP: VipResume names the paused tasks, up fails; the next up resumes them and converges", async () => {
     await atPrimary();
-    const out = await upFails({ mode: "vip", mover: "command", reads: "replica", scriptFault: { target: "replica", kind: "no-server" } });
-    assert.deepEqual(await s.stages(), ["Paused", "Paused"], "named, left paused: DM reads through a VIP nobody answers");
+    const out = await upFails({
+        mode: "vip",
+        mover: "command",
+        reads: "replica",
+        scriptFault: { target: "replica", kind: "no-server" },
+    });
+    assert.deepEqual(
+        await s.stages(),
+        ["Paused", "Paused"],
+        "named, left paused: DM reads through a VIP nobody answers",
+    );
     // As the error says: point the VIP at an instance (the old one, by hand), then run `pulumi up` with a
     // working script. The VipIntent's state lists the tasks: it pauses nothing more and finishes the switch.
-    await new HaproxyVip({ socket: s.sb.vip.haproxySocket, backend: s.sb.vip.backend, servers: { ...s.sb.vip.servers } }).moveTo("primary");
+    await new HaproxyVip({
+        socket: s.sb.vip.haproxySocket,
+        backend: s.sb.vip.backend,
+        servers: { ...s.sb.vip.servers },
+    }).moveTo("primary");
     const { r } = await s.upUnderLoad({ mode: "vip", mover: "command", reads: "replica" });
-    assert.match(r.output, /DM source sandbox-source: vip switch primary → replica\n.*1\. dmctl --master-addr [^ ]+ query-status … until sandbox_task_0, sandbox_task_1 are Paused/);
-    assert.match(r.output, /paused sandbox_task_0, sandbox_task_1 for command\.local\.Command sandbox-source-vip to point the VIP at replica/);
+    assert.match(
+        r.output,
+        /DM source sandbox-source: vip switch primary → replica\n.*1\. dmctl --master-addr [^ ]+ query-status … until sandbox_task_0, sandbox_task_1 are Paused/,
+    );
+    assert.match(
+        r.output,
+        /paused sandbox_task_0, sandbox_task_1 for command\.local\.Command sandbox-source-vip to point the VIP at replica/,
+    );
     assert.match(r.output, /switched to replica; resumed sandbox_task_0, sandbox_task_1/);
     assert.equal(await s.sb.vipTarget(), "replica");
     // The failed run named the tasks and how to resume them.
-    assert.match(out, /command\.local\.Command sandbox-source-vip was to point the VIP at replica: switching DM source sandbox-source to replica failed/);
-    assert.match(out, /Tasks sandbox_task_0, sandbox_task_1 stay paused because it is not known which server the VIP points at/);
-    assert.match(out, /the next 'pulumi up' resumes them where the VIP points once the rule holds there, or 'dmctl --master-addr [^ ]+ resume-task sandbox_task_0 -s sandbox-source', 'dmctl --master-addr [^ ]+ resume-task sandbox_task_1 -s sandbox-source'/);
+    assert.match(
+        out,
+        /command\.local\.Command sandbox-source-vip was to point the VIP at replica: switching DM source sandbox-source to replica failed/,
+    );
+    assert.match(
+        out,
+        /Tasks sandbox_task_0, sandbox_task_1 stay paused because it is not known which server the VIP points at/,
+    );
+    assert.match(
+        out,
+        /the next 'pulumi up' resumes them where the VIP points once the rule holds there, or 'dmctl --master-addr [^ ]+ resume-task sandbox_task_0 -s sandbox-source', 'dmctl --master-addr [^ ]+ resume-task sandbox_task_1 -s sandbox-source'/,
+    );
 });
 
 test("the next up resumes only what dm-switch paused: a task someone resumed and paused again since stays paused", async () => {
     // The VIP is at the replica (previous test). A move to the primary that leaves no server answering.
-    await upFails({ mode: "vip", mover: "command", reads: "primary", scriptFault: { target: "primary", kind: "no-server" } });
+    await upFails({
+        mode: "vip",
+        mover: "command",
+        reads: "primary",
+        scriptFault: { target: "primary", kind: "no-server" },
+    });
     assert.deepEqual(await s.stages(), ["Paused", "Paused"]);
     const [ours, theirs] = s.sb.tasks.map((t) => t.name);
     const gtidOf = async (task: string) => (await s.dm.taskStatus(task, s.sb.source.id))[0].syncerBinlogGtid;
     const recorded = await gtidOf(theirs);
     // An operator points the VIP back at the replica, resumes one task, lets it apply new rows, and pauses it.
-    await new HaproxyVip({ socket: s.sb.vip.haproxySocket, backend: s.sb.vip.backend, servers: { ...s.sb.vip.servers } }).moveTo("replica");
+    await new HaproxyVip({
+        socket: s.sb.vip.haproxySocket,
+        backend: s.sb.vip.backend,
+        servers: { ...s.sb.vip.servers },
+    }).moveTo("replica");
     await s.dm.resumeTask(theirs, [s.sb.source.id]);
     const load = startLoad(s.sb, { rowsPerSec: 100, via: "primary" });
     for (let i = 0; i < 300 && (await gtidOf(theirs)) === recorded; i++) {
@@ -167,8 +223,17 @@ test("the next up resumes only what dm-switch paused: a task someone resumed and
     const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
     assert.equal(r.code, 0, r.output);
     assert.equal(await s.sb.vipTarget(), "primary");
-    assert.deepEqual(await s.stages(), ["Running", "Paused"], `${ours} resumed by dm-switch; ${theirs} left to whoever paused it`);
-    assert.match(r.output, new RegExp(`task ${theirs} is Paused at [^ ]+, not at the checkpoint dm-switch paused it at \\(${recorded}\\): someone else paused it since; it stays as it is`));
+    assert.deepEqual(
+        await s.stages(),
+        ["Running", "Paused"],
+        `${ours} resumed by dm-switch; ${theirs} left to whoever paused it`,
+    );
+    assert.match(
+        r.output,
+        new RegExp(
+            `task ${theirs} is Paused at [^ ]+, not at the checkpoint dm-switch paused it at \\(${recorded}\\): someone else paused it since; it stays as it is`,
+        ),
+    );
     assert.match(r.output, new RegExp(`switched to primary; resumed ${ours} \\(`));
     // Whoever paused it resumes it; nothing was lost.
     await s.dm.resumeTask(theirs, [s.sb.source.id]);
@@ -177,7 +242,9 @@ test("the next up resumes only what dm-switch paused: a task someone resumed and
 });
 
 test("pulumi up --target on the command alone is refused by its guard: the VipIntent paused nothing for the move", async () => {
-    const urn = (await s.stack.exportState()).deployment.resources?.find((r) => r.type === "command:local:Command")?.urn;
+    const urn = (await s.stack.exportState()).deployment.resources?.find(
+        (r) => r.type === "command:local:Command",
+    )?.urn;
     assert.ok(urn);
     const out = await upFails({ mode: "vip", mover: "command", reads: "replica" }, ["--target", urn]);
     assert.equal(await s.sb.vipTarget(), "primary", "the command did not run");

@@ -36,7 +36,10 @@ function readImpostor(): void {
     const sources = config["dm-switch:sources"] as Record<string, unknown>[];
     s.stack.writeConfig({
         ...config,
-        "dm-switch:instances": { ...(config["dm-switch:instances"] as object), impostor: { host: impostor.host, port: impostor.port } },
+        "dm-switch:instances": {
+            ...(config["dm-switch:instances"] as object),
+            impostor: { host: impostor.host, port: impostor.port },
+        },
         "dm-switch:sources": [{ ...sources[0], reads: "impostor" }],
     });
 }
@@ -51,12 +54,20 @@ test("an impostor with the primary's server_id and domain and a higher sequence 
     const [{ state }] = (await s.sb.primary.query("SELECT @@GLOBAL.gtid_binlog_state AS state")) as { state: string }[];
     const seq = Number(/0-1-(\d+)/.exec(state)?.[1] ?? 0) + 1000;
     const schema = s.sb.tasks[0].schema;
-    const [{ ddl }] = (await s.sb.primary.query(`SHOW CREATE TABLE ${schema}.t`)).map((row) => ({ ddl: String(row["Create Table"]) }));
+    const [{ ddl }] = (await s.sb.primary.query(`SHOW CREATE TABLE ${schema}.t`)).map((row) => ({
+        ddl: String(row["Create Table"]),
+    }));
     await impostor.query(`CREATE USER ?@'127.0.0.1' IDENTIFIED BY ?`, [s.sb.source.user, s.sb.source.password]);
     await impostor.query(`GRANT ALL PRIVILEGES ON *.* TO ?@'127.0.0.1'`, [s.sb.source.user]);
     await impostor.query(`CREATE DATABASE ${schema}`);
     const conn = await import("mysql2/promise").then((m) =>
-        m.createConnection({ host: impostor.host, port: impostor.port, user: ADMIN.user, password: ADMIN.password, database: schema }),
+        m.createConnection({
+            host: impostor.host,
+            port: impostor.port,
+            user: ADMIN.user,
+            password: ADMIN.password,
+            database: schema,
+        }),
     );
     try {
         await conn.query(ddl);
@@ -65,14 +76,19 @@ test("an impostor with the primary's server_id and domain and a higher sequence 
     } finally {
         await conn.end();
     }
-    const [{ state: impostorState }] = (await impostor.query("SELECT @@GLOBAL.gtid_binlog_state AS state")) as { state: string }[];
+    const [{ state: impostorState }] = (await impostor.query("SELECT @@GLOBAL.gtid_binlog_state AS state")) as {
+        state: string;
+    }[];
     assert.match(impostorState, new RegExp(`^0-1-${seq}$`), "same domain and server_id, a higher sequence number");
 
     readImpostor();
     const preview = await s.stack.run(["preview", "--policy-pack", PACK]);
     assert.notEqual(preview.code, 0, preview.output);
     assert.match(preview.output, /dm-target-prerequisites/);
-    assert.match(preview.output, /impostor \(127\.0\.0\.1:\d+\) is not in the replication set of .*both servers have server_id 1/);
+    assert.match(
+        preview.output,
+        /impostor \(127\.0\.0\.1:\d+\) is not in the replication set of .*both servers have server_id 1/,
+    );
 
     const up = await s.stack.run(["up", "--yes", "--skip-preview"]);
     assert.notEqual(up.code, 0, up.output);
@@ -82,7 +98,11 @@ test("an impostor with the primary's server_id and domain and a higher sequence 
     );
     assert.doesNotMatch(up.output, /pause-task .* done|stop-task .* done/);
     const live = await s.dm.getSource(s.sb.source.id);
-    assert.deepEqual([live?.host, live?.port], ["127.0.0.1", s.sb.primary.port], "the source still reads from the primary");
+    assert.deepEqual(
+        [live?.host, live?.port],
+        ["127.0.0.1", s.sb.primary.port],
+        "the source still reads from the primary",
+    );
     assert.deepEqual(await s.stages(), ["Running", "Running"]);
     const down = await s.sb.downstream.query(`SELECT COUNT(*) AS n FROM ${schema}.t WHERE id = 800000001`);
     assert.equal(Number(down[0].n), 0, "no row of the impostor reached the downstream");

@@ -48,7 +48,10 @@ test("a preview violating a mandatory policy fails and names the policy and the 
     await stack.setConfig("content", "forbidden");
     const r = await stack.run(["preview", "--policy-pack", policyPack]);
     assert.notEqual(r.code, 0, r.output);
-    assert.match(r.output, /\[mandatory\] {2}marker-not-forbidden {2}\(pulumi-nodejs:dynamic\/dm-switch:Marker: marker\)/);
+    assert.match(
+        r.output,
+        /\[mandatory\] {2}marker-not-forbidden {2}\(pulumi-nodejs:dynamic\/dm-switch:Marker: marker\)/,
+    );
     assert.match(r.output, /Marker marker must not hold the content 'forbidden'\./);
     assert.equal(fs.readFileSync(markerFile, "utf8"), "hello", "nothing changed");
 });
@@ -91,5 +94,8 @@ test("pulumi destroy removes the resource", async () => {
     assert.equal(r.code, 0, r.output);
     assert.equal(fs.existsSync(markerFile), false);
     const state = await stack.exportState();
-    assert.equal(state.deployment.resources?.find((res) => res.type === MARKER_TYPE), undefined);
+    assert.equal(
+        state.deployment.resources?.find((res) => res.type === MARKER_TYPE),
+        undefined,
+    );
 });

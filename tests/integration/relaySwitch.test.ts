@@ -31,11 +31,16 @@ for (const [to, serverId] of [
 ] as const) {
     test(`pulumi up switches the VIP to the ${to} with relay on: relay and syncers are confirmed reading from it, nothing lost`, async () => {
         const { r, written } = await s.upUnderLoad({ mode: "vip", reads: to, enableRelay: true });
-        const confirmed = /step 8\/8 done in (\d+) ms: .*until the syncers of .* read from \w+ \(binlog bytes received since the pause, or a checkpoint past gtid-S\) and the relay log, if enabled, is read from (\w+) without errors/.exec(r.output);
+        const confirmed =
+            /step 8\/8 done in (\d+) ms: .*until the syncers of .* read from \w+ \(binlog bytes received since the pause, or a checkpoint past gtid-S\) and the relay log, if enabled, is read from (\w+) without errors/.exec(
+                r.output,
+            );
         assert.ok(confirmed, `the confirmation step ran and passed:\n${r.output}`);
         assert.equal(confirmed[2], to);
         const paused = /replication was paused for (\d+) ms/.exec(r.output);
-        console.log(`VIP switch to ${to} with relay on: paused ${paused?.[1] ?? "?"} ms, confirmed in ${confirmed[1]} ms; ${written} rows written`);
+        console.log(
+            `VIP switch to ${to} with relay on: paused ${paused?.[1] ?? "?"} ms, confirmed in ${confirmed[1]} ms; ${written} rows written`,
+        );
         const now = await relay();
         assert.equal(now.stage, "Running");
         assert.deepEqual(now.errors, []);
@@ -46,10 +51,17 @@ for (const [to, serverId] of [
 test("changing the source to address mode re-creates it, relay on, at the replica's own address: relay and syncers confirmed", async () => {
     const { r } = await s.upUnderLoad({ mode: "address", reads: "replica", enableRelay: true });
     assert.match(r.output, /operate-source create .*enable-relay: false until the tasks run/);
-    assert.match(r.output, /done in \d+ ms: dmctl --master-addr \S+ start-relay -s sandbox-source/, "relay was started once the tasks ran");
+    assert.match(
+        r.output,
+        /done in \d+ ms: dmctl --master-addr \S+ start-relay -s sandbox-source/,
+        "relay was started once the tasks ran",
+    );
     const source = await s.dm.getSource(s.sb.source.id);
     assert.equal(source?.port, s.sb.replica.port, "DM's source reads from the replica's own address");
-    assert.match(r.output, /until the syncers of .* read from \w+ \(binlog bytes received since the pause, or a checkpoint past gtid-S\) and the relay log, if enabled, is read from replica without errors/);
+    assert.match(
+        r.output,
+        /until the syncers of .* read from \w+ \(binlog bytes received since the pause, or a checkpoint past gtid-S\) and the relay log, if enabled, is read from replica without errors/,
+    );
     const now = await relay();
     assert.equal(now.stage, "Running");
     assert.match(now.relaySubDir ?? "", /^0-2\.\d{6}$/, "relay reads from the replica");

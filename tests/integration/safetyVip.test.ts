@@ -35,7 +35,10 @@ const dmctl = () => createDmClient({ transport: "dmctl", address: s.sb.dm.master
 /** A row written on the primary only while the replica's replication is stopped: the replica lags. */
 async function lagReplica(id: number): Promise<void> {
     await s.sb.replica.query("STOP SLAVE");
-    await s.sb.primary.query(`INSERT INTO ${s.sb.tasks[0].schema}.t (id, seq, payload) VALUES (?, ?, 'written while the replica was stopped')`, [id, id]);
+    await s.sb.primary.query(
+        `INSERT INTO ${s.sb.tasks[0].schema}.t (id, seq, payload) VALUES (?, ?, 'written while the replica was stopped')`,
+        [id, id],
+    );
 }
 
 test("the first pulumi up declares the source reading from the primary through the VIP", async () => {
@@ -97,7 +100,9 @@ test("a task resumed with dmctl while dm-switch waits for a lagging target: the 
         assert.notEqual(r.code, 0, r.output);
         assert.match(
             r.output,
-            new RegExp(`another switch of DM source ${s.sb.source.id} is under way \\(another stack, or dmctl\\): ${s.sb.tasks[0].name} is Running, not Paused as dm-switch left it`),
+            new RegExp(
+                `another switch of DM source ${s.sb.source.id} is under way \\(another stack, or dmctl\\): ${s.sb.tasks[0].name} is Running, not Paused as dm-switch left it`,
+            ),
         );
         assert.match(r.output, /Tasks sandbox_task_0, sandbox_task_1 were resumed and read from primary/);
     } finally {

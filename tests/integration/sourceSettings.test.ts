@@ -70,7 +70,10 @@ test("a new user re-creates the source in place, under load: tasks run on from t
     await s.sb.primary.query(`GRANT ${SOURCE_GRANTS} ON *.* TO ?@'127.0.0.1'`, [USER2]);
     await s.sb.primary.query(`ALTER USER ?@'127.0.0.1' ACCOUNT LOCK`, [s.sb.source.user]);
     const { r, written } = await s.upUnderLoad({ mode: "address", reads: "primary", user: USER2 });
-    assert.match(r.output, /DM source sandbox-source: new settings \(user\), the address procedure at the same address \(primary\)/);
+    assert.match(
+        r.output,
+        /DM source sandbox-source: new settings \(user\), the address procedure at the same address \(primary\)/,
+    );
     assert.match(r.output, /stop-task sandbox_task_0/);
     assert.match(r.output, /operate-source stop sandbox-source/);
     assert.match(r.output, /start-task sandbox_task_0\.yaml {2}# meta binlog-gtid: gtid-S, from the checkpoint/);
@@ -81,7 +84,9 @@ test("a new user re-creates the source in place, under load: tasks run on from t
     const { outputs } = await bindingOutputs();
     assert.equal(outputs.user, USER2);
     const stopped = /replication was stopped for (\d+) ms/.exec(r.output);
-    console.log(`new user: replication stopped ${stopped?.[1] ?? "?"} ms; pulumi up took ${r.ms} ms; ${written} rows written during it`);
+    console.log(
+        `new user: replication stopped ${stopped?.[1] ?? "?"} ms; pulumi up took ${r.ms} ms; ${written} rows written during it`,
+    );
 });
 
 test("a password rotation reaches DM: the preview shows it, pulumi up re-creates the source with it, the state never holds it", async () => {
@@ -90,9 +95,15 @@ test("a password rotation reaches DM: the preview shows it, pulumi up re-creates
     await s.stack.setConfig(`dm-switch:passwords.${s.sb.source.id}`, rotated, { secret: true, path: true });
     const preview = await s.stack.run(["preview", "--diff"]);
     assert.equal(preview.code, 0, preview.output);
-    assert.match(preview.output, /DM source sandbox-source: new settings \(password\), the address procedure at the same address \(primary\)/);
+    assert.match(
+        preview.output,
+        /DM source sandbox-source: new settings \(password\), the address procedure at the same address \(primary\)/,
+    );
     const { r, written } = await s.upUnderLoad({ mode: "address", reads: "primary", user: USER2 });
-    assert.match(r.output, /DM source sandbox-source: new settings \(password\), the address procedure at the same address \(primary\)/);
+    assert.match(
+        r.output,
+        /DM source sandbox-source: new settings \(password\), the address procedure at the same address \(primary\)/,
+    );
     assert.match(r.output, /operate-source create sandbox-source\.yaml/);
     await assertFieldsKept();
     const { state, outputs } = await bindingOutputs();
@@ -100,13 +111,18 @@ test("a password rotation reaches DM: the preview shows it, pulumi up re-creates
     assert.ok(!state.includes(s.sb.source.password), "nor the old one");
     assert.ok(outputs.passwordDigest !== undefined, "the state holds the password's digest (a secret)");
     const stopped = /replication was stopped for (\d+) ms/.exec(r.output);
-    console.log(`password rotation: replication stopped ${stopped?.[1] ?? "?"} ms; pulumi up took ${r.ms} ms; ${written} rows written during it`);
+    console.log(
+        `password rotation: replication stopped ${stopped?.[1] ?? "?"} ms; pulumi up took ${r.ms} ms; ${written} rows written during it`,
+    );
 });
 
 for (const relay of [true, false]) {
     test(`turning relay ${relay ? "on" : "off"} re-creates the source in place${relay ? ", relay started once the tasks run and confirmed reading from the primary" : ""}`, async () => {
         const { r } = await s.upUnderLoad({ mode: "address", reads: "primary", user: USER2, enableRelay: relay });
-        assert.match(r.output, /DM source sandbox-source: new settings \(enableRelay\), the address procedure at the same address \(primary\)/);
+        assert.match(
+            r.output,
+            /DM source sandbox-source: new settings \(enableRelay\), the address procedure at the same address \(primary\)/,
+        );
         await assertFieldsKept();
         const source = await s.dm.getSource(s.sb.source.id);
         if (relay) {
@@ -116,7 +132,11 @@ for (const relay of [true, false]) {
         } else {
             // Relay started by start-relay (above) holds the source: DM stops no source with relay workers (46023).
             assert.match(r.output, /stop-relay -s sandbox-source worker1 \(relay runs for the worker/);
-            assert.deepEqual({ enableRelay: source?.enableRelay, relay: source?.relay }, { enableRelay: false, relay: undefined }, "relay is off");
+            assert.deepEqual(
+                { enableRelay: source?.enableRelay, relay: source?.relay },
+                { enableRelay: false, relay: undefined },
+                "relay is off",
+            );
         }
     });
 }

@@ -16,9 +16,22 @@ let stack: TempStack;
 
 const plain = (tls?: Record<string, string>) => ({
     "dm-switch:dm": { address: "127.0.0.1:1", transport: "openapi" },
-    "dm-switch:instances": { a: { host: "127.0.0.1", port: 1, ...(tls ? { tls } : {}) }, b: { host: "127.0.0.1", port: 2 } },
+    "dm-switch:instances": {
+        a: { host: "127.0.0.1", port: 1, ...(tls ? { tls } : {}) },
+        b: { host: "127.0.0.1", port: 2 },
+    },
     "dm-switch:sources": [
-        { id: "s", flavor: "mariadb", user: "dm", mode: "vip", reads: "a", vip: { address: { host: "127.0.0.1", port: 3 }, haproxy: { socket: "/nonexistent.sock", backend: "mysql", servers: { a: "a", b: "b" } } } },
+        {
+            id: "s",
+            flavor: "mariadb",
+            user: "dm",
+            mode: "vip",
+            reads: "a",
+            vip: {
+                address: { host: "127.0.0.1", port: 3 },
+                haproxy: { socket: "/nonexistent.sock", backend: "mysql", servers: { a: "a", b: "b" } },
+            },
+        },
     ],
 });
 
@@ -49,15 +62,23 @@ test("the same key set with --secret --path is accepted (the instances are then 
     assert.equal(r.code, 0, r.output);
     assert.equal(r.output.includes("MIGHplaintextkeymaterial"), false);
     // The Vip's instances (holding the key) are a secret input as a whole.
-    const steps = (JSON.parse(r.stdout) as { steps: { newState?: { type: string; inputs: Record<string, unknown> } }[] }).steps;
+    const steps = (
+        JSON.parse(r.stdout) as { steps: { newState?: { type: string; inputs: Record<string, unknown> } }[] }
+    ).steps;
     const vip = steps.find((s) => s.newState?.type === "pulumi-nodejs:dynamic/dm-switch:Vip");
     assert.equal(vip?.newState?.inputs.instances, "[secret]", JSON.stringify(vip?.newState?.inputs));
 });
 
 test("dm.tls.key in plaintext fails the preview naming dmTlsKey as the remedy", async () => {
-    stack.writeConfig({ ...plain(), "dm-switch:dm": { address: "127.0.0.1:1", transport: "openapi", tls: { ca: CERT, cert: CERT, key: KEY } } });
+    stack.writeConfig({
+        ...plain(),
+        "dm-switch:dm": { address: "127.0.0.1:1", transport: "openapi", tls: { ca: CERT, cert: CERT, key: KEY } },
+    });
     const r = await stack.run(["preview"], { timeoutMs: 120_000 });
     assert.notEqual(r.code, 0);
-    assert.match(r.output, /dm-switch:dm\.tls\.key is a private key in plaintext in the stack configuration: run 'pulumi config rm --path dm-switch:dm\.tls\.key' and set it with 'pulumi config set --secret dm-switch:dmTlsKey < client-key\.pem'/);
+    assert.match(
+        r.output,
+        /dm-switch:dm\.tls\.key is a private key in plaintext in the stack configuration: run 'pulumi config rm --path dm-switch:dm\.tls\.key' and set it with 'pulumi config set --secret dm-switch:dmTlsKey < client-key\.pem'/,
+    );
     assert.equal(r.output.includes("MIGHplaintextkeymaterial"), false);
 });

@@ -11,14 +11,19 @@ export function syncerRows(sb: () => Sandbox, dm: () => DmClient, payload: strin
     let nextId = 1;
 
     /** The last sequence number of the instance's binary log. */
-    const seqOf = async (i: Sandbox["primary"]) => Number(String((await i.query("SELECT @@GLOBAL.gtid_binlog_pos AS g"))[0].g).split("-")[2]);
+    const seqOf = async (i: Sandbox["primary"]) =>
+        Number(String((await i.query("SELECT @@GLOBAL.gtid_binlog_pos AS g"))[0].g).split("-")[2]);
 
     /** One row in each task's schema; returns the primary's sequence number after each task's write. */
     async function writeRows(): Promise<number[]> {
         const out: number[] = [];
         for (const t of sb().tasks) {
             const id = nextId++;
-            await sb().primary.query(`INSERT INTO \`${t.schema}\`.t (id, seq, payload) VALUES (?, ?, ?)`, [id, id, payload]);
+            await sb().primary.query(`INSERT INTO \`${t.schema}\`.t (id, seq, payload) VALUES (?, ?, ?)`, [
+                id,
+                id,
+                payload,
+            ]);
             out.push(await seqOf(sb().primary));
         }
         return out;
@@ -32,12 +37,16 @@ export function syncerRows(sb: () => Sandbox, dm: () => DmClient, payload: strin
     async function syncerReaches(seqs: number[], timeoutMs = 20_000): Promise<string[]> {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
-            const got = await Promise.all(sb().tasks.map(async (t) => (await dm().taskStatus(t.name, sb().source.id))[0]?.syncerBinlogGtid ?? ""));
+            const got = await Promise.all(
+                sb().tasks.map(async (t) => (await dm().taskStatus(t.name, sb().source.id))[0]?.syncerBinlogGtid ?? ""),
+            );
             if (got.every((g, i) => Number(g.split("-")[2] ?? 0) >= seqs[i])) {
                 return got;
             }
             if (Date.now() > deadline) {
-                throw new Error(`DM's syncer did not reach ${seqs.join(", ")} within ${timeoutMs} ms (at ${got.join(", ")})`);
+                throw new Error(
+                    `DM's syncer did not reach ${seqs.join(", ")} within ${timeoutMs} ms (at ${got.join(", ")})`,
+                );
             }
             await new Promise((r) => setTimeout(r, 300));
             await writeRows();

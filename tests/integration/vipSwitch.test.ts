@@ -25,7 +25,10 @@ test("pulumi preview of a switch shows the plan in dmctl words and changes nothi
     const r = await s.stack.run(["preview"]);
     assert.equal(r.code, 0, r.output);
     // The preview reads the tasks DM runs on the source: the plan names each one.
-    assert.match(r.output, /dmctl --master-addr \S+ pause-task sandbox_task_0 -s sandbox-source; dmctl --master-addr \S+ pause-task sandbox_task_1 -s sandbox-source/);
+    assert.match(
+        r.output,
+        /dmctl --master-addr \S+ pause-task sandbox_task_0 -s sandbox-source; dmctl --master-addr \S+ pause-task sandbox_task_1 -s sandbox-source/,
+    );
     assert.match(r.output, /~ +pulumi-nodejs:dynamic\/dm-switch:Vip sandbox-source-vip update/);
     assert.equal(await s.sb.vipTarget(), "primary");
     assert.deepEqual(await s.stages(), RUNNING);
@@ -35,7 +38,9 @@ async function switchTo(to: "primary" | "replica") {
     const { r, written } = await s.upUnderLoad({ mode: "vip", reads: to });
     const paused = /replication was paused for (\d+) ms/.exec(r.output);
     assert.ok(paused, `the paused time is reported:\n${r.output}`);
-    console.log(`VIP switch to ${to} with 2 tasks: replication paused ${paused[1]} ms; pulumi up took ${r.ms} ms; ${written} rows written during it`);
+    console.log(
+        `VIP switch to ${to} with 2 tasks: replication paused ${paused[1]} ms; pulumi up took ${r.ms} ms; ${written} rows written during it`,
+    );
     assert.equal(await s.sb.vipTarget(), to);
 }
 
@@ -45,7 +50,10 @@ test("pulumi up switches the VIP to the replica under load: nothing lost or dupl
     const vip = state.deployment.resources?.find((x) => x.type === "pulumi-nodejs:dynamic/dm-switch:Vip");
     assert.equal(vip?.outputs?.target, "replica");
     assert.deepEqual(vip?.outputs?.pausedByUs, []);
-    assert.ok(!JSON.stringify(state).includes(s.sb.source.password), "the source password is not in the state in plaintext");
+    assert.ok(
+        !JSON.stringify(state).includes(s.sb.source.password),
+        "the source password is not in the state in plaintext",
+    );
 });
 
 test("and back to the primary", async () => {
@@ -55,7 +63,9 @@ test("and back to the primary", async () => {
 test("a target that lags with replication stopped is refused at apply time; the tasks run on, the VIP stays", async () => {
     await s.sb.replica.query("STOP SLAVE");
     try {
-        await s.sb.primary.query(`INSERT INTO ${s.sb.tasks[0].schema}.t (id, seq, payload) VALUES (900000001, 900000001, 'only on the primary')`);
+        await s.sb.primary.query(
+            `INSERT INTO ${s.sb.tasks[0].schema}.t (id, seq, payload) VALUES (900000001, 900000001, 'only on the primary')`,
+        );
         s.stack.configure({ mode: "vip", reads: "replica", catchUpTimeoutMs: 500 });
         const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
         assert.notEqual(r.code, 0, r.output);
@@ -75,10 +85,16 @@ test("a target that lags with replication stopped is refused at apply time; the 
 
 test("a VIP moved by hand shows as drift in pulumi refresh, and pulumi up switches it back with the procedure", async () => {
     const { HaproxyVip } = await import("../../components/vipBackends/haproxy");
-    await new HaproxyVip({ socket: s.sb.vip.haproxySocket, backend: s.sb.vip.backend, servers: s.sb.vip.servers }).moveTo("primary");
+    await new HaproxyVip({
+        socket: s.sb.vip.haproxySocket,
+        backend: s.sb.vip.backend,
+        servers: s.sb.vip.servers,
+    }).moveTo("primary");
     const refresh = await s.stack.run(["refresh", "--yes", "--skip-preview"]);
     assert.equal(refresh.code, 0, refresh.output);
-    const vip = (await s.stack.exportState()).deployment.resources?.find((x) => x.type === "pulumi-nodejs:dynamic/dm-switch:Vip");
+    const vip = (await s.stack.exportState()).deployment.resources?.find(
+        (x) => x.type === "pulumi-nodejs:dynamic/dm-switch:Vip",
+    );
     assert.equal(vip?.outputs?.target, "primary", "the state records where the VIP really points");
     const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
     assert.equal(r.code, 0, r.output);

@@ -210,7 +210,9 @@ test("trustMapping must be a boolean (route53 and eni)", () => {
     assert.deepEqual(checkRoute53Inputs({ ...r53, trustMapping: "yes" as unknown as boolean }), [
         { property: "backend.trustMapping", reason: 'backend.trustMapping must be true or false, got "yes"' },
     ]);
-    assert.deepEqual(checkEniInputs({ ...eni, trustMapping: 1 as unknown as boolean }), [{ property: "backend.trustMapping", reason: "backend.trustMapping must be true or false, got 1" }]);
+    assert.deepEqual(checkEniInputs({ ...eni, trustMapping: 1 as unknown as boolean }), [
+        { property: "backend.trustMapping", reason: "backend.trustMapping must be true or false, got 1" },
+    ]);
 });
 
 test("checkRoute53Mapping: each value must be its instance's own address (A: the IPv4 host, CNAME: the host name)", () => {
@@ -226,7 +228,10 @@ test("checkRoute53Mapping: each value must be its instance's own address (A: the
     // An A value cannot be compared with a host name: refused, not assumed.
     const [named] = checkRoute53Mapping(r53, { "mysql-a": "a.db.internal", "mysql-b": "10.0.1.11" });
     assert.equal(named.property, "backend.values.mysql-a");
-    assert.match(named.reason, /^backend\.values\.mysql-a is "10\.0\.1\.10" but instances\.mysql-a is at "a\.db\.internal": with verify "backend" nothing connects through the VIP/);
+    assert.match(
+        named.reason,
+        /^backend\.values\.mysql-a is "10\.0\.1\.10" but instances\.mysql-a is at "a\.db\.internal": with verify "backend" nothing connects through the VIP/,
+    );
 });
 
 test("infers the record type from the values", () => {

@@ -24,7 +24,12 @@ before(async () => {
     server = http.createServer((req, res) => {
         req.resume().on("end", () => {
             requests.push(`${req.method} ${req.url}`);
-            const [status, reply] = req.method === "POST" ? [400, STARTED_TWICE] : created ? [200, created] : [404, { error_code: 46009, error_msg: "source not exist" }];
+            const [status, reply] =
+                req.method === "POST"
+                    ? [400, STARTED_TWICE]
+                    : created
+                      ? [200, created]
+                      : [404, { error_code: 46009, error_msg: "source not exist" }];
             res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(reply));
         });
     });
@@ -33,8 +38,20 @@ before(async () => {
 });
 after(() => server.close());
 
-const source = (relay: boolean): SourceConfig => ({ id: "mariadb-01", host: "127.0.0.1", port: 23306, user: "dm", password: "hunter2-pw", flavor: "mariadb", enableGtid: true, enableRelay: relay });
-const withRelay = (on: boolean) => ({ ...(recorded.apiSource as Record<string, unknown>), relay_config: { enable_relay: on } });
+const source = (relay: boolean): SourceConfig => ({
+    id: "mariadb-01",
+    host: "127.0.0.1",
+    port: 23306,
+    user: "dm",
+    password: "hunter2-pw",
+    flavor: "mariadb",
+    enableGtid: true,
+    enableRelay: relay,
+});
+const withRelay = (on: boolean) => ({
+    ...(recorded.apiSource as Record<string, unknown>),
+    relay_config: { enable_relay: on },
+});
 
 test("46030 after creating a relay-enabled source is success once DM shows the source with relay on", async () => {
     created = withRelay(true);
@@ -52,7 +69,10 @@ for (const [name, relayAsked, shown] of [
         created = shown;
         const err = await createDmClient({ transport: "openapi", address })
             .createSource(source(relayAsked))
-            .then(() => undefined, (e: unknown) => e);
+            .then(
+                () => undefined,
+                (e: unknown) => e,
+            );
         assert.ok(err instanceof DmError, String(err));
         assert.equal(err.code, 46030);
         assert.match(err.message, /^operate-source create mariadb-01 failed: \[code=46030/);

@@ -19,5 +19,15 @@ export function runningSubtask(task: string, source: string, over: Partial<Subta
 
 /** A MariaDB source at 127.0.0.1:3306 with GTID on and relay off, as DM lists it; `over` changes any field. */
 export function sourceConfigInfo(id: string, over: Partial<SourceConfigInfo> = {}): SourceConfigInfo {
-    return { id, host: "127.0.0.1", port: 3306, user: "dm", flavor: "mariadb", enableGtid: true, enableRelay: false, taskNames: [], ...over };
+    return {
+        id,
+        host: "127.0.0.1",
+        port: 3306,
+        user: "dm",
+        flavor: "mariadb",
+        enableGtid: true,
+        enableRelay: false,
+        taskNames: [],
+        ...over,
+    };
 }

@@ -7,7 +7,8 @@ import { runningSubtask, sourceConfigInfo } from "./dmFixtures";
 const config = (id: string, taskNames: string[]) => sourceConfigInfo(id, { taskNames });
 
 /** A subtask of `task` on `source`. */
-const sub = (task: string, source: string) => runningSubtask(task, source, { syncerBinlogGtid: "0-1-10", masterBinlogGtid: "0-1-10" });
+const sub = (task: string, source: string) =>
+    runningSubtask(task, source, { syncerBinlogGtid: "0-1-10", masterBinlogGtid: "0-1-10" });
 
 /** Task t1 has subtasks on s1 and s2; every call is noted. */
 function countingClient(calls: string[], transport: Transport = "openapi"): DmClient {
@@ -35,7 +36,10 @@ function countingClient(calls: string[], transport: Transport = "openapi"): DmCl
             if (task === "gone") throw new Error("task gone does not exist");
             return [sub(task, "s1"), sub(task, "s2")].filter((s) => sourceId === undefined || s.source === sourceId);
         },
-        sourceTaskStatus: async (id) => (calls.push(`sourceTaskStatus ${id}`), { source: id, subtasks: [sub("t1", id)] }),
+        sourceTaskStatus: async (id) => (
+            calls.push(`sourceTaskStatus ${id}`),
+            { source: id, subtasks: [sub("t1", id)] }
+        ),
         pauseTask: (task) => note(`pauseTask ${task}`),
         resumeTask: (task) => note(`resumeTask ${task}`),
         getTaskConfig: async (task) => (calls.push(`getTaskConfig ${task}`), "name: t1"),

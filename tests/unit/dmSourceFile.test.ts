@@ -57,7 +57,16 @@ const DM_FILE = [
     "",
 ].join("\n");
 
-const cfg: SourceConfig = { id: "sandbox-source", host: "127.0.0.1", port: 43101, user: "dm_source2", password: "n3w'pa\"ss", flavor: "mariadb", enableGtid: true, enableRelay: false };
+const cfg: SourceConfig = {
+    id: "sandbox-source",
+    host: "127.0.0.1",
+    port: 43101,
+    user: "dm_source2",
+    password: "n3w'pa\"ss",
+    flavor: "mariadb",
+    enableGtid: true,
+    enableRelay: false,
+};
 
 /** The lines of `text` that are not in `base`, and those of `base` that are not in `text`. */
 function changedLines(base: string, text: string) {
@@ -69,8 +78,20 @@ function changedLines(base: string, text: string) {
 test("a new user and password change only from.user and from.password: every field the stack does not set is kept", () => {
     const out = overlaySourceFile(DM_FILE, cfg);
     assert.deepEqual(changedLines(DM_FILE, out), {
-        added: ['flavor: "mariadb"', 'source-id: "sandbox-source"', '  host: "127.0.0.1"', '  user: "dm_source2"', '  password: "n3w\'pa\\"ss"'],
-        removed: ["flavor: mariadb", "source-id: sandbox-source", "  host: 127.0.0.1", "  user: dm_source", "  password: '******'"],
+        added: [
+            'flavor: "mariadb"',
+            'source-id: "sandbox-source"',
+            '  host: "127.0.0.1"',
+            '  user: "dm_source2"',
+            '  password: "n3w\'pa\\"ss"',
+        ],
+        removed: [
+            "flavor: mariadb",
+            "source-id: sandbox-source",
+            "  host: 127.0.0.1",
+            "  user: dm_source",
+            "  password: '******'",
+        ],
     });
     // Same order as DM printed: a re-created source reads exactly as before but for the overlaid values.
     assert.equal(out.split("\n").length, DM_FILE.split("\n").length);
@@ -99,9 +120,18 @@ test("keys missing from the file are added, from: included", () => {
 });
 
 test("refuses another source's file, and a text that is no source file", () => {
-    assert.throws(() => overlaySourceFile(DM_FILE, { ...cfg, id: "other" }), { name: "TypeError", message: 'the source file is source "sandbox-source"\'s, not "other"\'s' });
-    assert.throws(() => overlaySourceFile("name: task\n", cfg), { name: "TypeError", message: "the source file has neither source-id nor from: it is not DM's configuration of a source" });
-    assert.throws(() => overlaySourceFile("source-id: sandbox-source\nfrom: {host: x}\n", cfg), { name: "TypeError", message: "the source file's from: is not a block of key: value lines" });
+    assert.throws(() => overlaySourceFile(DM_FILE, { ...cfg, id: "other" }), {
+        name: "TypeError",
+        message: 'the source file is source "sandbox-source"\'s, not "other"\'s',
+    });
+    assert.throws(() => overlaySourceFile("name: task\n", cfg), {
+        name: "TypeError",
+        message: "the source file has neither source-id nor from: it is not DM's configuration of a source",
+    });
+    assert.throws(() => overlaySourceFile("source-id: sandbox-source\nfrom: {host: x}\n", cfg), {
+        name: "TypeError",
+        message: "the source file's from: is not a block of key: value lines",
+    });
 });
 
 test("masking replaces only the password of from:", () => {

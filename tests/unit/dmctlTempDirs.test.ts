@@ -18,14 +18,20 @@ test("the folders of dead processes are removed; live ones, and folders not name
         assert.ok(dead > 0);
         const make = (name: string) => {
             fs.mkdirSync(path.join(root, name));
-            fs.writeFileSync(path.join(root, name, "task.yaml"), "target-database:\n  password: secret\n", { mode: 0o600 });
+            fs.writeFileSync(path.join(root, name, "task.yaml"), "target-database:\n  password: secret\n", {
+                mode: 0o600,
+            });
         };
         make(`dm-switch-dmctl-${dead}-a1B2c3`);
         make(`dm-switch-dmctl-${process.pid}-d4E5f6`);
         make("dm-switch-dmctl-g7H8i9");
         make("unrelated");
         assert.deepEqual(await removeStaleDmctlDirs(root), [`dm-switch-dmctl-${dead}-a1B2c3`]);
-        assert.deepEqual(fs.readdirSync(root).sort(), [`dm-switch-dmctl-${process.pid}-d4E5f6`, "dm-switch-dmctl-g7H8i9", "unrelated"]);
+        assert.deepEqual(fs.readdirSync(root).sort(), [
+            `dm-switch-dmctl-${process.pid}-d4E5f6`,
+            "dm-switch-dmctl-g7H8i9",
+            "unrelated",
+        ]);
     } finally {
         fs.rmSync(root, { recursive: true, force: true });
     }

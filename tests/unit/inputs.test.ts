@@ -5,7 +5,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { validateStackConfig } from "../../components/stackConfig";
-import { checkSourceBindingInputs, checkVipInputs, SourceBindingInputs, VipInputs } from "../../components/providers/inputs";
+import {
+    checkSourceBindingInputs,
+    checkVipInputs,
+    SourceBindingInputs,
+    VipInputs,
+} from "../../components/providers/inputs";
 
 const vip: VipInputs = {
     dm: { address: "127.0.0.1:8261" },
@@ -16,7 +21,12 @@ const vip: VipInputs = {
     address: { host: "127.0.0.1", port: 13306 },
     user: "dm",
     password: "s3cret-value",
-    backend: { kind: "haproxy", socket: "/tmp/haproxy.sock", backend: "mysql", servers: { primary: "primary", replica: "replica" } },
+    backend: {
+        kind: "haproxy",
+        socket: "/tmp/haproxy.sock",
+        backend: "mysql",
+        servers: { primary: "primary", replica: "replica" },
+    },
 };
 
 const binding: SourceBindingInputs = {
@@ -36,31 +46,110 @@ test("valid inputs pass", () => {
 });
 
 const vipCases: [string, Partial<VipInputs> | Record<string, unknown>, string, RegExp][] = [
-    ["dm address without port", { dm: { address: "dm-master" } }, "dm", /dm\.address must be dm-master's host:port .*"dm-master"/],
-    ["unknown transport", { dm: { address: "127.0.0.1:8261", transport: "grpc" } }, "dm", /dm\.transport must be "openapi" or "dmctl", got "grpc"/],
+    [
+        "dm address without port",
+        { dm: { address: "dm-master" } },
+        "dm",
+        /dm\.address must be dm-master's host:port .*"dm-master"/,
+    ],
+    [
+        "unknown transport",
+        { dm: { address: "127.0.0.1:8261", transport: "grpc" } },
+        "dm",
+        /dm\.transport must be "openapi" or "dmctl", got "grpc"/,
+    ],
     ["source id with a space", { sourceId: "my source" }, "sourceId", /sourceId must be a DM source name/],
     ["flavor", { flavor: "postgres" }, "flavor", /flavor must be "mysql" or "mariadb", got "postgres"/],
-    ["target not an instance", { target: "replica-2" }, "target", /target must be one of the instances \(primary, replica\), got "replica-2"/],
-    ["port out of range", { address: { host: "127.0.0.1", port: 70000 } }, "address", /address must be \{host, port\} with a port from 1 to 65535/],
-    ["backend without an instance", { backend: { kind: "haproxy", socket: "/s", backend: "mysql", servers: { primary: "p" } } }, "backend", /no entry for instance replica: add one per instance/],
-    ["unknown backend", { backend: { kind: "f5" } }, "backend", /backend\.kind must be "haproxy", "route53" or "eni", got "f5"/],
+    [
+        "target not an instance",
+        { target: "replica-2" },
+        "target",
+        /target must be one of the instances \(primary, replica\), got "replica-2"/,
+    ],
+    [
+        "port out of range",
+        { address: { host: "127.0.0.1", port: 70000 } },
+        "address",
+        /address must be \{host, port\} with a port from 1 to 65535/,
+    ],
+    [
+        "backend without an instance",
+        { backend: { kind: "haproxy", socket: "/s", backend: "mysql", servers: { primary: "p" } } },
+        "backend",
+        /no entry for instance replica: add one per instance/,
+    ],
+    [
+        "unknown backend",
+        { backend: { kind: "f5" } },
+        "backend",
+        /backend\.kind must be "haproxy", "route53" or "eni", got "f5"/,
+    ],
     ["empty task name", { tasks: ["t1", ""] }, "tasks", /tasks must be a list of DM task names/],
-    ["an empty tasks list (it would pause and check no task)", { tasks: [] }, "tasks", /^tasks is empty: DM's procedure pauses every task of the source; list every task, or leave tasks out$/],
+    [
+        "an empty tasks list (it would pause and check no task)",
+        { tasks: [] },
+        "tasks",
+        /^tasks is empty: DM's procedure pauses every task of the source; list every task, or leave tasks out$/,
+    ],
     ["unknown verify", { verify: "tcp" }, "verify", /verify must be "connect" .* or "backend" .*got "tcp"/],
     // Issue 19 item 5: names that reach another system's command line, and mappings that must be exact.
-    ["dm address with a port above 65535", { dm: { address: "127.0.0.1:99999" } }, "dm", /^dm\.address must be dm-master's host:port with a port from 1 to 65535 .*got "127\.0\.0\.1:99999"$/],
+    [
+        "dm address with a port above 65535",
+        { dm: { address: "127.0.0.1:99999" } },
+        "dm",
+        /^dm\.address must be dm-master's host:port with a port from 1 to 65535 .*got "127\.0\.0\.1:99999"$/,
+    ],
     ["dm address with port 0", { dm: { address: "127.0.0.1:0" } }, "dm", /with a port from 1 to 65535/],
-    ["source id read as a flag by dmctl", { sourceId: "-s" }, "sourceId", /^sourceId must be a DM source name .*not starting with '-', which dmctl would read as a flag\), got "-s"$/],
-    ["task name read as a flag by dmctl", { tasks: ["t1", "--master-addr=evil:8261"] }, "tasks", /^tasks "--master-addr=evil:8261": a DM task name may not start with '-' \(dmctl would read it as a flag\)/],
-    ["task name with a line break", { tasks: ["t1\nt2"] }, "tasks", /^tasks "t1\\nt2": .*nor hold control characters; rename the task$/],
+    [
+        "source id read as a flag by dmctl",
+        { sourceId: "-s" },
+        "sourceId",
+        /^sourceId must be a DM source name .*not starting with '-', which dmctl would read as a flag\), got "-s"$/,
+    ],
+    [
+        "task name read as a flag by dmctl",
+        { tasks: ["t1", "--master-addr=evil:8261"] },
+        "tasks",
+        /^tasks "--master-addr=evil:8261": a DM task name may not start with '-' \(dmctl would read it as a flag\)/,
+    ],
+    [
+        "task name with a line break",
+        { tasks: ["t1\nt2"] },
+        "tasks",
+        /^tasks "t1\\nt2": .*nor hold control characters; rename the task$/,
+    ],
     [
         "HAProxy server name that would run another runtime API command",
-        { backend: { kind: "haproxy", socket: "/s", backend: "mysql", servers: { primary: "primary", replica: "replica\nshutdown sessions server mysql/primary" } } },
+        {
+            backend: {
+                kind: "haproxy",
+                socket: "/s",
+                backend: "mysql",
+                servers: { primary: "primary", replica: "replica\nshutdown sessions server mysql/primary" },
+            },
+        },
         "backend.servers.replica",
         /^backend\.servers\.replica must be an HAProxy name \(letters, digits, '-', '_', '\.', ':'\), as in the configuration's backend and server lines, got "replica\\nshutdown/,
     ],
-    ["HAProxy backend name with ';'", { backend: { kind: "haproxy", socket: "/s", backend: "mysql;disable server mysql/primary", servers: { primary: "p", replica: "r" } } }, "backend.backend", /^backend\.backend must be an HAProxy name/],
-    ["HAProxy server name with a space", { backend: { kind: "haproxy", socket: "/s", backend: "mysql", servers: { primary: "p", replica: "r x" } } }, "backend.servers.replica", /must be an HAProxy name/],
+    [
+        "HAProxy backend name with ';'",
+        {
+            backend: {
+                kind: "haproxy",
+                socket: "/s",
+                backend: "mysql;disable server mysql/primary",
+                servers: { primary: "p", replica: "r" },
+            },
+        },
+        "backend.backend",
+        /^backend\.backend must be an HAProxy name/,
+    ],
+    [
+        "HAProxy server name with a space",
+        { backend: { kind: "haproxy", socket: "/s", backend: "mysql", servers: { primary: "p", replica: "r x" } } },
+        "backend.servers.replica",
+        /must be an HAProxy name/,
+    ],
     [
         "two instances on one HAProxy server",
         { backend: { kind: "haproxy", socket: "/s", backend: "mysql", servers: { primary: "srv", replica: "srv" } } },
@@ -69,13 +158,27 @@ const vipCases: [string, Partial<VipInputs> | Record<string, unknown>, string, R
     ],
     [
         "a mapping entry that is not an instance",
-        { backend: { kind: "haproxy", socket: "/s", backend: "mysql", servers: { primary: "p", replica: "r", old: "o" } } },
+        {
+            backend: {
+                kind: "haproxy",
+                socket: "/s",
+                backend: "mysql",
+                servers: { primary: "p", replica: "r", old: "o" },
+            },
+        },
         "backend",
         /^the haproxy backend has an entry for old, which is not an instance \(primary, replica\): remove it, or add it to instances$/,
     ],
     [
         "a Route53 mapping entry that is not an instance",
-        { backend: { kind: "route53", zoneId: "Z1", recordName: "db.x.internal", values: { primary: "10.0.0.1", replica: "10.0.0.2", spare: "10.0.0.3" } } },
+        {
+            backend: {
+                kind: "route53",
+                zoneId: "Z1",
+                recordName: "db.x.internal",
+                values: { primary: "10.0.0.1", replica: "10.0.0.2", spare: "10.0.0.3" },
+            },
+        },
         "backend",
         /^the route53 backend has an entry for spare, which is not an instance/,
     ],
@@ -87,7 +190,10 @@ const vipCases: [string, Partial<VipInputs> | Record<string, unknown>, string, R
     ],
     [
         "verify backend with an ENI: the mapping cannot be proved",
-        { verify: "backend", backend: { kind: "eni", privateIp: "10.0.0.9", enis: { primary: "eni-00000001", replica: "eni-00000002" } } },
+        {
+            verify: "backend",
+            backend: { kind: "eni", privateIp: "10.0.0.9", enis: { primary: "eni-00000001", replica: "eni-00000002" } },
+        },
         "verify",
         /^verify "backend" with the eni backend would trust the mapping of instances to ENI ids without proof/,
     ],
@@ -96,13 +202,37 @@ const vipCases: [string, Partial<VipInputs> | Record<string, unknown>, string, R
         {
             verify: "backend",
             instances: { primary: { host: "10.0.0.1", port: 3306 }, replica: { host: "10.0.0.2", port: 3306 } },
-            backend: { kind: "route53", zoneId: "Z1", recordName: "db.x.internal", values: { primary: "10.0.0.9", replica: "10.0.0.2" } },
+            backend: {
+                kind: "route53",
+                zoneId: "Z1",
+                recordName: "db.x.internal",
+                values: { primary: "10.0.0.9", replica: "10.0.0.2" },
+            },
         },
         "backend.values.primary",
         /^backend\.values\.primary is "10\.0\.0\.9" but instances\.primary is at "10\.0\.0\.1": with verify "backend" nothing connects through the VIP/,
     ],
-    ["TLS client key without its certificate", { instances: { primary: { host: "h", port: 1, tls: { key: `-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----` } }, replica: vip.instances.replica } }, "instances.primary.tls", /^instances\.primary\.tls: key is set without cert; set both/],
-    ["TLS CA given as a path", { address: { host: "h", port: 1, tls: { ca: "/etc/ssl/ca.pem" } } }, "address.tls.ca", /^address\.tls\.ca must be a PEM certificate text .*not a path; got "\/etc\/ssl\/ca\.pem"$/],
+    [
+        "TLS client key without its certificate",
+        {
+            instances: {
+                primary: {
+                    host: "h",
+                    port: 1,
+                    tls: { key: `-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----` },
+                },
+                replica: vip.instances.replica,
+            },
+        },
+        "instances.primary.tls",
+        /^instances\.primary\.tls: key is set without cert; set both/,
+    ],
+    [
+        "TLS CA given as a path",
+        { address: { host: "h", port: 1, tls: { ca: "/etc/ssl/ca.pem" } } },
+        "address.tls.ca",
+        /^address\.tls\.ca must be a PEM certificate text .*not a path; got "\/etc\/ssl\/ca\.pem"$/,
+    ],
 ];
 
 for (const [name, change, property, reason] of vipCases) {
@@ -116,15 +246,37 @@ for (const [name, change, property, reason] of vipCases) {
 
 test("a missing password is reported without echoing anything", () => {
     const failures = checkVipInputs({ ...vip, password: undefined as unknown as string });
-    assert.deepEqual(failures, [{ property: "password", reason: "password must be a string (set it with 'pulumi config set --secret')" }]);
+    assert.deepEqual(failures, [
+        { property: "password", reason: "password must be a string (set it with 'pulumi config set --secret')" },
+    ]);
 });
 
 test("verify backend passes with Route53 values equal to the instances' addresses, or with trustMapping", () => {
     const instances = { primary: { host: "10.0.0.1", port: 3306 }, replica: { host: "10.0.0.2", port: 3306 } };
-    const r53 = { kind: "route53" as const, zoneId: "Z1", recordName: "db.x.internal", values: { primary: "10.0.0.1", replica: "10.0.0.2" } };
+    const r53 = {
+        kind: "route53" as const,
+        zoneId: "Z1",
+        recordName: "db.x.internal",
+        values: { primary: "10.0.0.1", replica: "10.0.0.2" },
+    };
     assert.deepEqual(checkVipInputs({ ...vip, verify: "backend", instances, backend: r53 }), []);
-    assert.deepEqual(checkVipInputs({ ...vip, verify: "backend", backend: { ...vip.backend, trustMapping: true } as VipInputs["backend"] }), []);
-    assert.deepEqual(checkVipInputs({ ...vip, verify: "backend", instances, backend: { ...r53, values: { primary: "10.0.1.1", replica: "10.0.1.2" }, trustMapping: true } }), []);
+    assert.deepEqual(
+        checkVipInputs({
+            ...vip,
+            verify: "backend",
+            backend: { ...vip.backend, trustMapping: true } as VipInputs["backend"],
+        }),
+        [],
+    );
+    assert.deepEqual(
+        checkVipInputs({
+            ...vip,
+            verify: "backend",
+            instances,
+            backend: { ...r53, values: { primary: "10.0.1.1", replica: "10.0.1.2" }, trustMapping: true },
+        }),
+        [],
+    );
 });
 
 test("a TLS key is never echoed, even when malformed", () => {
@@ -134,14 +286,30 @@ test("a TLS key is never echoed, even when malformed", () => {
         failures.map((f) => f.property),
         ["address.tls.cert", "address.tls.key"],
     );
-    assert.ok(failures.every((f) => !f.reason.includes(key)), JSON.stringify(failures));
+    assert.ok(
+        failures.every((f) => !f.reason.includes(key)),
+        JSON.stringify(failures),
+    );
     const port = checkVipInputs({ ...vip, address: { host: "h", port: 0, tls: { key } } });
-    assert.ok(port.every((f) => !f.reason.includes(key)), JSON.stringify(port));
+    assert.ok(
+        port.every((f) => !f.reason.includes(key)),
+        JSON.stringify(port),
+    );
 });
 
 const bindingCases: [string, Partial<SourceBindingInputs> | Record<string, unknown>, string, RegExp][] = [
-    ["enableRelay as text", { enableRelay: "true" }, "enableRelay", /^enableRelay must be true or false \(a boolean, not a string\), got "true"$/],
-    ["task name read as a flag by dmctl", { tasks: ["-h"] }, "tasks", /^tasks "-h": a DM task name may not start with '-'/],
+    [
+        "enableRelay as text",
+        { enableRelay: "true" },
+        "enableRelay",
+        /^enableRelay must be true or false \(a boolean, not a string\), got "true"$/,
+    ],
+    [
+        "task name read as a flag by dmctl",
+        { tasks: ["-h"] },
+        "tasks",
+        /^tasks "-h": a DM task name may not start with '-'/,
+    ],
     ["an empty tasks list", { tasks: [] }, "tasks", /^tasks is empty: /],
     ["source id read as a flag by dmctl", { sourceId: "--help" }, "sourceId", /not starting with '-'/],
     ["port above 65535", { port: 99999 }, "address", /^address must be \{host, port\} with a port from 1 to 65535/],
@@ -164,7 +332,10 @@ test("SourceBinding: enableGtid false fails with the seed's reason", () => {
 });
 
 test("no failure text holds the password", () => {
-    const all = [...checkVipInputs({ ...vip, dm: { address: "x" }, target: "nope" }), ...checkSourceBindingInputs({ ...binding, enableGtid: false, port: 0 })];
+    const all = [
+        ...checkVipInputs({ ...vip, dm: { address: "x" }, target: "nope" }),
+        ...checkSourceBindingInputs({ ...binding, enableGtid: false, port: 0 }),
+    ];
     assert.ok(all.length >= 4);
     assert.ok(all.every((f) => !f.reason.includes("s3cret-value")));
 });
@@ -175,7 +346,19 @@ const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIGHsecret\n-----END PRIVATE KEY--
 const stack = {
     dm: { address: "127.0.0.1:8261" },
     instances: { primary: { host: "127.0.0.1", port: 13307 }, replica: { host: "127.0.0.1", port: 13308 } },
-    sources: [{ id: "mariadb-01", flavor: "mariadb", user: "dm", mode: "vip", reads: "primary", vip: { address: { host: "127.0.0.1", port: 13306 }, haproxy: { socket: "/s", backend: "mysql", servers: {} } } }],
+    sources: [
+        {
+            id: "mariadb-01",
+            flavor: "mariadb",
+            user: "dm",
+            mode: "vip",
+            reads: "primary",
+            vip: {
+                address: { host: "127.0.0.1", port: 13306 },
+                haproxy: { socket: "/s", backend: "mysql", servers: {} },
+            },
+        },
+    ],
 };
 
 test("stack configuration: valid passes", () => {
@@ -183,22 +366,91 @@ test("stack configuration: valid passes", () => {
 });
 
 const stackCases: [string, (s: typeof stack) => unknown, RegExp][] = [
-    ["no dm", (s) => ({ ...s, dm: undefined }), /^dm-switch:dm must be \{address: .*pulumi config set --path dm-switch:dm\.address/],
-    ["reads an unknown instance", (s) => ({ ...s, sources: [{ ...s.sources[0], reads: "replica-9" }] }), /^dm-switch:sources\[0\]\.reads: "replica-9" is not an instance; use one of primary, replica/],
-    ["unknown mode", (s) => ({ ...s, sources: [{ ...s.sources[0], mode: "dns" }] }), /^dm-switch:sources\[0\]\.mode must be "vip" .* or "address" .*got "dns"/],
-    ["two VIP movers", (s) => ({ ...s, sources: [{ ...s.sources[0], vip: { ...s.sources[0].vip, eni: { privateIp: "10.0.0.5", enis: {} } } }] }), /^dm-switch:sources\[0\]\.vip must be .*exactly one of haproxy, route53, eni, route53Record, command/],
-    ["empty command script", (s) => ({ ...s, sources: [{ ...s.sources[0], vip: { address: s.sources[0].vip.address, command: { script: " " } } }] }), /^dm-switch:sources\[0\]\.vip\.command\.script must be/],
-    ["a source twice", (s) => ({ ...s, sources: [s.sources[0], s.sources[0]] }), /^dm-switch:sources\[1\]\.id: source mariadb-01 is listed twice/],
-    ["a negative timeout", (s) => ({ ...s, sources: [{ ...s.sources[0], advanceTimeoutMs: -1 }] }), /^dm-switch:sources\[0\]\.advanceTimeoutMs must be a whole number of milliseconds ≥ 0, got -1/],
-    ["a timeout as text", (s) => ({ ...s, sources: [{ ...s.sources[0], stageTimeoutMs: "30s" }] }), /^dm-switch:sources\[0\]\.stageTimeoutMs must be a whole number of milliseconds ≥ 0, got "30s"/],
-    ["instance without port", (s) => ({ ...s, instances: { ...s.instances, replica: { host: "h" } } }), /^dm-switch:instances\.replica must be \{host, port\}/],
+    [
+        "no dm",
+        (s) => ({ ...s, dm: undefined }),
+        /^dm-switch:dm must be \{address: .*pulumi config set --path dm-switch:dm\.address/,
+    ],
+    [
+        "reads an unknown instance",
+        (s) => ({ ...s, sources: [{ ...s.sources[0], reads: "replica-9" }] }),
+        /^dm-switch:sources\[0\]\.reads: "replica-9" is not an instance; use one of primary, replica/,
+    ],
+    [
+        "unknown mode",
+        (s) => ({ ...s, sources: [{ ...s.sources[0], mode: "dns" }] }),
+        /^dm-switch:sources\[0\]\.mode must be "vip" .* or "address" .*got "dns"/,
+    ],
+    [
+        "two VIP movers",
+        (s) => ({
+            ...s,
+            sources: [{ ...s.sources[0], vip: { ...s.sources[0].vip, eni: { privateIp: "10.0.0.5", enis: {} } } }],
+        }),
+        /^dm-switch:sources\[0\]\.vip must be .*exactly one of haproxy, route53, eni, route53Record, command/,
+    ],
+    [
+        "empty command script",
+        (s) => ({
+            ...s,
+            sources: [{ ...s.sources[0], vip: { address: s.sources[0].vip.address, command: { script: " " } } }],
+        }),
+        /^dm-switch:sources\[0\]\.vip\.command\.script must be/,
+    ],
+    [
+        "a source twice",
+        (s) => ({ ...s, sources: [s.sources[0], s.sources[0]] }),
+        /^dm-switch:sources\[1\]\.id: source mariadb-01 is listed twice/,
+    ],
+    [
+        "a negative timeout",
+        (s) => ({ ...s, sources: [{ ...s.sources[0], advanceTimeoutMs: -1 }] }),
+        /^dm-switch:sources\[0\]\.advanceTimeoutMs must be a whole number of milliseconds ≥ 0, got -1/,
+    ],
+    [
+        "a timeout as text",
+        (s) => ({ ...s, sources: [{ ...s.sources[0], stageTimeoutMs: "30s" }] }),
+        /^dm-switch:sources\[0\]\.stageTimeoutMs must be a whole number of milliseconds ≥ 0, got "30s"/,
+    ],
+    [
+        "instance without port",
+        (s) => ({ ...s, instances: { ...s.instances, replica: { host: "h" } } }),
+        /^dm-switch:instances\.replica must be \{host, port\}/,
+    ],
     // Issue 19 item 5.
-    ["dm address with a port above 65535", (s) => ({ ...s, dm: { address: "127.0.0.1:99999" } }), /^dm-switch:dm\.address must be dm-master's host:port with a port from 1 to 65535 \(or several separated by commas, .*\), got "127\.0\.0\.1:99999"$/],
-    ["instance port above 65535", (s) => ({ ...s, instances: { ...s.instances, replica: { host: "h", port: 70000 } } }), /^dm-switch:instances\.replica must be \{host, port\} with a port from 1 to 65535, got \{"host":"h","port":70000\}$/],
-    ["VIP address port 0", (s) => ({ ...s, sources: [{ ...s.sources[0], vip: { ...s.sources[0].vip, address: { host: "h", port: 0 } } }] }), /^dm-switch:sources\[0\]\.vip\.address must be \{host, port\} with a port from 1 to 65535/],
-    ["source id read as a flag by dmctl", (s) => ({ ...s, sources: [{ ...s.sources[0], id: "-s" }] }), /^dm-switch:sources\[0\]\.id must be the DM source name \(.*not starting with '-', which dmctl would read as a flag\), got "-s"$/],
-    ["task name read as a flag by dmctl", (s) => ({ ...s, sources: [{ ...s.sources[0], tasks: ["t1", "-t2"] }] }), /^dm-switch:sources\[0\]\.tasks must list DM task names \(none empty or starting with '-', which dmctl would read as a flag\), got \["t1","-t2"\]/],
-    ["enableRelay as a string", (s) => ({ ...s, sources: [{ ...s.sources[0], enableRelay: "false" }] }), /^dm-switch:sources\[0\]\.enableRelay must be true or false \(a YAML boolean, not a string\), got "false"$/],
+    [
+        "dm address with a port above 65535",
+        (s) => ({ ...s, dm: { address: "127.0.0.1:99999" } }),
+        /^dm-switch:dm\.address must be dm-master's host:port with a port from 1 to 65535 \(or several separated by commas, .*\), got "127\.0\.0\.1:99999"$/,
+    ],
+    [
+        "instance port above 65535",
+        (s) => ({ ...s, instances: { ...s.instances, replica: { host: "h", port: 70000 } } }),
+        /^dm-switch:instances\.replica must be \{host, port\} with a port from 1 to 65535, got \{"host":"h","port":70000\}$/,
+    ],
+    [
+        "VIP address port 0",
+        (s) => ({
+            ...s,
+            sources: [{ ...s.sources[0], vip: { ...s.sources[0].vip, address: { host: "h", port: 0 } } }],
+        }),
+        /^dm-switch:sources\[0\]\.vip\.address must be \{host, port\} with a port from 1 to 65535/,
+    ],
+    [
+        "source id read as a flag by dmctl",
+        (s) => ({ ...s, sources: [{ ...s.sources[0], id: "-s" }] }),
+        /^dm-switch:sources\[0\]\.id must be the DM source name \(.*not starting with '-', which dmctl would read as a flag\), got "-s"$/,
+    ],
+    [
+        "task name read as a flag by dmctl",
+        (s) => ({ ...s, sources: [{ ...s.sources[0], tasks: ["t1", "-t2"] }] }),
+        /^dm-switch:sources\[0\]\.tasks must list DM task names \(none empty or starting with '-', which dmctl would read as a flag\), got \["t1","-t2"\]/,
+    ],
+    [
+        "enableRelay as a string",
+        (s) => ({ ...s, sources: [{ ...s.sources[0], enableRelay: "false" }] }),
+        /^dm-switch:sources\[0\]\.enableRelay must be true or false \(a YAML boolean, not a string\), got "false"$/,
+    ],
     [
         "dm.tls.key in plaintext",
         (s) => ({ ...s, dm: { ...s.dm, tls: { ca: PEM_CERT, cert: PEM_CERT, key: PEM_KEY } } }),
@@ -206,13 +458,30 @@ const stackCases: [string, (s: typeof stack) => unknown, RegExp][] = [
     ],
     [
         "an instance's TLS key in plaintext",
-        (s) => ({ ...s, instances: { ...s.instances, primary: { ...s.instances.primary, tls: { ca: PEM_CERT, cert: PEM_CERT, key: PEM_KEY } } } }),
+        (s) => ({
+            ...s,
+            instances: {
+                ...s.instances,
+                primary: { ...s.instances.primary, tls: { ca: PEM_CERT, cert: PEM_CERT, key: PEM_KEY } },
+            },
+        }),
         /^dm-switch:instances\.primary\.tls\.key is a private key in plaintext in the stack configuration: .*'pulumi config set --secret --path dm-switch:instances\.primary\.tls\.key -- "\$\(cat client-key\.pem\)"'$/,
     ],
-    ["an instance's TLS CA as a path", (s) => ({ ...s, instances: { ...s.instances, primary: { ...s.instances.primary, tls: { ca: "/etc/ca.pem" } } } }), /^dm-switch:instances\.primary\.tls\.ca must be a PEM certificate text/],
+    [
+        "an instance's TLS CA as a path",
+        (s) => ({
+            ...s,
+            instances: { ...s.instances, primary: { ...s.instances.primary, tls: { ca: "/etc/ca.pem" } } },
+        }),
+        /^dm-switch:instances\.primary\.tls\.ca must be a PEM certificate text/,
+    ],
     [
         "address mode with TLS instances",
-        (s) => ({ ...s, instances: { ...s.instances, primary: { ...s.instances.primary, tls: { ca: PEM_CERT } } }, sources: [{ ...s.sources[0], mode: "address", vip: undefined }] }),
+        (s) => ({
+            ...s,
+            instances: { ...s.instances, primary: { ...s.instances.primary, tls: { ca: PEM_CERT } } },
+            sources: [{ ...s.sources[0], mode: "address", vip: undefined }],
+        }),
         /^dm-switch:sources\[0\]: mode "address" cannot use instances with tls \(primary\) yet; use mode "vip", or remove tls from those instances$/,
     ],
 ];
@@ -220,18 +489,39 @@ const stackCases: [string, (s: typeof stack) => unknown, RegExp][] = [
 test("stack configuration: TLS keys set with --secret, and a CA alone, pass", () => {
     const tls = { ca: PEM_CERT, cert: PEM_CERT, key: PEM_KEY };
     assert.deepEqual(validateStackConfig({ ...stack, dm: { ...stack.dm, tls } }, ["dm"]), []);
-    assert.deepEqual(validateStackConfig({ ...stack, instances: { ...stack.instances, replica: { ...stack.instances.replica, tls } } }, ["instances"]), []);
-    assert.deepEqual(validateStackConfig({ ...stack, instances: { ...stack.instances, replica: { ...stack.instances.replica, tls: { ca: PEM_CERT, servername: "db.local" } } } }), []);
+    assert.deepEqual(
+        validateStackConfig(
+            { ...stack, instances: { ...stack.instances, replica: { ...stack.instances.replica, tls } } },
+            ["instances"],
+        ),
+        [],
+    );
+    assert.deepEqual(
+        validateStackConfig({
+            ...stack,
+            instances: {
+                ...stack.instances,
+                replica: { ...stack.instances.replica, tls: { ca: PEM_CERT, servername: "db.local" } },
+            },
+        }),
+        [],
+    );
 });
 
 test("stack configuration: a hooked VIP refuses a MySQL TLS client key (its state would hold it in plaintext)", () => {
     const tls = { ca: PEM_CERT, cert: PEM_CERT, key: PEM_KEY };
     const errors = validateStackConfig(
-        { ...stack, instances: { ...stack.instances, replica: { ...stack.instances.replica, tls } }, sources: [{ ...stack.sources[0], vip: { address: stack.sources[0].vip.address, command: { script: "true" } } }] },
+        {
+            ...stack,
+            instances: { ...stack.instances, replica: { ...stack.instances.replica, tls } },
+            sources: [
+                { ...stack.sources[0], vip: { address: stack.sources[0].vip.address, command: { script: "true" } } },
+            ],
+        },
         ["instances"],
     );
     assert.deepEqual(errors, [
-        'dm-switch:sources[0].vip: a hooked VIP (route53Record, command) cannot use a MySQL TLS client key yet (instances replica, vip.address); use a CA only (tls.ca), or the haproxy, route53 or eni backend',
+        "dm-switch:sources[0].vip: a hooked VIP (route53Record, command) cannot use a MySQL TLS client key yet (instances replica, vip.address); use a CA only (tls.ca), or the haproxy, route53 or eni backend",
     ]);
     assert.ok(errors.every((e) => !e.includes("MIGH")));
 });

@@ -179,7 +179,11 @@ const sets: { name: string; a: ServerFacts; b: ServerFacts; ok: boolean; reason:
 
 for (const c of sets) {
     test(`sameReplicationSet: ${c.name}`, () => {
-        assert.deepEqual(sameReplicationSet(c.a, c.b), { ok: c.ok, reason: c.reason, ...(c.recheck ? { recheck: true } : {}) });
+        assert.deepEqual(sameReplicationSet(c.a, c.b), {
+            ok: c.ok,
+            reason: c.reason,
+            ...(c.recheck ? { recheck: true } : {}),
+        });
         if (!c.recheck) {
             assert.equal(sameReplicationSet(c.b, c.a).ok, c.ok, "the same verdict either way round");
         }

@@ -32,7 +32,14 @@ function subject(type: string, props: Record<string, unknown>): Subject {
 }
 
 test("endpointOf carries the address's TLS setting, and nothing when it has none", () => {
-    assert.deepEqual(endpointOf({ host: "10.0.0.2", port: 3306, tls: TLS_B }, "dm", "pw"), { host: "10.0.0.2", port: 3306, user: "dm", password: "pw", connectTimeoutMs: 5000, tls: TLS_B });
+    assert.deepEqual(endpointOf({ host: "10.0.0.2", port: 3306, tls: TLS_B }, "dm", "pw"), {
+        host: "10.0.0.2",
+        port: 3306,
+        user: "dm",
+        password: "pw",
+        connectTimeoutMs: 5000,
+        tls: TLS_B,
+    });
     assert.equal("tls" in endpointOf({ host: "10.0.0.2", port: 3306 }, "dm", "pw"), false);
 });
 
@@ -51,7 +58,10 @@ test("mysql2 options: the chain and the name always verified; servername names t
 test("the policy pack probes a Vip's target with the instance's TLS and the VIP with the address's", () => {
     const s = subject(DM_SWITCH_TYPES.Vip, {
         ...base,
-        instances: { "mysql-a": { host: "10.0.0.1", port: 3306 }, "mysql-b": { host: "10.0.0.2", port: 3306, tls: TLS_B } },
+        instances: {
+            "mysql-a": { host: "10.0.0.1", port: 3306 },
+            "mysql-b": { host: "10.0.0.2", port: 3306, tls: TLS_B },
+        },
         target: "mysql-b",
         address: { host: "10.0.0.100", port: 3306, tls: TLS_VIP },
     });
@@ -61,14 +71,23 @@ test("the policy pack probes a Vip's target with the instance's TLS and the VIP 
 });
 
 test("the policy pack probes a SourceBinding's address with its own TLS, or its instance's (address mode)", () => {
-    const own = subject(DM_SWITCH_TYPES.SourceBinding, { ...base, host: "10.0.0.100", port: 3306, tls: TLS_VIP, enableGtid: true });
+    const own = subject(DM_SWITCH_TYPES.SourceBinding, {
+        ...base,
+        host: "10.0.0.100",
+        port: 3306,
+        tls: TLS_VIP,
+        enableGtid: true,
+    });
     assert.deepEqual(own.args.target.tls, TLS_VIP);
     const named = subject(DM_SWITCH_TYPES.SourceBinding, {
         ...base,
         host: "10.0.0.2",
         port: 3306,
         instance: "mysql-b",
-        instances: { "mysql-a": { host: "10.0.0.1", port: 3306 }, "mysql-b": { host: "10.0.0.2", port: 3306, tls: TLS_B } },
+        instances: {
+            "mysql-a": { host: "10.0.0.1", port: 3306 },
+            "mysql-b": { host: "10.0.0.2", port: 3306, tls: TLS_B },
+        },
         enableGtid: true,
     });
     assert.deepEqual(named.args.target.tls, TLS_B);

@@ -53,7 +53,8 @@ test("probeOncePerInstance: one read per instance and login, shared by concurren
 /** DM with sources s1, s2 (registered at the VIP), each with one Running task. */
 function fakeDm(calls: string[]): DmClient {
     const cfg = (id: string) => sourceConfigInfo(id, { ...VIP, taskNames: [`task-${id}`] });
-    const status = (task: string, source: string) => runningSubtask(task, source, { syncerBinlogGtid: source === "s1" ? "0-1-100" : "0-1-200" });
+    const status = (task: string, source: string) =>
+        runningSubtask(task, source, { syncerBinlogGtid: source === "s1" ? "0-1-100" : "0-1-200" });
     const never = () => Promise.reject(new Error("a check must not change DM"));
     return {
         endpoint: { transport: "openapi", address: "127.0.0.1:8261" },
@@ -64,7 +65,10 @@ function fakeDm(calls: string[]): DmClient {
         tasksOfSource: async (id) => (calls.push(`tasksOfSource ${id}`), [`task-${id}`]),
         taskStatus: async (task) => (calls.push(`taskStatus ${task}`), [status(task, task.replace("task-", ""))]),
         getSourceFile: async (id) => (calls.push(`getSourceFile ${id}`), undefined),
-        sourceTaskStatus: async (id) => (calls.push(`sourceTaskStatus ${id}`), { source: id, subtasks: [status(`task-${id}`, id)] }),
+        sourceTaskStatus: async (id) => (
+            calls.push(`sourceTaskStatus ${id}`),
+            { source: id, subtasks: [status(`task-${id}`, id)] }
+        ),
         createSource: never,
         stopSource: never,
         startRelay: never,

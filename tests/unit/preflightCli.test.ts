@@ -68,7 +68,8 @@ const badInput: { name: string; argv: string[]; env?: NodeJS.ProcessEnv; message
     {
         name: "rejects a MySQL client certificate without its key",
         argv: [...GOOD, "--mysql-tls-cert", "/etc/hostname"],
-        message: "--mysql-tls-cert and --mysql-tls-key go together (the client certificate and its key): give both or neither",
+        message:
+            "--mysql-tls-cert and --mysql-tls-key go together (the client certificate and its key): give both or neither",
     },
     {
         name: "rejects an unreadable MySQL CA file",

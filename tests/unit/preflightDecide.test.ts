@@ -58,7 +58,8 @@ function healthy(over: Partial<PreflightFacts> = {}): PreflightFacts {
     };
 }
 
-const TAG_REMEDY = "stop writing tagged transactions (SET GTID_NEXT='AUTOMATIC:<tag>') on the replication set, or use a DM that applies them.";
+const TAG_REMEDY =
+    "stop writing tagged transactions (SET GTID_NEXT='AUTOMATIC:<tag>') on the replication set, or use a DM that applies them.";
 
 /** A healthy MySQL switch whose target (or, with `tagged: false`, only what `over` adds) holds tagged GTIDs. */
 function mysqlTagged(over: Partial<PreflightFacts> & { tagged?: boolean } = {}): PreflightFacts {
@@ -204,7 +205,12 @@ const cases: { name: string; facts: PreflightFacts; ok: boolean; reasons: string
     },
     {
         name: "rejects a MySQL target holding tagged GTIDs, naming the tag, DM's version and what that DM does",
-        facts: mysqlTagged({ dmVersion: { release: "v9.0.0-beta.2.pre-38-g2409e0bd7e", gitHash: "2409e0bd7ee293ec761978f244a9d5b1c82afe59" } }),
+        facts: mysqlTagged({
+            dmVersion: {
+                release: "v9.0.0-beta.2.pre-38-g2409e0bd7e",
+                gitHash: "2409e0bd7ee293ec761978f244a9d5b1c82afe59",
+            },
+        }),
         ok: false,
         reasons: [
             `target mysql-b (127.0.0.1:3307) holds tagged GTIDs (tag "orders"), and DM v9.0.0-beta.2.pre-38-g2409e0bd7e (2409e0b) drops those transactions silently (the task stays Running, the rows never reach the downstream): ${TAG_REMEDY}`,
@@ -212,7 +218,10 @@ const cases: { name: string; facts: PreflightFacts; ok: boolean; reasons: string
     },
     {
         name: "rejects tagged GTIDs on the source's upstream too; DM's version unreadable is no pass",
-        facts: mysqlTagged({ upstream: { side: "the source's upstream the VIP (127.0.0.1:6033)", gtidSet: `${UUID_A}:1-100:audit:1` }, tagged: false }),
+        facts: mysqlTagged({
+            upstream: { side: "the source's upstream the VIP (127.0.0.1:6033)", gtidSet: `${UUID_A}:1-100:audit:1` },
+            tagged: false,
+        }),
         ok: false,
         reasons: [
             `the source's upstream the VIP (127.0.0.1:6033) holds tagged GTIDs (tag "audit"), and DM (version unreadable) is not known to apply them (no DM build is; DM 2409e0b, the newest seen, drops them silently): ${TAG_REMEDY}`,

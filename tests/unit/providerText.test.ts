@@ -25,7 +25,10 @@ const markerModule = path.join(__dirname, "..", "fixtures", "pulumi-tiny", "mark
 
 test("the text names its module relative to the project folder and ends by exporting the handler", () => {
     const text = providerText(markerModule);
-    assert.ok(text.endsWith(`exports.handler = () => exports.delegateTo("tests/fixtures/pulumi-tiny/markerProvider.ts");\n`), text.slice(-200));
+    assert.ok(
+        text.endsWith(`exports.handler = () => exports.delegateTo("tests/fixtures/pulumi-tiny/markerProvider.ts");\n`),
+        text.slice(-200),
+    );
     assert.ok(!text.includes(process.cwd()), "no absolute path: the state must stay valid in another checkout");
 });
 
@@ -36,20 +39,31 @@ test("the evaluated provider delegates to the module and turns a PartialStateErr
     try {
         const file = path.join(dir, "marker.txt");
         const news = { path: file, content: "hello", __provider: text };
-        assert.deepEqual(await provider.check({}, news), { inputs: news }, "a module without check gets its inputs back");
+        assert.deepEqual(
+            await provider.check({}, news),
+            { inputs: news },
+            "a module without check gets its inputs back",
+        );
         const created = await provider.create(news);
         assert.equal(created.id, file);
         assert.equal(fs.readFileSync(file, "utf8"), "hello");
 
         const failing = { ...news, content: "fail-half-way" };
-        await assert.rejects(provider.update(file, news, failing), (err: Error & { id?: string; properties?: Record<string, unknown>; reasons?: string[] }) => {
-            assert.equal(err.message, "the update stopped half-way");
-            assert.equal(err.id, file);
-            assert.equal(err.properties?.content, "half");
-            assert.equal(err.properties?.__provider, text, "the host keeps partial state only with the provider text");
-            assert.deepEqual(err.reasons, ["the update stopped half-way"]);
-            return true;
-        });
+        await assert.rejects(
+            provider.update(file, news, failing),
+            (err: Error & { id?: string; properties?: Record<string, unknown>; reasons?: string[] }) => {
+                assert.equal(err.message, "the update stopped half-way");
+                assert.equal(err.id, file);
+                assert.equal(err.properties?.content, "half");
+                assert.equal(
+                    err.properties?.__provider,
+                    text,
+                    "the host keeps partial state only with the provider text",
+                );
+                assert.deepEqual(err.reasons, ["the update stopped half-way"]);
+                return true;
+            },
+        );
         assert.equal(fs.readFileSync(file, "utf8"), "half");
 
         await provider.delete(file, news);

@@ -8,7 +8,12 @@ import { test } from "node:test";
 import { SourceBindingInputs, SourceBindingOutputs } from "../../components/providers/inputs";
 import { digestMatches, passwordDigest } from "../../components/providers/passwordDigest";
 import { provider } from "../../components/providers/sourceBindingProvider";
-import { flavorFailure, settingsChanges, settingsChangesOfInputs, settingsOfPartialState } from "../../components/providers/sourceSettings";
+import {
+    flavorFailure,
+    settingsChanges,
+    settingsChangesOfInputs,
+    settingsOfPartialState,
+} from "../../components/providers/sourceSettings";
 import { formatPlan, planAddressSwitch } from "../../components/switch/plan";
 
 // Port 1 refuses at once: the preview notes that DM's stages could not be read, nothing waits.
@@ -75,9 +80,18 @@ test("the digest tells the password without holding it", () => {
 test("check: the preview prints the address procedure at the same address for new settings", async () => {
     const r = await provider.check({ ...news }, { ...news, user: "dm2", password: "pw-2" });
     assert.deepEqual(r.failures, []);
-    assert.equal(r.inputs.plan![0], "DM source s1: new settings (user, password), the address procedure at the same address (primary)");
+    assert.equal(
+        r.inputs.plan![0],
+        "DM source s1: new settings (user, password), the address procedure at the same address (primary)",
+    );
     const steps = r.inputs.plan!.join("\n");
-    for (const step of ["pause-task <every task of s1> -s s1", "stop-task <every task of s1>", "operate-source stop s1", "operate-source create s1.yaml  # from: host 10.0.0.1, port 3306 (primary)", "start-task <every task of s1>.yaml"]) {
+    for (const step of [
+        "pause-task <every task of s1> -s s1",
+        "stop-task <every task of s1>",
+        "operate-source stop s1",
+        "operate-source create s1.yaml  # from: host 10.0.0.1, port 3306 (primary)",
+        "start-task <every task of s1>.yaml",
+    ]) {
         assert.ok(steps.includes(step), `${step} in\n${steps}`);
     }
 });
@@ -128,26 +142,62 @@ test("the plan of new settings runs every step of the address procedure at the s
         { name: "t1", stage: "Running" },
         { name: "t2", stage: "Paused" },
     ];
-    const input = { sourceId: "s1", dmAddress: "127.0.0.1:8261", tasks, from: "primary", to: "primary", toAddress: { host: "10.0.0.1", port: 3306 } };
+    const input = {
+        sourceId: "s1",
+        dmAddress: "127.0.0.1:8261",
+        tasks,
+        from: "primary",
+        to: "primary",
+        toAddress: { host: "10.0.0.1", port: 3306 },
+    };
     assert.deepEqual(planAddressSwitch(input).steps, [], "the same address and settings: nothing to do");
     const plan = planAddressSwitch({ ...input, reconfigure: "user" });
     assert.deepEqual(
         plan.steps.map((s) => s.kind),
-        ["pause", "await-paused", "check-rule", "stop-tasks", "stop-source", "create-source", "start-tasks", "pause", "await-running", "confirm-reading"],
+        [
+            "pause",
+            "await-paused",
+            "check-rule",
+            "stop-tasks",
+            "stop-source",
+            "create-source",
+            "start-tasks",
+            "pause",
+            "await-running",
+            "confirm-reading",
+        ],
     );
     assert.equal(plan.reconfigure, "user");
-    assert.equal(formatPlan(plan)[0], "DM source s1: new settings (user), the address procedure at the same address (primary)");
+    assert.equal(
+        formatPlan(plan)[0],
+        "DM source s1: new settings (user), the address procedure at the same address (primary)",
+    );
 });
 
 test("settings of DM's source: DM's user, the password through the last digest, relay through the last inputs", () => {
     const olds = outputsOf(news);
     assert.deepEqual(settingsChanges(news, { user: "dm" }, olds), []);
-    assert.deepEqual(settingsChanges({ ...news, password: "pw-2", enableRelay: true }, { user: "dm" }, olds), ["password", "enableRelay"]);
+    assert.deepEqual(settingsChanges({ ...news, password: "pw-2", enableRelay: true }, { user: "dm" }, olds), [
+        "password",
+        "enableRelay",
+    ]);
     assert.deepEqual(settingsChanges(news, { user: "changed-by-hand" }, olds), ["user"]);
-    assert.deepEqual(settingsChanges({ ...news, password: "pw-2" }, { user: "dm" }, { ...olds, passwordDigest: undefined }), [], "no digest kept: not known to differ");
-    assert.deepEqual(settingsChanges(news, { user: "dm" }, undefined), [], "adopting a source: its relay is not compared");
+    assert.deepEqual(
+        settingsChanges({ ...news, password: "pw-2" }, { user: "dm" }, { ...olds, passwordDigest: undefined }),
+        [],
+        "no digest kept: not known to differ",
+    );
+    assert.deepEqual(
+        settingsChanges(news, { user: "dm" }, undefined),
+        [],
+        "adopting a source: its relay is not compared",
+    );
     assert.deepEqual(settingsChangesOfInputs(undefined, news), []);
-    assert.deepEqual(settingsChangesOfInputs({ ...news, enableRelay: undefined }, news), [], "enableRelay unset is false");
+    assert.deepEqual(
+        settingsChangesOfInputs({ ...news, enableRelay: undefined }, news),
+        [],
+        "enableRelay unset is false",
+    );
 });
 
 test("a failed run's state keeps the old settings until the source is created again, and DM's file while it is stopped", () => {
@@ -155,7 +205,12 @@ test("a failed run's state keeps the old settings until the source is created ag
     const next = { ...news, user: "dm2", password: "pw-2", enableRelay: true };
     const before = settingsOfPartialState(next, olds, { user: "dm" }, { created: false });
     assert.deepEqual(before, { user: "dm", passwordDigest: olds.passwordDigest, enableRelay: false });
-    const stoppedNotCreated = settingsOfPartialState(next, olds, { user: "dm" }, { created: false, file: "source-id: s1\n" });
+    const stoppedNotCreated = settingsOfPartialState(
+        next,
+        olds,
+        { user: "dm" },
+        { created: false, file: "source-id: s1\n" },
+    );
     assert.equal(stoppedNotCreated.sourceFile, "source-id: s1\n");
     const created = settingsOfPartialState(next, olds, { user: "dm" }, { created: true, file: "source-id: s1\n" });
     assert.deepEqual(Object.keys(created), ["passwordDigest"]);

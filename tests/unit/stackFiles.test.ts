@@ -15,7 +15,11 @@ const root = path.resolve(__dirname, "..", "..");
 
 function stackConfig(file: string): StackConfig {
     const doc = yaml.load(fs.readFileSync(path.join(root, file), "utf8")) as { config: Record<string, unknown> };
-    return { dm: doc.config["dm-switch:dm"], instances: doc.config["dm-switch:instances"], sources: doc.config["dm-switch:sources"] } as StackConfig;
+    return {
+        dm: doc.config["dm-switch:dm"],
+        instances: doc.config["dm-switch:instances"],
+        sources: doc.config["dm-switch:sources"],
+    } as StackConfig;
 }
 
 for (const file of ["Pulumi.prod.yaml", "Pulumi.local.yaml"]) {
@@ -33,5 +37,9 @@ test("Pulumi.local.yaml points at the sandbox's fixed ports and names", () => {
     assert.equal(s.id, SOURCE_ID);
     assert.equal(s.user, SOURCE_USER);
     assert.equal(s.vip?.address.port, DEFAULT_PORTS.vip);
-    assert.deepEqual(s.vip?.haproxy, { socket: `127.0.0.1:${DEFAULT_PORTS.haproxyStats}`, backend: VIP_BACKEND, servers: { ...VIP_SERVERS } });
+    assert.deepEqual(s.vip?.haproxy, {
+        socket: `127.0.0.1:${DEFAULT_PORTS.haproxyStats}`,
+        backend: VIP_BACKEND,
+        servers: { ...VIP_SERVERS },
+    });
 });

@@ -4,7 +4,16 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Decision, executeSwitch, RuleViolationError, SwitchError, SwitchPorts, TaskStatus, warnWrittenOnTarget, writtenOnTargetWarning } from "../../components/switch/execute";
+import {
+    Decision,
+    executeSwitch,
+    RuleViolationError,
+    SwitchError,
+    SwitchPorts,
+    TaskStatus,
+    warnWrittenOnTarget,
+    writtenOnTargetWarning,
+} from "../../components/switch/execute";
 import { resolveOptions } from "../../components/switch/options";
 import { planAddressSwitch, planVipSwitch } from "../../components/switch/plan";
 
@@ -29,7 +38,10 @@ class World implements SwitchPorts {
     gtid = new Map<string, string>();
     vipAt: string | undefined = "a";
     sourceAt: string | undefined = "a";
-    servers: Record<string, { purged: number; executed: number }> = { a: { purged: 0, executed: 100 }, b: { purged: 0, executed: 100 } };
+    servers: Record<string, { purged: number; executed: number }> = {
+        a: { purged: 0, executed: 100 },
+        b: { purged: 0, executed: 100 },
+    };
     calls: string[] = [];
     lines: string[] = [];
     caughtUpOnWait = false;
@@ -72,7 +84,12 @@ class World implements SwitchPorts {
             }
         }
         const bytes = (t: string) => (this.reportBytes ? { dumpIoBytes: this.bytes.get(t) ?? 3595 } : {});
-        return new Map<string, TaskStatus>(tasks.map((t) => [t, { stage: this.stages.get(t) ?? "", syncerGtid: this.gtid.get(t) ?? "", errors: [], ...bytes(t) }]));
+        return new Map<string, TaskStatus>(
+            tasks.map((t) => [
+                t,
+                { stage: this.stages.get(t) ?? "", syncerGtid: this.gtid.get(t) ?? "", errors: [], ...bytes(t) },
+            ]),
+        );
     }
     async pause(tasks: string[]) {
         this.calls.push(`pause ${tasks}`);
@@ -124,7 +141,12 @@ class World implements SwitchPorts {
         if (++this.targetReads === this.faults.failTargetRead) {
             throw new Error("connection refused");
         }
-        return { purged: String(s.purged), executed: String(s.executed), server: target, replica: this.replicas[target] };
+        return {
+            purged: String(s.purged),
+            executed: String(s.executed),
+            server: target,
+            replica: this.replicas[target],
+        };
     }
     async waitForCatchUp(target: string, gtid: string, timeoutMs: number) {
         this.calls.push(`wait ${target} ${gtid}`);
@@ -135,16 +157,31 @@ class World implements SwitchPorts {
     rule(syncer: string, purged: string, executed: string) {
         const [s, p, e] = [Number(syncer), Number(purged), Number(executed)];
         const reasons = [...(p > s ? [`purged ${s + 1}-${p}`] : []), ...(s > e ? [`lacks ${e + 1}-${s}`] : [])];
-        return { ok: reasons.length === 0, purgedNotInSyncer: p > s ? `${s + 1}-${p}` : "", syncerNotInExecuted: s > e ? `${e + 1}-${s}` : "", reasons };
+        return {
+            ok: reasons.length === 0,
+            purgedNotInSyncer: p > s ? `${s + 1}-${p}` : "",
+            syncerNotInExecuted: s > e ? `${e + 1}-${s}` : "",
+            reasons,
+        };
     }
     /** The decision over the simplified rule, plus the injected standing reasons. */
-    async decide(target: string, status: Map<string, TaskStatus>, context: { from?: string; catchUp?: { caughtUp: boolean } }): Promise<Decision> {
-        this.decisions.push({ target, tasks: [...status.keys()], from: context.from, caughtUp: context.catchUp?.caughtUp });
+    async decide(
+        target: string,
+        status: Map<string, TaskStatus>,
+        context: { from?: string; catchUp?: { caughtUp: boolean } },
+    ): Promise<Decision> {
+        this.decisions.push({
+            target,
+            tasks: [...status.keys()],
+            from: context.from,
+            caughtUp: context.catchUp?.caughtUp,
+        });
         const s = await this.targetGtids(target);
         const verdicts = [...status].map(([t, st]) => ({ t, st, v: this.rule(st.syncerGtid, s.purged, s.executed) }));
         const ruleReasons = verdicts.flatMap(({ t, v }) => v.reasons.map((r) => `task ${t}: ${r}`));
         const failed = verdicts.filter(({ v }) => !v.ok);
-        const lagOnly = this.standing.length === 0 && failed.length > 0 && failed.every(({ v }) => v.purgedNotInSyncer === "");
+        const lagOnly =
+            this.standing.length === 0 && failed.length > 0 && failed.every(({ v }) => v.purgedNotInSyncer === "");
         return {
             ok: failed.length === 0 && this.standing.length === 0,
             reasons: [...this.standing, ...ruleReasons],
@@ -192,7 +229,14 @@ class World implements SwitchPorts {
 }
 
 const plan = (w: World, extra: Partial<Parameters<typeof planVipSwitch>[0]> = {}) =>
-    planVipSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", tasks: [...w.stages].map(([name, stage]) => ({ name, stage })), ...extra });
+    planVipSwitch({
+        sourceId: "src",
+        dmAddress: "dm:8261",
+        from: "a",
+        to: "b",
+        tasks: [...w.stages].map(([name, stage]) => ({ name, stage })),
+        ...extra,
+    });
 const opts = { stageTimeoutMs: 200, catchUpTimeoutMs: 50, pollIntervalMs: 1, advanceTimeoutMs: 200, advancePollMs: 1 };
 
 /** Runs `then` right after each VIP move of `w` (inside the pause). */
@@ -212,7 +256,10 @@ test("a healthy VIP switch pauses, moves, verifies, resumes and reports gtid-S a
     assert.equal(typeof r.pausedMs, "number");
     assert.equal(r.steps.length, 8);
     assert.equal(w.vipAt, "b");
-    assert.ok(Number(w.gtid.get("t1")) > 90 && Number(w.gtid.get("t2")) > 90, "the switch ends once both syncers moved past gtid-S");
+    assert.ok(
+        Number(w.gtid.get("t1")) > 90 && Number(w.gtid.get("t2")) > 90,
+        "the switch ends once both syncers moved past gtid-S",
+    );
 });
 
 test("transactions written on the target between the check and the resume are reported", async () => {
@@ -225,9 +272,15 @@ test("transactions written on the target between the check and the resume are re
     assert.deepEqual(r.writtenOnTarget, { target: "b", gtids: "b:101-103", replica: true });
     assert.equal(r.executedAtCheck, "100");
     assert.deepEqual(w.calls, ["pause t1,t2", "move b", "verify b", "resume t1,t2"]);
-    assert.match(writtenOnTargetWarning(r) ?? "", /^b replicates from another server and took writes of its own while the tasks were paused for the switch: b:101-103\. DM at this build has lost rows/);
+    assert.match(
+        writtenOnTargetWarning(r) ?? "",
+        /^b replicates from another server and took writes of its own while the tasks were paused for the switch: b:101-103\. DM at this build has lost rows/,
+    );
     const warned: string[] = [];
-    assert.deepEqual(warnWrittenOnTarget(r, (l) => warned.push(l)), { writtenOnTarget: "b:101-103" });
+    assert.deepEqual(
+        warnWrittenOnTarget(r, (l) => warned.push(l)),
+        { writtenOnTarget: "b:101-103" },
+    );
     assert.deepEqual(warned, [writtenOnTargetWarning(r)]);
 });
 
@@ -247,7 +300,10 @@ test("writes on a target that is no replica are its normal stream: not reported;
     unknown.replicas.b = undefined;
     const r = await executeSwitch(plan(unknown), unknown, opts);
     assert.deepEqual(r.writtenOnTarget, { target: "b", gtids: "b:101-103", replica: undefined });
-    assert.match(writtenOnTargetWarning(r) ?? "", /^b took writes of its own while the tasks were paused for the switch \(b:101-103\), after none before; whether it replicates/);
+    assert.match(
+        writtenOnTargetWarning(r) ?? "",
+        /^b took writes of its own while the tasks were paused for the switch \(b:101-103\), after none before; whether it replicates/,
+    );
     const wroteBefore = written(new World({ t1: "Running" }));
     wroteBefore.replicas.b = undefined;
     wroteBefore.ownFrom.b = 50;
@@ -290,7 +346,9 @@ test("statuses handed in by the provider are used before the pause instead of re
 
 test("a refusal pausing cannot change is made before any task is paused, as the policy pack makes it", async () => {
     const w = new World({ t1: "Running", t2: "Running" });
-    w.standing = ["target b (b:3306) is not in the replication set of a (a:3306) (both servers have server_id 1): DM can switch only between instances of one replication set; choose one of them."];
+    w.standing = [
+        "target b (b:3306) is not in the replication set of a (a:3306) (both servers have server_id 1): DM can switch only between instances of one replication set; choose one of them.",
+    ];
     await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
         assert.ok(err instanceof RuleViolationError);
         assert.equal(
@@ -310,7 +368,10 @@ test("a refusal that appears while the tasks are paused resumes them and moves n
         await pause(tasks);
         w.standing = ["target b (b:3306): binlog_format is STATEMENT; DM needs ROW."];
     };
-    await assert.rejects(executeSwitch(plan(w), w, opts), /^RuleViolationError: switching DM source src to b is not allowed: target b \(b:3306\): binlog_format is STATEMENT; DM needs ROW\. Tasks t1 were resumed and read from a\.$/);
+    await assert.rejects(
+        executeSwitch(plan(w), w, opts),
+        /^RuleViolationError: switching DM source src to b is not allowed: target b \(b:3306\): binlog_format is STATEMENT; DM needs ROW\. Tasks t1 were resumed and read from a\.$/,
+    );
     assert.deepEqual(w.calls, ["pause t1", "resume t1"]);
     assert.equal(w.vipAt, "a");
 });
@@ -350,7 +411,10 @@ for (const c of concurrent) {
         };
         await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
             assert.ok(err instanceof SwitchError);
-            assert.match(err.message, /^switching DM source src to b failed: another switch of DM source src is under way \(another stack, or dmctl\): /);
+            assert.match(
+                err.message,
+                /^switching DM source src to b failed: another switch of DM source src is under way \(another stack, or dmctl\): /,
+            );
             assert.match(err.message, c.says);
             assert.match(err.message, /Tasks .* were resumed and read from a\.$/);
             assert.deepEqual(err.pausedTasks, []);
@@ -385,14 +449,25 @@ test("a task resumed by someone else during the catch-up wait is found by the re
         w.servers.b.executed = 100;
         return wait(target, gtid, timeoutMs);
     };
-    await assert.rejects(executeSwitch(plan(w), w, opts), /another switch of DM source src is under way \(another stack, or dmctl\): t2 is Running, not Paused as dm-switch left it\. Let it finish, then run 'pulumi up' again\. Tasks t1, t2 were resumed and read from a\.$/);
+    await assert.rejects(
+        executeSwitch(plan(w), w, opts),
+        /another switch of DM source src is under way \(another stack, or dmctl\): t2 is Running, not Paused as dm-switch left it\. Let it finish, then run 'pulumi up' again\. Tasks t1, t2 were resumed and read from a\.$/,
+    );
     assert.equal(w.vipAt, "a");
 });
 
 test("a change of settings at the same address refused before stop-task resumes the tasks: DM's source is untouched", async () => {
     const w = new World({ t1: "Running" });
     w.servers.a.purged = 95;
-    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "a", toAddress: { host: "a", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }], reconfigure: "user" });
+    const p = planAddressSwitch({
+        sourceId: "src",
+        dmAddress: "dm:8261",
+        from: "a",
+        to: "a",
+        toAddress: { host: "a", port: 3306 },
+        tasks: [{ name: "t1", stage: "Running" }],
+        reconfigure: "user",
+    });
     await assert.rejects(executeSwitch(p, w, opts), (err: unknown) => {
         assert.ok(err instanceof RuleViolationError);
         assert.match(err.message, /task t1: purged 91-95\. Tasks t1 were resumed and read from a\.$/);
@@ -406,16 +481,25 @@ test("timeouts left unset (undefined) keep their defaults: the catch-up wait get
     const w = new World({ t1: "Running" });
     w.servers.b.executed = 80;
     w.caughtUpOnWait = true;
-    await executeSwitch(plan(w), w, { pollIntervalMs: 1, advancePollMs: 1, stageTimeoutMs: undefined, catchUpTimeoutMs: undefined, advanceTimeoutMs: undefined });
+    await executeSwitch(plan(w), w, {
+        pollIntervalMs: 1,
+        advancePollMs: 1,
+        stageTimeoutMs: undefined,
+        catchUpTimeoutMs: undefined,
+        advanceTimeoutMs: undefined,
+    });
     assert.equal(w.waits.length, 1);
     assert.ok(w.waits[0] > 9000 && w.waits[0] <= 10000, `waited up to ${w.waits[0]} ms`);
-    assert.deepEqual(resolveOptions({ stageTimeoutMs: undefined, catchUpTimeoutMs: undefined, advanceTimeoutMs: undefined }), {
-        pollIntervalMs: 10,
-        stageTimeoutMs: 30000,
-        catchUpTimeoutMs: 10000,
-        advanceTimeoutMs: 60000,
-        advancePollMs: 100,
-    });
+    assert.deepEqual(
+        resolveOptions({ stageTimeoutMs: undefined, catchUpTimeoutMs: undefined, advanceTimeoutMs: undefined }),
+        {
+            pollIntervalMs: 10,
+            stageTimeoutMs: 30000,
+            catchUpTimeoutMs: 10000,
+            advanceTimeoutMs: 60000,
+            advancePollMs: 100,
+        },
+    );
     assert.throws(() => resolveOptions({ stageTimeoutMs: Number.NaN }), {
         name: "TypeError",
         message: "stageTimeoutMs must be a number of milliseconds ≥ 0, got NaN: set it or leave it out for 30000",
@@ -426,13 +510,21 @@ test("nothing written on the target: nothing reported; the target unreadable at 
     const quiet = new World({ t1: "Running" });
     const q = await executeSwitch(plan(quiet), quiet, opts);
     assert.equal(q.writtenOnTarget, undefined);
-    assert.deepEqual(warnWrittenOnTarget(q, () => assert.fail("no warning when nothing was written")), {});
+    assert.deepEqual(
+        warnWrittenOnTarget(q, () => assert.fail("no warning when nothing was written")),
+        {},
+    );
     // Reads: before the pause, check-rule, at the resume (fails), confirm-reading.
     const w = new World({ t1: "Running" }, { failTargetRead: 3 });
     const r = await executeSwitch(plan(w), w, opts);
     assert.equal(r.writtenOnTarget, undefined);
     assert.equal(w.vipAt, "b");
-    assert.ok(w.lines.includes("b could not be read at the resume: transactions written on it during the switch were not looked for"), w.lines.join("\n"));
+    assert.ok(
+        w.lines.includes(
+            "b could not be read at the resume: transactions written on it during the switch were not looked for",
+        ),
+        w.lines.join("\n"),
+    );
 });
 
 test("an address switch reports transactions written on the target before start-task", async () => {
@@ -443,7 +535,14 @@ test("an address switch reports transactions written on the target before start-
         w.ownFrom.b = 101;
         w.servers.b.executed = 101;
     };
-    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }] });
+    const p = planAddressSwitch({
+        sourceId: "src",
+        dmAddress: "dm:8261",
+        from: "a",
+        to: "b",
+        toAddress: { host: "b", port: 3306 },
+        tasks: [{ name: "t1", stage: "Running" }],
+    });
     const r = await executeSwitch(p, w, opts);
     assert.deepEqual(r.writtenOnTarget, { target: "b", gtids: "b:101-101", replica: true });
 });
@@ -453,7 +552,10 @@ test("a target missing replicated GTIDs is refused, the VIP unmoved and the task
     w.servers.b.executed = 80;
     await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
         assert.ok(err instanceof RuleViolationError);
-        assert.equal(err.message, "switching DM source src to b is not allowed: task t1: lacks 81-90. Tasks t1 were resumed and read from a.");
+        assert.equal(
+            err.message,
+            "switching DM source src to b is not allowed: task t1: lacks 81-90. Tasks t1 were resumed and read from a.",
+        );
         return true;
     });
     assert.deepEqual(w.calls, ["pause t1", "wait b 90", "resume t1"]);
@@ -472,13 +574,22 @@ test("a lagging target that catches up within the wait is accepted", async () =>
 test("a target that purged binlogs DM still needs is refused without waiting", async () => {
     const w = new World({ t1: "Running" });
     w.servers.b.purged = 95;
-    await assert.rejects(executeSwitch(plan(w), w, opts), /task t1: purged 91-95\. Tasks t1 were resumed and read from a\./);
+    await assert.rejects(
+        executeSwitch(plan(w), w, opts),
+        /task t1: purged 91-95\. Tasks t1 were resumed and read from a\./,
+    );
     assert.ok(!w.calls.some((c) => c.startsWith("wait")));
 });
 
 test("a failed VIP move that left the VIP where it was resumes the tasks", async () => {
     const w = new World({ t1: "Running" }, { move: "throw" });
-    await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => err instanceof SwitchError && err.pausedTasks.length === 0 && /socket gone\. Tasks t1 were resumed and read from a\./.test(err.message));
+    await assert.rejects(
+        executeSwitch(plan(w), w, opts),
+        (err: unknown) =>
+            err instanceof SwitchError &&
+            err.pausedTasks.length === 0 &&
+            /socket gone\. Tasks t1 were resumed and read from a\./.test(err.message),
+    );
     assert.equal(w.stages.get("t1"), "Running");
 });
 
@@ -488,7 +599,10 @@ test("a VIP in an unknown state leaves the tasks paused and says how to continue
         assert.ok(err instanceof SwitchError);
         assert.deepEqual(err.pausedTasks, ["t1", "t2"]);
         assert.equal(err.now, undefined);
-        assert.match(err.message, /Tasks t1, t2 stay paused because it is not known which server the VIP points at; point it at a or b, then run 'pulumi up' again \(or 'dmctl --master-addr dm:8261 resume-task <task> -s src'\)\./);
+        assert.match(
+            err.message,
+            /Tasks t1, t2 stay paused because it is not known which server the VIP points at; point it at a or b, then run 'pulumi up' again \(or 'dmctl --master-addr dm:8261 resume-task <task> -s src'\)\./,
+        );
         return true;
     });
     assert.equal(w.stages.get("t1"), "Paused");
@@ -496,7 +610,10 @@ test("a VIP in an unknown state leaves the tasks paused and says how to continue
 
 test("a target that does not answer through the VIP is rolled back before resuming", async () => {
     const w = new World({ t1: "Running" }, { verify: true });
-    await assert.rejects(executeSwitch(plan(w), w, opts), /server_id 2 expected, got 1\. Tasks t1 were resumed and read from a\./);
+    await assert.rejects(
+        executeSwitch(plan(w), w, opts),
+        /server_id 2 expected, got 1\. Tasks t1 were resumed and read from a\./,
+    );
     assert.deepEqual(w.calls, ["pause t1", "move b", "verify b", "move a", "verify a", "resume t1"]);
     assert.equal(w.vipAt, "a");
 });
@@ -507,18 +624,31 @@ test("a resume that keeps failing leaves the tasks paused, recorded for the next
         assert.ok(err instanceof SwitchError);
         assert.deepEqual(err.pausedTasks, ["t1"]);
         assert.equal(err.now, "b");
-        assert.match(err.message, /Resuming t1 failed too \(resume rejected: worker offline\): they stay paused or are not Running yet; run 'pulumi up' again/);
+        assert.match(
+            err.message,
+            /Resuming t1 failed too \(resume rejected: worker offline\): they stay paused or are not Running yet; run 'pulumi up' again/,
+        );
         return true;
     });
     // The next run: the VIP is at the target, the task is ours to resume.
-    const again = planVipSwitch({ sourceId: "src", dmAddress: "dm:8261", from: w.vipAt, to: "b", tasks: [{ name: "t1", stage: "Paused" }], pausedByUs: ["t1"] });
+    const again = planVipSwitch({
+        sourceId: "src",
+        dmAddress: "dm:8261",
+        from: w.vipAt,
+        to: "b",
+        tasks: [{ name: "t1", stage: "Paused" }],
+        pausedByUs: ["t1"],
+    });
     await executeSwitch(again, w, opts);
     assert.equal(w.stages.get("t1"), "Running");
 });
 
 test("a resume failing once is retried by the recovery and succeeds", async () => {
     const w = new World({ t1: "Running" }, { resume: 1 });
-    await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => err instanceof SwitchError && err.pausedTasks.length === 0 && err.now === "b");
+    await assert.rejects(
+        executeSwitch(plan(w), w, opts),
+        (err: unknown) => err instanceof SwitchError && err.pausedTasks.length === 0 && err.now === "b",
+    );
     assert.equal(w.stages.get("t1"), "Running");
 });
 
@@ -534,22 +664,49 @@ test("a task that never reaches Paused fails the switch with the stage seen, and
 
 test("a pause that fails changes nothing and resumes what may have been paused", async () => {
     const w = new World({ t1: "Running" }, { pause: true });
-    await assert.rejects(executeSwitch(plan(w), w, opts), /dm-master unreachable\. Tasks t1 were resumed and read from a\./);
+    await assert.rejects(
+        executeSwitch(plan(w), w, opts),
+        /dm-master unreachable\. Tasks t1 were resumed and read from a\./,
+    );
 });
 
 test("an address switch restarts the tasks from gtid-S at the new address", async () => {
     const w = new World({ t1: "Running", t2: "Paused" });
-    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [...w.stages].map(([name, stage]) => ({ name, stage })) });
+    const p = planAddressSwitch({
+        sourceId: "src",
+        dmAddress: "dm:8261",
+        from: "a",
+        to: "b",
+        toAddress: { host: "b", port: 3306 },
+        tasks: [...w.stages].map(([name, stage]) => ({ name, stage })),
+    });
     await executeSwitch(p, w, opts);
-    assert.deepEqual(w.calls, ["pause t1", "stop-task t1,t2", "stop-source", "create-source b:3306", "start-task t1@90,t2@90", "pause t2"]);
+    assert.deepEqual(w.calls, [
+        "pause t1",
+        "stop-task t1,t2",
+        "stop-source",
+        "create-source b:3306",
+        "start-task t1@90,t2@90",
+        "pause t2",
+    ]);
     assert.equal(w.stages.get("t1"), "Running");
     assert.equal(w.stages.get("t2"), "Paused");
 });
 
 test("an address switch failing after stop-task tells the next pulumi up to finish", async () => {
     const w = new World({ t1: "Running" }, { createSource: true });
-    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }] });
-    await assert.rejects(executeSwitch(p, w, opts), /worker refused the source\. The tasks t1 of DM source src were stopped with their checkpoints kept and are not running yet \(a failed start-task may have created some\); fix the cause and run 'pulumi up' again to finish the switch to b\./);
+    const p = planAddressSwitch({
+        sourceId: "src",
+        dmAddress: "dm:8261",
+        from: "a",
+        to: "b",
+        toAddress: { host: "b", port: 3306 },
+        tasks: [{ name: "t1", stage: "Running" }],
+    });
+    await assert.rejects(
+        executeSwitch(p, w, opts),
+        /worker refused the source\. The tasks t1 of DM source src were stopped with their checkpoints kept and are not running yet \(a failed start-task may have created some\); fix the cause and run 'pulumi up' again to finish the switch to b\./,
+    );
 });
 
 test("a target that cannot be read is refused before any task is paused", async () => {
@@ -559,7 +716,10 @@ test("a target that cannot be read is refused before any task is paused", async 
     };
     await assert.rejects(executeSwitch(plan(w), w, opts), (err: unknown) => {
         assert.ok(err instanceof SwitchError);
-        assert.match(err.message, /^switching DM source src to b failed: connect ECONNREFUSED 127\.0\.0\.1:3307\. No task was paused/);
+        assert.match(
+            err.message,
+            /^switching DM source src to b failed: connect ECONNREFUSED 127\.0\.0\.1:3307\. No task was paused/,
+        );
         assert.deepEqual(err.pausedTasks, []);
         return true;
     });
@@ -615,7 +775,10 @@ test("a target with nothing newer than gtid-S confirms a Running task without wa
     const w = new World({ t1: "Running" }, { stuck: true });
     w.servers.b.executed = 90;
     await executeSwitch(plan(w), w, opts);
-    assert.ok(w.lines.some((l) => l === "b had nothing newer than gtid-S of t1: Running without errors confirms them"), w.lines.join("\n"));
+    assert.ok(
+        w.lines.some((l) => l === "b had nothing newer than gtid-S of t1: Running without errors confirms them"),
+        w.lines.join("\n"),
+    );
 });
 
 test("a task that pauses with an error after the resume is reported with DM's error", async () => {
@@ -627,9 +790,23 @@ test("a task that pauses with an error after the resume is reported with DM's er
         let reads = 0;
         const status = w.status.bind(w);
         w.status = async (ts) =>
-            ++reads <= 1 ? status(ts) : new Map(ts.map((t) => [t, { stage: "Paused", syncerGtid: "90", errors: ["ERROR 1236 (HY000): could not find GTID state"] }]));
+            ++reads <= 1
+                ? status(ts)
+                : new Map(
+                      ts.map((t) => [
+                          t,
+                          {
+                              stage: "Paused",
+                              syncerGtid: "90",
+                              errors: ["ERROR 1236 (HY000): could not find GTID state"],
+                          },
+                      ]),
+                  );
     };
-    await assert.rejects(executeSwitch(plan(w), w, opts), /not confirmed: .*task t1 .*it is Paused \(ERROR 1236 \(HY000\): could not find GTID state\) with checkpoint 90/);
+    await assert.rejects(
+        executeSwitch(plan(w), w, opts),
+        /not confirmed: .*task t1 .*it is Paused \(ERROR 1236 \(HY000\): could not find GTID state\) with checkpoint 90/,
+    );
 });
 
 test("relay, when enabled, must read from the target without errors", async () => {
@@ -642,7 +819,10 @@ test("relay, when enabled, must read from the target without errors", async () =
 
     const stuck = new World({ t1: "Running" });
     stuck.relayState = { stage: "Paused", subDir: "0-a.000001", errors: ["[code=30044] fake rotate event"] };
-    await assert.rejects(executeSwitch(plan(stuck), stuck, opts), /within 200 ms the relay log did not read from b \(0-b\.\*\) without errors: relay is Paused in 0-a\.000001 \(\[code=30044\] fake rotate event\)/);
+    await assert.rejects(
+        executeSwitch(plan(stuck), stuck, opts),
+        /within 200 ms the relay log did not read from b \(0-b\.\*\) without errors: relay is Paused in 0-a\.000001 \(\[code=30044\] fake rotate event\)/,
+    );
 });
 
 test("advanceTimeoutMs 0 skips the confirmation and says so", async () => {
@@ -654,11 +834,21 @@ test("advanceTimeoutMs 0 skips the confirmation and says so", async () => {
 
 test("an address switch whose syncer does not move says the switch is done, not that tasks are stopped", async () => {
     const w = new World({ t1: "Running" }, { stuck: true });
-    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }] });
+    const p = planAddressSwitch({
+        sourceId: "src",
+        dmAddress: "dm:8261",
+        from: "a",
+        to: "b",
+        toAddress: { host: "b", port: 3306 },
+        tasks: [{ name: "t1", stage: "Running" }],
+    });
     await assert.rejects(executeSwitch(p, w, opts), (err: unknown) => {
         assert.ok(err instanceof SwitchError);
         assert.equal(err.now, "b");
-        assert.match(err.message, /^DM source src now reads from b and tasks t1 run again, but replication from b is not confirmed/);
+        assert.match(
+            err.message,
+            /^DM source src now reads from b and tasks t1 run again, but replication from b is not confirmed/,
+        );
         assert.doesNotMatch(err.message, /stopped/);
         return true;
     });
@@ -673,26 +863,56 @@ test("a switch continued after a hooked move confirms against the gtid-S its fir
     w.vipAt = "b";
     // The target moves ahead, and the syncer's first checkpoint after the resume is already past gtid-S.
     w.gtid.set("t1", "92");
-    const second = await executeSwitch({ ...p, steps: p.steps.slice(moveAt + 1) }, w, { ...opts, continueAfterMove: true, gtidS: first.gtidS });
+    const second = await executeSwitch({ ...p, steps: p.steps.slice(moveAt + 1) }, w, {
+        ...opts,
+        continueAfterMove: true,
+        gtidS: first.gtidS,
+    });
     assert.deepEqual(second.gtidS, { t1: "90" });
     assert.equal(w.stages.get("t1"), "Running");
 });
 
 test("an address switch of a relay-enabled source starts relay once the tasks run, and confirms it reads from the target", async () => {
     const w = new World({ t1: "Running" });
-    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }], relay: true });
+    const p = planAddressSwitch({
+        sourceId: "src",
+        dmAddress: "dm:8261",
+        from: "a",
+        to: "b",
+        toAddress: { host: "b", port: 3306 },
+        tasks: [{ name: "t1", stage: "Running" }],
+        relay: true,
+    });
     await executeSwitch(p, w, opts);
-    assert.deepEqual(w.calls, ["pause t1", "stop-task t1", "stop-source", "create-source b:3306", "start-task t1@90", "start-relay"]);
+    assert.deepEqual(w.calls, [
+        "pause t1",
+        "stop-task t1",
+        "stop-source",
+        "create-source b:3306",
+        "start-task t1@90",
+        "start-relay",
+    ]);
     assert.equal(w.relayState?.subDir, "0-b.000002");
 });
 
 test("a start-relay that fails after the tasks run says the switch is done and the next pulumi up starts relay", async () => {
     const w = new World({ t1: "Running" }, { startRelay: true });
-    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }], relay: true });
+    const p = planAddressSwitch({
+        sourceId: "src",
+        dmAddress: "dm:8261",
+        from: "a",
+        to: "b",
+        toAddress: { host: "b", port: 3306 },
+        tasks: [{ name: "t1", stage: "Running" }],
+        relay: true,
+    });
     await assert.rejects(executeSwitch(p, w, opts), (err: unknown) => {
         assert.ok(err instanceof SwitchError);
         assert.deepEqual(err.pausedTasks, []);
-        assert.equal(err.message, "DM source src now reads from b and tasks t1 run again, but relay could not be started (worker1 is offline); run 'pulumi up' again to start it.");
+        assert.equal(
+            err.message,
+            "DM source src now reads from b and tasks t1 run again, but relay could not be started (worker1 is offline); run 'pulumi up' again to start it.",
+        );
         return true;
     });
     assert.equal(w.stages.get("t1"), "Running");
@@ -720,13 +940,23 @@ test("a syncer that streams from the target since the resume is confirmed even w
 
     const silent = new World({ t1: "Running" }, { stuck: true, silent: true });
     silent.reportBytes = true;
-    await assert.rejects(executeSwitch(plan(silent), silent, opts), /received nothing from b and did not move past gtid-S 90/);
+    await assert.rejects(
+        executeSwitch(plan(silent), silent, opts),
+        /received nothing from b and did not move past gtid-S 90/,
+    );
 });
 
 test("an address switch counts a restarted task's bytes from 0, not from the old subtask's count", async () => {
     const w = new World({ t1: "Running" }, { stuck: true });
     w.reportBytes = true;
-    const p = planAddressSwitch({ sourceId: "src", dmAddress: "dm:8261", from: "a", to: "b", toAddress: { host: "b", port: 3306 }, tasks: [{ name: "t1", stage: "Running" }] });
+    const p = planAddressSwitch({
+        sourceId: "src",
+        dmAddress: "dm:8261",
+        from: "a",
+        to: "b",
+        toAddress: { host: "b", port: 3306 },
+        tasks: [{ name: "t1", stage: "Running" }],
+    });
     await executeSwitch(p, w, opts);
     assert.equal(w.bytes.get("t1"), 108, "fewer bytes than the old subtask had, and still confirmed");
 });
@@ -745,7 +975,10 @@ test("settleAll waits for every call before throwing the first failure", async (
         if (t === "fails fast") throw new Error(`${t} failed`);
         await new Promise((r) => setTimeout(r, 30));
         done.push(t);
-    }).then(() => undefined, (e: unknown) => e);
+    }).then(
+        () => undefined,
+        (e: unknown) => e,
+    );
     assert.ok(err instanceof Error && err.message === "fails fast failed");
     assert.deepEqual(done, ["slow"], "the slow call finished before the error was thrown");
 });
@@ -773,7 +1006,13 @@ test("await-paused and await-running read every pending task in one status read 
     const r = await executeSwitch(plan(w), w, opts);
     const all = names.join(",");
     const pausedAt = w.calls.indexOf(`pause ${all}`);
-    assert.deepEqual(w.calls.slice(pausedAt, pausedAt + 5), [`pause ${all}`, `status ${all}`, "status t3,t7", "status t3,t7", `status ${all}`]);
+    assert.deepEqual(w.calls.slice(pausedAt, pausedAt + 5), [
+        `pause ${all}`,
+        `status ${all}`,
+        "status t3,t7",
+        "status t3,t7",
+        `status ${all}`,
+    ]);
     const resumedAt = w.calls.indexOf(`resume ${all}`);
     assert.deepEqual(w.calls[resumedAt + 1], `status ${all}`, "await-running: every task in one read");
     assert.deepEqual(Object.keys(r.gtidS), names, "gtid-S of every task, in the plan's order");

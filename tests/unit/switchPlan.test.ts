@@ -8,7 +8,16 @@ const kinds = (steps: Step[]) => steps.map((s) => s.kind);
 
 test("a VIP switch pauses every running task, checks, moves, verifies and resumes", () => {
     const plan = planVipSwitch({ ...base, tasks: running("t1", "t2") });
-    assert.deepEqual(kinds(plan.steps), ["pause", "await-paused", "check-rule", "move-vip", "verify-vip", "resume", "await-running", "confirm-reading"]);
+    assert.deepEqual(kinds(plan.steps), [
+        "pause",
+        "await-paused",
+        "check-rule",
+        "move-vip",
+        "verify-vip",
+        "resume",
+        "await-running",
+        "confirm-reading",
+    ]);
     assert.deepEqual(plan.steps.at(-1), { kind: "confirm-reading", tasks: ["t1", "t2"], target: "mysql-b" });
     assert.deepEqual(plan.steps[0], { kind: "pause", tasks: ["t1", "t2"] });
     assert.deepEqual(plan.steps[2], { kind: "check-rule", tasks: ["t1", "t2"], target: "mysql-b" });
@@ -22,13 +31,21 @@ test("a task paused by someone else is checked but left paused", () => {
     assert.deepEqual(plan.steps[0], { kind: "pause", tasks: ["t1"] });
     assert.deepEqual(plan.steps[2], { kind: "check-rule", tasks: ["t1", "t2"], target: "mysql-b" });
     assert.deepEqual(plan.steps.at(-3), { kind: "resume", tasks: ["t1"] });
-    assert.deepEqual(plan.steps.at(-1), { kind: "confirm-reading", tasks: ["t1"], target: "mysql-b" }, "only the resumed task is confirmed");
+    assert.deepEqual(
+        plan.steps.at(-1),
+        { kind: "confirm-reading", tasks: ["t1"], target: "mysql-b" },
+        "only the resumed task is confirmed",
+    );
     assert.deepEqual(plan.leftPaused, ["t2"]);
     assert.match(formatPlan(plan).at(-1)!, /tasks not running before the switch stay as they are: t2/);
 });
 
 test("tasks a failed run paused are ours: awaited, resumed, not paused again", () => {
-    const plan = planVipSwitch({ ...base, tasks: [{ name: "t1", stage: "Paused" }, ...running("t2")], pausedByUs: ["t1"] });
+    const plan = planVipSwitch({
+        ...base,
+        tasks: [{ name: "t1", stage: "Paused" }, ...running("t2")],
+        pausedByUs: ["t1"],
+    });
     assert.deepEqual(plan.steps[0], { kind: "pause", tasks: ["t2"] });
     assert.deepEqual(plan.steps[1], { kind: "await-paused", tasks: ["t1", "t2"] });
     assert.deepEqual(plan.steps.at(-3), { kind: "resume", tasks: ["t1", "t2"] });
@@ -37,29 +54,68 @@ test("tasks a failed run paused are ours: awaited, resumed, not paused again", (
 
 test("a VIP already at the target needs nothing, or only the resumption of our paused tasks", () => {
     assert.deepEqual(planVipSwitch({ ...base, from: "mysql-b", tasks: running("t1") }).steps, []);
-    const resume = planVipSwitch({ ...base, from: "mysql-b", tasks: [{ name: "t1", stage: "Paused" }, { name: "t2", stage: "Paused" }], pausedByUs: ["t1", "gone"] });
+    const resume = planVipSwitch({
+        ...base,
+        from: "mysql-b",
+        tasks: [
+            { name: "t1", stage: "Paused" },
+            { name: "t2", stage: "Paused" },
+        ],
+        pausedByUs: ["t1", "gone"],
+    });
     assert.deepEqual(kinds(resume.steps), ["check-rule", "resume", "await-running", "confirm-reading"]);
     assert.deepEqual(resume.steps[1], { kind: "resume", tasks: ["t1"] });
     assert.deepEqual(resume.leftPaused, ["t2"]);
-    assert.deepEqual(formatPlan(planVipSwitch({ ...base, from: "mysql-b", tasks: [] })), ["DM source mysql-01 already reads from mysql-b: nothing to do."]);
+    assert.deepEqual(formatPlan(planVipSwitch({ ...base, from: "mysql-b", tasks: [] })), [
+        "DM source mysql-01 already reads from mysql-b: nothing to do.",
+    ]);
 });
 
 test("a source without tasks still checks the rule and moves the VIP", () => {
-    assert.deepEqual(kinds(planVipSwitch({ ...base, tasks: [] }).steps), ["check-rule", "move-vip", "verify-vip", "confirm-reading"]);
+    assert.deepEqual(kinds(planVipSwitch({ ...base, tasks: [] }).steps), [
+        "check-rule",
+        "move-vip",
+        "verify-vip",
+        "confirm-reading",
+    ]);
 });
 
 test("an address switch stops tasks, recreates the source at the new address and starts the tasks", () => {
-    const plan = planAddressSwitch({ ...base, tasks: [...running("t1"), { name: "t2", stage: "Paused" }], toAddress: { host: "10.0.0.2", port: 3306 } });
-    assert.deepEqual(kinds(plan.steps), ["pause", "await-paused", "check-rule", "stop-tasks", "stop-source", "create-source", "start-tasks", "pause", "await-running", "confirm-reading"]);
+    const plan = planAddressSwitch({
+        ...base,
+        tasks: [...running("t1"), { name: "t2", stage: "Paused" }],
+        toAddress: { host: "10.0.0.2", port: 3306 },
+    });
+    assert.deepEqual(kinds(plan.steps), [
+        "pause",
+        "await-paused",
+        "check-rule",
+        "stop-tasks",
+        "stop-source",
+        "create-source",
+        "start-tasks",
+        "pause",
+        "await-running",
+        "confirm-reading",
+    ]);
     assert.deepEqual(plan.steps[3], { kind: "stop-tasks", tasks: ["t1", "t2"] });
-    assert.deepEqual(plan.steps[5], { kind: "create-source", to: "mysql-b", address: { host: "10.0.0.2", port: 3306 } });
+    assert.deepEqual(plan.steps[5], {
+        kind: "create-source",
+        to: "mysql-b",
+        address: { host: "10.0.0.2", port: 3306 },
+    });
     assert.deepEqual(plan.steps[7], { kind: "pause", tasks: ["t2"] }, "a task paused before is paused again");
     assert.deepEqual(plan.steps[8], { kind: "await-running", tasks: ["t1"] });
     assert.equal(plan.mode, "address");
 });
 
 test("an address switch to where the source already reads is a no-op in address mode", () => {
-    const plan = planAddressSwitch({ ...base, from: "mysql-b", tasks: running("t1"), toAddress: { host: "h", port: 1 } });
+    const plan = planAddressSwitch({
+        ...base,
+        from: "mysql-b",
+        tasks: running("t1"),
+        toAddress: { host: "h", port: 1 },
+    });
     assert.equal(plan.mode, "address");
     assert.deepEqual(plan.steps, []);
 });
@@ -76,17 +132,46 @@ test("the plan reads as the manual procedure in dmctl words", () => {
         "  7. dmctl --master-addr dm:8261 query-status … until t1 are Running",
         "  8. dmctl --master-addr dm:8261 query-status … until the syncers of t1 read from mysql-b (binlog bytes received since the pause, or a checkpoint past gtid-S) and the relay log, if enabled, is read from mysql-b without errors",
     ]);
-    const addr = formatPlan(planAddressSwitch({ ...base, tasks: running("t1"), toAddress: { host: "10.0.0.2", port: 3306 } }));
+    const addr = formatPlan(
+        planAddressSwitch({ ...base, tasks: running("t1"), toAddress: { host: "10.0.0.2", port: 3306 } }),
+    );
     assert.ok(addr.includes("  4. dmctl --master-addr dm:8261 stop-task t1"));
     assert.ok(addr.includes("  5. dmctl --master-addr dm:8261 operate-source stop mysql-01"));
-    assert.ok(addr.includes("  6. dmctl --master-addr dm:8261 operate-source create mysql-01.yaml  # from: host 10.0.0.2, port 3306 (mysql-b)"));
-    assert.ok(addr.includes("  7. dmctl --master-addr dm:8261 start-task t1.yaml  # meta binlog-gtid: gtid-S, from the checkpoint"));
+    assert.ok(
+        addr.includes(
+            "  6. dmctl --master-addr dm:8261 operate-source create mysql-01.yaml  # from: host 10.0.0.2, port 3306 (mysql-b)",
+        ),
+    );
+    assert.ok(
+        addr.includes(
+            "  7. dmctl --master-addr dm:8261 start-task t1.yaml  # meta binlog-gtid: gtid-S, from the checkpoint",
+        ),
+    );
 });
 
 test("an address switch of a relay-enabled source re-creates it without relay and starts relay after the tasks", () => {
-    const plan = planAddressSwitch({ ...base, tasks: running("t1"), toAddress: { host: "10.0.0.2", port: 3306 }, relay: true });
-    assert.deepEqual(kinds(plan.steps), ["pause", "await-paused", "check-rule", "stop-tasks", "stop-source", "create-source", "start-tasks", "await-running", "start-relay", "confirm-reading"]);
+    const plan = planAddressSwitch({
+        ...base,
+        tasks: running("t1"),
+        toAddress: { host: "10.0.0.2", port: 3306 },
+        relay: true,
+    });
+    assert.deepEqual(kinds(plan.steps), [
+        "pause",
+        "await-paused",
+        "check-rule",
+        "stop-tasks",
+        "stop-source",
+        "create-source",
+        "start-tasks",
+        "await-running",
+        "start-relay",
+        "confirm-reading",
+    ]);
     const lines = formatPlan(plan);
-    assert.match(lines[6], /operate-source create mysql-01\.yaml {2}# from: host 10\.0\.0\.2, port 3306 \(mysql-b\), enable-relay: false until the tasks run$/);
+    assert.match(
+        lines[6],
+        /operate-source create mysql-01\.yaml {2}# from: host 10\.0\.0\.2, port 3306 \(mysql-b\), enable-relay: false until the tasks run$/,
+    );
     assert.match(lines[9], /dmctl --master-addr dm:8261 start-relay -s mysql-01 <its worker>/);
 });

@@ -49,7 +49,9 @@ function flavorsSetting(): ("mariadb" | "mysql")[] {
     const list = raw.split(",").map((s) => s.trim());
     const bad = list.filter((s) => s !== "mariadb" && s !== "mysql");
     if (bad.length > 0) {
-        throw new Error(`BENCH_FLAVORS=${raw}: ${bad.join(", ")} is not a flavour; write mariadb, mysql or "mariadb,mysql".`);
+        throw new Error(
+            `BENCH_FLAVORS=${raw}: ${bad.join(", ")} is not a flavour; write mariadb, mysql or "mariadb,mysql".`,
+        );
     }
     return list as ("mariadb" | "mysql")[];
 }
@@ -267,7 +269,9 @@ function summary(results: Result[]): string[] {
 }
 
 async function main(): Promise<void> {
-    log(`bench:switch: ${FLAVORS.join(" and ")}; ${TASK_COUNTS.join(" and ")} tasks, ${ROUNDS} rounds, load ${LOAD_ROWS} rows/s`);
+    log(
+        `bench:switch: ${FLAVORS.join(" and ")}; ${TASK_COUNTS.join(" and ")} tasks, ${ROUNDS} rounds, load ${LOAD_ROWS} rows/s`,
+    );
     const results: Result[] = [];
     for (const flavor of FLAVORS) {
         for (const n of TASK_COUNTS) {
