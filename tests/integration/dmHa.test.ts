@@ -25,7 +25,7 @@ import {
     report,
     stagesOf,
     upUnderLoad,
-} from "./faultHelpers";
+} from "../support/faultHelpers";
 
 let rig: FaultRig;
 let sb: Sandbox;

@@ -20,7 +20,7 @@ import {
     stagesOf,
     startFaultRig,
     upUnderLoad,
-} from "./faultHelpers";
+} from "../support/faultHelpers";
 
 let rig: FaultRig;
 

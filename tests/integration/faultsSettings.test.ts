@@ -17,7 +17,7 @@ import {
     stagesOf,
     startFaultRig,
     upUnderLoad,
-} from "./faultHelpers";
+} from "../support/faultHelpers";
 
 let rig: FaultRig;
 const USER2 = "dm_source2";

@@ -24,7 +24,7 @@ import {
     startFaultRig,
     unlogged,
     upUnderLoad,
-} from "./faultHelpers";
+} from "../support/faultHelpers";
 
 let rig: FaultRig;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -11,7 +11,7 @@ import { HaproxyVip } from "../../components/vipBackends/haproxy";
 import { startLoad } from "../../sandbox/load";
 import { verifyReplicated } from "../../sandbox/verify";
 import { PROJECT_DIR, type SandboxSourceOptions } from "../../tools/sandboxStack";
-import { sandboxStackSuite } from "./sandboxStackSuite";
+import { sandboxStackSuite } from "../support/sandboxStackSuite";
 
 const s = sandboxStackSuite({ mode: "vip", mover: "command", reads: "primary" });
 

@@ -12,7 +12,7 @@ import { after, before, test } from "node:test";
 import { ADMIN, MariadbInstance, startMariadb } from "../../sandbox/mariadb";
 import { verifyReplicated } from "../../sandbox/verify";
 import { PROJECT_DIR, sandboxConfig } from "../../tools/sandboxStack";
-import { sandboxStackSuite } from "./sandboxStackSuite";
+import { sandboxStackSuite } from "../support/sandboxStackSuite";
 
 const s = sandboxStackSuite({ mode: "address", reads: "primary" });
 const PACK = path.join(PROJECT_DIR, "policies");

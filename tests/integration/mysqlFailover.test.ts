@@ -12,7 +12,7 @@ import type { MariadbInstance } from "../../sandbox";
 import { startLoad } from "../../sandbox/load";
 import { replicateMysql } from "../../sandbox/mysql";
 import { checkSequences, verifyReplicated } from "../../sandbox/verify";
-import { sandboxStackSuite } from "./sandboxStackSuite";
+import { sandboxStackSuite } from "../support/sandboxStackSuite";
 
 const s = sandboxStackSuite({ mode: "vip", reads: "primary" }, { flavor: "mysql" });
 const uuidOf = async (i: MariadbInstance) => String((await i.query("SELECT @@server_uuid AS u"))[0].u);

@@ -9,7 +9,14 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { PROJECT_DIR } from "../../tools/sandboxStack";
-import { assertConverges, assertFailedClearly, FaultRig, report, startFaultRig, upUnderLoad } from "./faultHelpers";
+import {
+    assertConverges,
+    assertFailedClearly,
+    FaultRig,
+    report,
+    startFaultRig,
+    upUnderLoad,
+} from "../support/faultHelpers";
 
 let rig: FaultRig;
 

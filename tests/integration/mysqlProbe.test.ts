@@ -16,7 +16,7 @@ import {
     waitForCatchUp,
 } from "../../components/mysql";
 import { ADMIN, freePort, MariadbInstance, purgeBinaryLogs, replicate, startMariadb } from "../../sandbox/mariadb";
-import { mariadbFacts } from "../unit/mysqlFixtures";
+import { mariadbFacts } from "../support/mysqlFixtures";
 
 let dir: string;
 let primary: MariadbInstance;

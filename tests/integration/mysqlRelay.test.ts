@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { sandboxStackSuite } from "./sandboxStackSuite";
+import { sandboxStackSuite } from "../support/sandboxStackSuite";
 
 const s = sandboxStackSuite({ mode: "vip", reads: "primary", enableRelay: true }, { relay: true, flavor: "mysql" });
 const uuidOf = async (to: "primary" | "replica") => String((await s.sb[to].query("SELECT @@server_uuid AS u"))[0].u);

@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { waitForStage } from "../../components/dm";
 import { ignoredChecks, TABLE_DDL, taskFileText } from "../../sandbox/taskFile";
 import { verifyReplicated } from "../../sandbox/verify";
-import { sandboxStackSuite } from "./sandboxStackSuite";
+import { sandboxStackSuite } from "../support/sandboxStackSuite";
 
 const s = sandboxStackSuite({ mode: "vip", reads: "primary" }, { flavor: "mysql", downstream: "tidb" });
 

@@ -13,7 +13,7 @@ import { after, before, test } from "node:test";
 import { createDmClient, DmClient, waitForStage } from "../../components/dm";
 import { Sandbox, startSandbox } from "../../sandbox";
 import { createTempStack, PulumiResult, TempStack } from "../../tools/pulumiCli";
-import { syncerRows } from "./syncerRows";
+import { syncerRows } from "../support/syncerRows";
 
 const projectDir = path.join(__dirname, "..", "fixtures", "policy-stack");
 const pack = path.join(__dirname, "..", "..", "policies");

@@ -12,7 +12,7 @@ import { EXIT, PASSWORD_ENV, preflightCommand } from "../../components/cli/prefl
 import { createDmClient, DmClient, waitForStage } from "../../components/dm";
 import { preflight, PreflightArgs, PreflightError } from "../../components/preflight";
 import { Sandbox, startSandbox } from "../../sandbox";
-import { syncerRows } from "./syncerRows";
+import { syncerRows } from "../support/syncerRows";
 
 let sb: Sandbox;
 let dm: DmClient;

@@ -12,7 +12,7 @@ import { createDmClient } from "../../components/dm";
 import { startLoad } from "../../sandbox/load";
 import { verifyReplicated } from "../../sandbox/verify";
 import { PROJECT_DIR } from "../../tools/sandboxStack";
-import { sandboxStackSuite } from "./sandboxStackSuite";
+import { sandboxStackSuite } from "../support/sandboxStackSuite";
 
 const s = sandboxStackSuite({ mode: "vip", reads: "primary" });
 const PACK = path.join(PROJECT_DIR, "policies");

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { sandboxStackSuite } from "./sandboxStackSuite";
+import { sandboxStackSuite } from "../support/sandboxStackSuite";
 import { SOURCE_GRANTS } from "../../sandbox/taskFile";
 
 /** Fields of DM's source file the stack does not set, given to DM when the sandbox creates the source. */

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SOURCE_GRANTS } from "../../sandbox/taskFile";
-import { sandboxStackSuite } from "./sandboxStackSuite";
+import { sandboxStackSuite } from "../support/sandboxStackSuite";
 
 const s = sandboxStackSuite({ mode: "vip", reads: "primary" });
 const USER2 = "dm_source2";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DmClient, memoizeReads, Transport } from "../../components/dm";
-import { runningSubtask, sourceConfigInfo } from "./dmFixtures";
+import { runningSubtask, sourceConfigInfo } from "../support/dmFixtures";
 
 const config = (id: string, taskNames: string[]) => sourceConfigInfo(id, { taskNames });
 

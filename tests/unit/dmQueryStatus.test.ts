@@ -23,7 +23,7 @@ import {
     ProtobufError,
 } from "../../components/dm/queryStatusCodec";
 import { recorded } from "./dmRecorded";
-import { runningSubtask } from "./dmFixtures";
+import { runningSubtask } from "../support/dmFixtures";
 import { queryStatusRecorded } from "./dmQueryStatusRecorded";
 
 const SOURCE = "sandbox-source";

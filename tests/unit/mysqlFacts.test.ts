@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { factsFromRows, ProbeRows, purgedFromOldestBinlog, Row, ServerFacts } from "../../components/mysql";
-import { mariadbFacts, mysqlFacts, UUID_A, UUID_B, variableRows } from "./mysqlFixtures";
+import { mariadbFacts, mysqlFacts, UUID_A, UUID_B, variableRows } from "../support/mysqlFixtures";
 
 /** The settings every healthy MySQL server in these recordings shares. */
 const MYSQL_BASE = {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { sameReplicationSet, ServerFacts, targetPrerequisites } from "../../components/mysql";
-import { mariadbFacts as mariadb, mysqlFacts as mysql, UUID_A as A, UUID_B as B } from "./mysqlFixtures";
+import { mariadbFacts as mariadb, mysqlFacts as mysql, UUID_A as A, UUID_B as B } from "../support/mysqlFixtures";
 
 const C = "0e3a7c2a-0000-11ee-0000-000000000003";
 

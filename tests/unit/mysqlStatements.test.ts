@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Query, readProbeRows, Row, waitForCatchUp, waitForCatchUpWith } from "../../components/mysql";
-import { UUID_A, variableRows } from "./mysqlFixtures";
+import { UUID_A, variableRows } from "../support/mysqlFixtures";
 
 type Asked = [string, unknown[] | undefined][];
 

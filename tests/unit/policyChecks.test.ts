@@ -14,7 +14,7 @@ import { checkGtidContainment, gtidContainment } from "../../policies/gtidContai
 import { Outcome, outcomeOfSubject, resetStartedChecks, scrub } from "../../policies/run";
 import { DM_SWITCH_TYPES, isUnprovable, rawProps, Subject, subjectOf, unknownPaths } from "../../policies/subject";
 import { checkTargetPrerequisites } from "../../policies/targetPrerequisites";
-import { runningSubtask } from "./dmFixtures";
+import { runningSubtask } from "../support/dmFixtures";
 
 // The SDK's own proxy and sentinel, so the tests read inputs exactly as a policy receives them.
 const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy");

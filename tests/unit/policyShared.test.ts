@@ -10,7 +10,7 @@ import { DmClient, memoizeReads } from "../../components/dm";
 import type { MysqlEndpoint, ServerFacts } from "../../components/mysql/types";
 import { outcomeOfSubject, probeOncePerInstance } from "../../policies/run";
 import { DM_SWITCH_TYPES, isUnprovable, Subject, subjectOf } from "../../policies/subject";
-import { runningSubtask, sourceConfigInfo } from "./dmFixtures";
+import { runningSubtask, sourceConfigInfo } from "../support/dmFixtures";
 
 const PASSWORD = "s3cret-Pw!";
 const VIP = { host: "127.0.0.1", port: 6033 };

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { EXIT, formatReport, PASSWORD_ENV, preflightCommand, PREFLIGHT_USAGE } from "../../components/cli/preflight";
 import { decide } from "../../components/preflight/decide";
-import { runningSubtask } from "./dmFixtures";
+import { runningSubtask } from "../support/dmFixtures";
 
 const GOOD = [
     "--dm",

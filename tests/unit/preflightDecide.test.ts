@@ -7,8 +7,8 @@ import { test } from "node:test";
 import type { SourceInfo, SubtaskStatus } from "../../components/dm/types";
 import type { ServerFacts } from "../../components/mysql/types";
 import { catchUpTargets, decide, PreflightFacts } from "../../components/preflight/decide";
-import { runningSubtask } from "./dmFixtures";
-import { mysqlFacts, UUID_A } from "./mysqlFixtures";
+import { runningSubtask } from "../support/dmFixtures";
+import { mysqlFacts, UUID_A } from "../support/mysqlFixtures";
 
 const facts: ServerFacts = {
     flavor: "mariadb",
