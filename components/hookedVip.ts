@@ -10,12 +10,12 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { vipHooks } from "./hooks";
-import { AddressInputs, DmEndpointInputs, Flavor } from "./providers/inputs";
+import type { AddressInputs, DmEndpointInputs, Flavor, SwitchTimeouts } from "./model";
 import type { PendingSwitch } from "./providers/hookedSwitch";
 import { DelegatedResource, secretWhenKeyed } from "./providers/load";
 
 /** What the hooks and the policy pack need to know of a hooked VIP. */
-export interface HookedVipArgs {
+export interface HookedVipArgs extends SwitchTimeouts {
     dm: pulumi.Input<DmEndpointInputs>;
     sourceId: string;
     flavor: Flavor;
@@ -28,9 +28,6 @@ export interface HookedVipArgs {
     user: string;
     password: pulumi.Input<string>;
     tasks?: string[];
-    stageTimeoutMs?: number;
-    catchUpTimeoutMs?: number;
-    advanceTimeoutMs?: number;
 }
 
 /**

@@ -13,9 +13,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { PendingSwitch } from "./providers/hookedSwitch";
-import { AddressInputs, DmEndpointInputs, Flavor } from "./providers/inputs";
+import type { AddressInputs, DmEndpointInputs, Flavor, SwitchTimeouts } from "./model";
 
-export interface VipHooksArgs {
+export interface VipHooksArgs extends SwitchTimeouts {
     /** Prefix of the hooks' names (unique in the stack). */
     name: string;
     /** dm-master; resolved when the hooks run (it may hold a TLS key, a secret). */
@@ -34,9 +34,6 @@ export interface VipHooksArgs {
     /** The hooked resource, for messages: "command.local.Command orders-vip". */
     vipResource: string;
     tasks?: string[];
-    stageTimeoutMs?: number;
-    catchUpTimeoutMs?: number;
-    advanceTimeoutMs?: number;
 }
 
 /** Resolves an Input at run time (hooks run during `pulumi up`, when every value is known). */

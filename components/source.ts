@@ -8,7 +8,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ResourceError } from "@pulumi/pulumi/errors";
 import { output } from "@pulumi/pulumi/output";
 import { ComponentResource } from "@pulumi/pulumi/resource";
-import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipVerify } from "./providers/inputs";
+import type { AddressInputs, DmEndpointInputs, Flavor, SwitchTimeouts } from "./model";
+import type { VipBackendInputs, VipVerify } from "./providers/inputs";
 import type { CommandVipArgs, HookedVipArgs, Route53RecordVipArgs } from "./hookedVip";
 import { SourceBinding } from "./sourceBinding";
 import { Vip } from "./vip";
@@ -23,7 +24,7 @@ export interface SourceVip {
     command?: Omit<CommandVipArgs, keyof HookedVipArgs>;
 }
 
-export interface SourceArgs {
+export interface SourceArgs extends SwitchTimeouts {
     dm: pulumi.Input<DmEndpointInputs>;
     sourceId: string;
     flavor: Flavor;
@@ -39,9 +40,6 @@ export interface SourceArgs {
     enableRelay?: boolean;
     /** VIP mode when given: the VIP's address and what moves it. Address mode otherwise. */
     vip?: SourceVip;
-    stageTimeoutMs?: number;
-    catchUpTimeoutMs?: number;
-    advanceTimeoutMs?: number;
 }
 
 /** Loaded only by stacks with a hooked VIP: it brings @pulumi/aws and @pulumi/command (~0.7 s to load). */

@@ -10,8 +10,12 @@ import type * as pulumi from "@pulumi/pulumi";
 import { secret } from "@pulumi/pulumi/output";
 import { AddressInputs, DmEndpointInputs, Flavor, MysqlTlsInputs, SourceBindingOutputs } from "./providers/inputs";
 import { DelegatedResource, secretWhenKeyed, secretWhenTlsKeyed } from "./providers/load";
+import type { SwitchTimeouts } from "./model";
 
-export interface SourceBindingArgs {
+/** The three timeouts (../model.ts), each an Input. */
+type TimeoutInputs = { [K in keyof SwitchTimeouts]: pulumi.Input<SwitchTimeouts[K]> };
+
+export interface SourceBindingArgs extends TimeoutInputs {
     dm: pulumi.Input<DmEndpointInputs>;
     /** The DM source name (`source-id`); changing it replaces the binding. */
     sourceId: pulumi.Input<string>;
@@ -39,15 +43,6 @@ export interface SourceBindingArgs {
     tls?: pulumi.Input<MysqlTlsInputs>;
     /** Delete the source even while tasks use it. @default false */
     deleteWithTasks?: pulumi.Input<boolean>;
-    /** @default 30000 */
-    stageTimeoutMs?: pulumi.Input<number>;
-    /** @default 10000 */
-    catchUpTimeoutMs?: pulumi.Input<number>;
-    /**
-     * After a switch, how long to wait for each syncer's checkpoint to move past gtid-S and relay (if
-     * enabled) to read from the new server; 0 skips it. @default 60000 (DM flushes checkpoints every 30 s)
-     */
-    advanceTimeoutMs?: pulumi.Input<number>;
 }
 
 export class SourceBinding extends DelegatedResource {

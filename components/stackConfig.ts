@@ -3,19 +3,12 @@
  * `dm-switch:sources`, secret `dm-switch:passwords`), validated purely so that bad input fails the
  * preview with the key, the problem and the remedy, before anything changes.
  */
-import {
-    AddressInputs,
-    CheckFailure,
-    checkMysqlTls,
-    DmEndpointInputs,
-    Flavor,
-    VipBackendInputs,
-    VipVerify,
-} from "./providers/inputs";
+import { AddressInputs, DmEndpointInputs, Flavor, SwitchTimeouts, TIMEOUT_KEYS } from "./model";
+import { CheckFailure, checkMysqlTls, VipBackendInputs, VipVerify } from "./providers/inputs";
 import type { SourceVip } from "./source";
 import { dmAddressProblem } from "./dm/address";
 
-export interface SourceConfig {
+export interface SourceConfig extends SwitchTimeouts {
     /** The DM source name. */
     id: string;
     flavor: Flavor;
@@ -50,9 +43,6 @@ export interface SourceConfig {
          */
         verify?: VipVerify;
     };
-    stageTimeoutMs?: number;
-    catchUpTimeoutMs?: number;
-    advanceTimeoutMs?: number;
 }
 
 export interface StackConfig {
@@ -189,7 +179,7 @@ export function validateStackConfig(
                 `${key}.enableRelay must be true or false (a YAML boolean, not a string), got ${JSON.stringify(s.enableRelay)}`,
             );
         }
-        for (const t of ["stageTimeoutMs", "catchUpTimeoutMs", "advanceTimeoutMs"]) {
+        for (const t of TIMEOUT_KEYS) {
             if (s[t] !== undefined && !(Number.isInteger(s[t]) && (s[t] as number) >= 0)) {
                 errors.push(
                     `${key}.${t} must be a whole number of milliseconds ≥ 0, got ${JSON.stringify(s[t])}; remove it for the default`,

@@ -7,8 +7,12 @@ import type * as pulumi from "@pulumi/pulumi";
 import { secret } from "@pulumi/pulumi/output";
 import { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs, VipOutputs, VipVerify } from "./providers/inputs";
 import { DelegatedResource, holdsTlsKey, secretWhenKeyed, secretWhenTlsKeyed } from "./providers/load";
+import type { SwitchTimeouts } from "./model";
 
-export interface VipArgs {
+/** The three timeouts (../model.ts), each an Input. */
+type TimeoutInputs = { [K in keyof SwitchTimeouts]: pulumi.Input<SwitchTimeouts[K]> };
+
+export interface VipArgs extends TimeoutInputs {
     /** dm-master's address and transport. */
     dm: pulumi.Input<DmEndpointInputs>;
     /** The DM source that reads through this VIP. */
@@ -33,15 +37,6 @@ export interface VipArgs {
     verify?: pulumi.Input<VipVerify>;
     /** Tasks to pause around a switch. @default every task of the source */
     tasks?: pulumi.Input<pulumi.Input<string>[]>;
-    /** @default 30000 */
-    stageTimeoutMs?: pulumi.Input<number>;
-    /** @default 10000 */
-    catchUpTimeoutMs?: pulumi.Input<number>;
-    /**
-     * After a switch, how long to wait for each syncer's checkpoint to move past gtid-S and relay (if
-     * enabled) to read from the new server; 0 skips it. @default 60000 (DM flushes checkpoints every 30 s)
-     */
-    advanceTimeoutMs?: pulumi.Input<number>;
 }
 
 export class Vip extends DelegatedResource {

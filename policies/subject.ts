@@ -10,7 +10,7 @@
  * safety check, so the policies read the raw object and report unknown values themselves, as mandatory.
  */
 import type { PreflightArgs } from "../components/preflight";
-import type { AddressInputs, DmEndpointInputs, Flavor } from "../components/providers/inputs";
+import type { AddressInputs, DmEndpointInputs, Flavor } from "../components/model";
 
 /** The resource types the policies check (dynamic resources register `pulumi-nodejs:dynamic/<module>:<type>`). */
 export const DM_SWITCH_TYPES = {

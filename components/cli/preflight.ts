@@ -19,7 +19,7 @@ import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { preflight, PreflightError, PreflightResult } from "../preflight";
 import type { MysqlEndpoint } from "../mysql";
-import type { DmEndpointInputs, Flavor } from "../providers/inputs";
+import type { DmEndpointInputs, Flavor } from "../model";
 import { CommandIo, processIo } from "./main";
 
 /** The environment variable holding the target user's password. */

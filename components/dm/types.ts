@@ -3,7 +3,9 @@
  * Pure: no I/O, no @pulumi/* import.
  */
 
-export type Transport = "openapi" | "dmctl";
+import type { Transport } from "../model";
+
+export type { Transport } from "../model";
 
 export interface DmEndpoint {
     /** How to talk to dm-master: its OpenAPI v1 (`openapi = true` in dm-master's config) or the dmctl binary. */

@@ -2,8 +2,10 @@
  * The one error the GTID parsers throw. Pure: no I/O.
  */
 
-/** Which server family a GTID text comes from: MySQL (`uuid:1-5`) or MariaDB (`domain-server-seq`). */
-export type Flavor = "mysql" | "mariadb";
+import type { Flavor } from "../model";
+
+// Which server family a GTID text comes from: MySQL (`uuid:1-5`) or MariaDB (`domain-server-seq`).
+export type { Flavor } from "../model";
 
 /** The longest element text an error message quotes; longer elements are cut with "…". */
 const QUOTE_MAX = 80;

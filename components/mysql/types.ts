@@ -3,8 +3,9 @@
  * person gets when it cannot be asked. Pure: no I/O, no @pulumi/* import.
  */
 
-/** The two upstream families DM reads from; they differ in GTID format and in the SQL that reads it. */
-export type Flavor = "mysql" | "mariadb";
+import type { Flavor } from "../model";
+
+export type { Flavor } from "../model";
 
 /** Where a MySQL/MariaDB server listens and how to log in. */
 export interface MysqlEndpoint {

@@ -10,7 +10,7 @@ import { DmVersion, gtidTags, taggedGtidRefusals } from "../dm/capabilities";
 import { checkSwitch } from "../gtid";
 import type { SourceConfigInfo, SourceInfo, SubtaskStatus } from "../dm/types";
 import type { ServerFacts } from "../mysql/types";
-import type { Flavor } from "../providers/inputs";
+import type { Flavor } from "../model";
 
 /** The GTID rule's verdict for one task (components/gtid `checkSwitch`). */
 export type GtidVerdict = ReturnType<typeof checkSwitch>;

@@ -16,7 +16,7 @@ import {
     targetPrerequisites,
     waitForCatchUp,
 } from "../mysql";
-import type { DmEndpointInputs, Flavor } from "../providers/inputs";
+import { DmEndpointInputs, Flavor, SwitchTimeouts, TIMEOUT_DEFAULTS } from "../model";
 import { formatPlan, planAddressSwitch, planVipSwitch } from "../switch/plan";
 import { statusOnSource } from "../dm/sourceStatus";
 import { readDmVersion } from "../dm/version";
@@ -36,7 +36,8 @@ export { judgeSameSet } from "./sameSet";
 export type { CatchUp, GtidVerdict, PreflightFacts, PreflightReport, PreflightTask } from "./decide";
 
 /** What to check: DM source `sourceId` switching to `target`. */
-export interface PreflightArgs {
+/** `catchUpTimeoutMs`: the bounded wait for a lagging target (0: no wait). */
+export interface PreflightArgs extends Pick<SwitchTimeouts, "catchUpTimeoutMs"> {
     /** dm-master and how to reach it. */
     dm: DmEndpointInputs;
     sourceId: string;
@@ -63,8 +64,6 @@ export interface PreflightArgs {
      * reading through it paused; a SourceBinding creates its source). @default false
      */
     requireSource?: boolean;
-    /** The bounded wait for a lagging target (0: no wait). @default 10000 */
-    catchUpTimeoutMs?: number;
     /** Also return the steps the switch would run, in dmctl words. @default undefined (no steps) */
     mode?: "vip" | "address";
     /** A DM client to use instead of one made from `dm` (tests, or a caller that already has one). @default undefined */
@@ -101,8 +100,6 @@ export class PreflightError extends Error {
         this.name = "PreflightError";
     }
 }
-
-const DEFAULT_CATCH_UP_MS = 10_000;
 
 /** mysql2/Node error codes that are the caller's to fix (user, password, grants, host name), not reachability. */
 const BAD_INPUT_CODES = new Set([
@@ -250,7 +247,7 @@ export async function preflight(args: PreflightArgs): Promise<PreflightResult> {
 
     // One bounded wait when the only thing wrong is a lagging target (gtid-S is a growing snapshot).
     const awaited = catchUpTargets(report);
-    const timeoutMs = args.catchUpTimeoutMs ?? DEFAULT_CATCH_UP_MS;
+    const timeoutMs = args.catchUpTimeoutMs ?? TIMEOUT_DEFAULTS.catchUpTimeoutMs;
     if (awaited.length > 0 && timeoutMs > 0) {
         const start = Date.now();
         let caughtUp = true;

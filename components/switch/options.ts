@@ -6,19 +6,10 @@
  * deadline of `Date.now() + undefined` is NaN: a wait that never times out, or `MASTER_GTID_WAIT(…, NaN)`).
  */
 
-/** The three timeouts a stack may set on a source; every resource and hook takes them unchanged. */
-export interface SwitchTimeouts {
-    /** How long a task may take to reach Paused or Running. @default 30000 */
-    stageTimeoutMs?: number;
-    /** How long to wait for a lagging target to catch up with gtid-S. @default 10000 */
-    catchUpTimeoutMs?: number;
-    /**
-     * After the tasks run again: how long to wait for each syncer to show it reads from the target and for
-     * relay (if enabled) to read from it; 0 skips the confirmation. DM flushes the checkpoint every
-     * `checkpoint-flush-interval` (30 s by default), hence the default. @default 60000
-     */
-    advanceTimeoutMs?: number;
-}
+import { SwitchTimeouts, TIMEOUT_DEFAULTS, TIMEOUT_KEYS } from "../model";
+
+// The three timeouts are defined once, with their defaults, in ../model.ts.
+export type { SwitchTimeouts } from "../model";
 
 export interface SwitchOptions extends SwitchTimeouts {
     /**
@@ -44,9 +35,7 @@ export interface SwitchOptions extends SwitchTimeouts {
 /** The defaults of every option with one. */
 export const SWITCH_DEFAULTS = {
     pollIntervalMs: 10,
-    stageTimeoutMs: 30_000,
-    catchUpTimeoutMs: 10_000,
-    advanceTimeoutMs: 60_000,
+    ...TIMEOUT_DEFAULTS,
     advancePollMs: 100,
 } as const;
 
@@ -80,7 +69,7 @@ export function resolveOptions(options: SwitchOptions = {}): ResolvedOptions {
 /** Only the timeouts of `t` that are set: what a resource passes on, so that unset stays unset. */
 export function timeoutsOf(t: SwitchTimeouts): SwitchTimeouts {
     const out: SwitchTimeouts = {};
-    for (const k of ["stageTimeoutMs", "catchUpTimeoutMs", "advanceTimeoutMs"] as const) {
+    for (const k of TIMEOUT_KEYS) {
         if (t[k] !== undefined && t[k] !== null) {
             out[k] = t[k];
         }

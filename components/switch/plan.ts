@@ -10,12 +10,11 @@
  * is exactly the position the tasks will restart from.
  */
 
-export type SwitchMode = "vip" | "address";
+import type { Address } from "../model";
 
-export interface Address {
-    host: string;
-    port: number;
-}
+export type { Address } from "../model";
+
+export type SwitchMode = "vip" | "address";
 
 /** A task of the source as DM reports it when the plan is made. */
 export interface TaskState {
