@@ -4,6 +4,7 @@
  * settling. Each wait takes `{intervalMs, timeoutMs, signal}` and fails with a WaitTimeoutError that
  * names the task, what was awaited and the last stage seen.
  */
+import { pollUntil } from "../util/poll";
 import { DmClient, DmError, Stage, SubtaskStatus } from "./types";
 
 export interface WaitOptions {
@@ -28,17 +29,6 @@ export class WaitTimeoutError extends DmError {
     }
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-    new Promise<void>((resolve) => {
-        const t = setTimeout(done, ms);
-        function done() {
-            clearTimeout(t);
-            signal?.removeEventListener("abort", done);
-            resolve();
-        }
-        signal?.addEventListener("abort", done, { once: true });
-    });
-
 interface Seen {
     status?: SubtaskStatus;
     error?: string;
@@ -48,7 +38,7 @@ interface Seen {
  * Polls until `ok` holds for every task's subtask on `sourceId`. A failing status query (a task not yet
  * created, a worker restarting) is remembered and retried until the timeout.
  */
-async function pollUntil(
+async function awaitSubtasks(
     client: DmClient,
     tasks: string[],
     sourceId: string,
@@ -56,53 +46,58 @@ async function pollUntil(
     ok: (task: string, s: SubtaskStatus) => boolean,
     opts: WaitOptions,
 ): Promise<SubtaskStatus[]> {
-    const intervalMs = opts.intervalMs ?? 10;
     const timeoutMs = opts.timeoutMs ?? 30_000;
-    const deadline = Date.now() + timeoutMs;
     const seen = new Map<string, Seen>();
-    for (;;) {
-        if (opts.signal?.aborted) {
-            throw new DmError(
-                `waiting for ${awaited} of ${tasks.join(", ")} on source ${sourceId} was aborted.`,
-                "wait",
-                tasks.join(","),
+    let pending = tasks;
+    const all = await pollUntil(
+        async () => {
+            const round = await Promise.all(
+                tasks.map(async (task): Promise<Seen> => {
+                    try {
+                        return {
+                            status: (await client.taskStatus(task, sourceId)).find((s) => s.source === sourceId),
+                        };
+                    } catch (err) {
+                        return {
+                            status: seen.get(task)?.status,
+                            error: err instanceof Error ? err.message : String(err),
+                        };
+                    }
+                }),
             );
-        }
-        const round = await Promise.all(
-            tasks.map(async (task): Promise<Seen> => {
-                try {
-                    return { status: (await client.taskStatus(task, sourceId)).find((s) => s.source === sourceId) };
-                } catch (err) {
-                    return { status: seen.get(task)?.status, error: err instanceof Error ? err.message : String(err) };
-                }
-            }),
-        );
-        tasks.forEach((t, i) => seen.set(t, round[i]));
-        const pending = tasks.filter((t) => {
-            const s = seen.get(t)?.status;
-            return s === undefined || !ok(t, s);
-        });
-        if (pending.length === 0) {
-            return tasks.map((t) => seen.get(t)!.status!);
-        }
-        if (Date.now() >= deadline) {
-            const task = pending[0];
-            const last = seen.get(task);
-            const stage = last?.status
-                ? `${last.status.stage}${last.status.rawStage !== last.status.stage ? ` ("${last.status.rawStage}")` : ""}`
-                : "not seen";
-            const errors = [...(last?.status?.errors ?? []), ...(last?.error ? [last.error] : [])];
-            const others = pending.length > 1 ? ` (also pending: ${pending.slice(1).join(", ")})` : "";
-            throw new WaitTimeoutError(
-                `task ${task} on source ${sourceId} did not reach ${awaited} within ${timeoutMs} ms; last stage seen: ${stage}${errors.length ? `; errors: ${errors.join("; ")}` : ""}${others}. ` +
-                    "Check the task with query-status and the worker's log, then retry.",
-                task,
-                awaited,
-                last?.status,
-            );
-        }
-        await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())), opts.signal);
+            tasks.forEach((t, i) => seen.set(t, round[i]));
+            pending = tasks.filter((t) => {
+                const s = seen.get(t)?.status;
+                return s === undefined || !ok(t, s);
+            });
+            return pending.length === 0 ? tasks.map((t) => seen.get(t)!.status!) : undefined;
+        },
+        { intervalMs: opts.intervalMs ?? 10, timeoutMs, signal: opts.signal },
+    );
+    if (all !== undefined) {
+        return all;
     }
+    if (opts.signal?.aborted) {
+        throw new DmError(
+            `waiting for ${awaited} of ${tasks.join(", ")} on source ${sourceId} was aborted.`,
+            "wait",
+            tasks.join(","),
+        );
+    }
+    const task = pending[0];
+    const last = seen.get(task);
+    const stage = last?.status
+        ? `${last.status.stage}${last.status.rawStage !== last.status.stage ? ` ("${last.status.rawStage}")` : ""}`
+        : "not seen";
+    const errors = [...(last?.status?.errors ?? []), ...(last?.error ? [last.error] : [])];
+    const others = pending.length > 1 ? ` (also pending: ${pending.slice(1).join(", ")})` : "";
+    throw new WaitTimeoutError(
+        `task ${task} on source ${sourceId} did not reach ${awaited} within ${timeoutMs} ms; last stage seen: ${stage}${errors.length ? `; errors: ${errors.join("; ")}` : ""}${others}. ` +
+            "Check the task with query-status and the worker's log, then retry.",
+        task,
+        awaited,
+        last?.status,
+    );
 }
 
 /** Until every task's subtask on `sourceId` is in one of `stages`. Returns their statuses, in `tasks` order. */
@@ -113,7 +108,7 @@ export function waitForStage(
     stages: Stage[],
     opts: WaitOptions = {},
 ): Promise<SubtaskStatus[]> {
-    return pollUntil(
+    return awaitSubtasks(
         client,
         tasks,
         sourceId,
@@ -135,7 +130,7 @@ export function waitForSyncerAdvance(
     opts: WaitOptions = {},
 ): Promise<SubtaskStatus[]> {
     const norm = (g: string) => g.replace(/\s+/g, "");
-    return pollUntil(
+    return awaitSubtasks(
         client,
         tasks,
         sourceId,

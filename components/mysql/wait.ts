@@ -9,6 +9,7 @@
  * waits server-side with `MASTER_GTID_WAIT` in slices of at most a second, any other server is polled.
  */
 import { contains, domainPosition, mariadbEntries, MariadbGtidSet } from "../gtid";
+import { pollUntil, sleep } from "../util/poll";
 import { mariadbSet } from "./facts";
 import { ER_SPECIFIC_ACCESS_DENIED_ERROR, MARIADB_GTID_SQL, withConnection } from "./probe";
 import { Flavor, MysqlEndpoint, Query } from "./types";
@@ -66,8 +67,6 @@ function positionOf(set: MariadbGtidSet): string {
     return out.join(",");
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** {@link waitForCatchUp} over an open connection (`q`): the statements, without the connecting. */
 export async function waitForCatchUpWith(
     q: Query,
@@ -108,19 +107,24 @@ export async function waitForCatchUpWith(
             })
         ).length > 0;
     const deadline = start + Math.max(0, timeoutMs);
-    for (;;) {
-        const remaining = deadline - Date.now();
-        if (remaining <= 0) return done(false);
-        let waitedServerSide = false;
-        if (isReplica) {
+    if (deadline - Date.now() <= 0) return done(false);
+    const intervalMs = opts.intervalMs ?? 100;
+    const caughtUp = await pollUntil(
+        async () => {
+            if (!isReplica) return (await reached()) || undefined;
             const [row] = await q("SELECT MASTER_GTID_WAIT(?, ?) AS result", [
                 position,
-                Math.min(remaining, 1000) / 1000,
+                Math.max(0, Math.min(deadline - Date.now(), 1000)) / 1000,
             ]);
-            waitedServerSide = Number(row?.result) === -1;
-        }
-        if (await reached()) return done(true);
-        // MASTER_GTID_WAIT returns at once when gtid_slave_pos is there but the binlog is not: poll instead.
-        if (!waitedServerSide) await sleep(Math.min(opts.intervalMs ?? 100, Math.max(0, deadline - Date.now())));
-    }
+            if (await reached()) return true;
+            // MASTER_GTID_WAIT returns at once when gtid_slave_pos is there but the binlog is not: pause as a
+            // server that is not a replica would (after a wait server-side the next slice starts at once).
+            if (Number(row?.result) !== -1) await sleep(Math.min(intervalMs, deadline - Date.now()), opts.signal);
+            return undefined;
+        },
+        { intervalMs: isReplica ? 0 : intervalMs, timeoutMs: deadline - Date.now(), signal: opts.signal },
+    );
+    // An aborted wait throws the signal's reason, as reached() does between two statements.
+    opts.signal?.throwIfAborted();
+    return done(caughtUp === true);
 }

@@ -12,6 +12,7 @@
 import { resolveOptions, ResolvedOptions, SwitchOptions } from "./options";
 import { Address, describeStep, Step, SwitchPlan } from "./plan";
 import { checkRule, RuleViolationError } from "./rule";
+import { pollUntil } from "../util/poll";
 
 export { RuleViolationError } from "./rule";
 export type { SwitchOptions } from "./options";
@@ -169,8 +170,6 @@ export class SwitchError extends Error {
     }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Polls until every task is at `want`; returns the status that showed each one there. */
 async function awaitStage(
     ports: SwitchPorts,
@@ -178,33 +177,34 @@ async function awaitStage(
     want: string,
     opts: ResolvedOptions,
 ): Promise<Map<string, TaskStatus>> {
-    const deadline = Date.now() + opts.stageTimeoutMs;
     const there = (s: TaskStatus | undefined) => s?.stage === want && !(want === "Running" && s.errors.length > 0);
     const seenThere = new Map<string, TaskStatus>();
     let pending = [...tasks];
-    for (;;) {
-        // Every pending task in one read: the ports ask DM once for the whole source (one dm-worker
-        // request however many tasks; dm-master throttles worker requests), so all are compared each round.
-        const status = await ports.status(pending);
-        for (const t of pending) {
-            const s = status.get(t);
-            if (there(s)) {
-                seenThere.set(t, s!);
-            }
-        }
-        pending = pending.filter((t) => !seenThere.has(t));
-        if (pending.length === 0) {
-            return new Map(tasks.map((t) => [t, seenThere.get(t)!]));
-        }
-        if (Date.now() >= deadline) {
-            const seen = pending.map((t) => {
+    let status = new Map<string, TaskStatus>();
+    const all = await pollUntil(
+        async () => {
+            // Every pending task in one read: the ports ask DM once for the whole source (one dm-worker
+            // request however many tasks; dm-master throttles worker requests), so all are compared each round.
+            status = await ports.status(pending);
+            for (const t of pending) {
                 const s = status.get(t);
-                return `${t} is ${s?.stage || "unknown"}${s?.errors.length ? ` (${s.errors.join("; ")})` : ""}`;
-            });
-            throw new Error(`timed out after ${opts.stageTimeoutMs} ms waiting for ${want}: ${seen.join(", ")}`);
-        }
-        await sleep(opts.pollIntervalMs);
+                if (there(s)) {
+                    seenThere.set(t, s!);
+                }
+            }
+            pending = pending.filter((t) => !seenThere.has(t));
+            return pending.length === 0 ? new Map(tasks.map((t) => [t, seenThere.get(t)!])) : undefined;
+        },
+        { intervalMs: opts.pollIntervalMs, timeoutMs: opts.stageTimeoutMs },
+    );
+    if (all !== undefined) {
+        return all;
     }
+    const seen = pending.map((t) => {
+        const s = status.get(t);
+        return `${t} is ${s?.stage || "unknown"}${s?.errors.length ? ` (${s.errors.join("; ")})` : ""}`;
+    });
+    throw new Error(`timed out after ${opts.stageTimeoutMs} ms waiting for ${want}: ${seen.join(", ")}`);
 }
 
 /**
@@ -257,34 +257,37 @@ async function confirmReading(
         );
     }
     let pending = [...tasks];
-    let relayName: string | undefined;
-    let relay: RelayView | undefined;
-    for (;;) {
-        if (pending.length > 0) {
-            // Every pending task in one read (the ports ask DM once for the whole source), as awaitStage does.
-            const status = await ports.status(pending);
-            for (const t of pending) {
-                const st = status.get(t);
-                if (st !== undefined) {
-                    seen.set(t, st);
+    const last: { relayName?: string; relay?: RelayView } = {};
+    const flowing = await pollUntil(
+        async () => {
+            if (pending.length > 0) {
+                // Every pending task in one read (the ports ask DM once for the whole source), as awaitStage does.
+                const status = await ports.status(pending);
+                for (const t of pending) {
+                    const st = status.get(t);
+                    if (st !== undefined) {
+                        seen.set(t, st);
+                    }
                 }
+                pending = pending.filter((t) => !confirmed(t, status.get(t)));
             }
-            pending = pending.filter((t) => !confirmed(t, status.get(t)));
-        }
-        if (pending.length === 0) {
-            relay = await ports.relay();
-            if (relay === undefined) {
-                return;
+            if (pending.length > 0) {
+                return undefined;
             }
-            relayName ??= await ports.relayName(target);
-            if (relay.stage === "Running" && relay.errors.length === 0 && relay.subDir.startsWith(`${relayName}.`)) {
-                return;
+            last.relay = await ports.relay();
+            if (last.relay === undefined) {
+                return true;
             }
-        }
-        if (Date.now() >= deadline) {
-            break;
-        }
-        await sleep(opts.advancePollMs);
+            last.relayName ??= await ports.relayName(target);
+            const r = last.relay;
+            return r.stage === "Running" && r.errors.length === 0 && r.subDir.startsWith(`${last.relayName}.`)
+                ? true
+                : undefined;
+        },
+        { intervalMs: opts.advancePollMs, timeoutMs: deadline - Date.now() },
+    );
+    if (flowing) {
+        return;
     }
     if (pending.length > 0) {
         const t = pending[0];
@@ -303,9 +306,9 @@ async function confirmReading(
                 `DM flushes the checkpoint every checkpoint-flush-interval (30 s by default): check 'query-status ${t}' and the dm-worker log`,
         );
     }
-    const r = relay!;
+    const r = last.relay!;
     throw new Error(
-        `within ${opts.advanceTimeoutMs} ms the relay log did not read from ${target} (${relayName}.*) without errors: relay is ${r.stage} in ${r.subDir || '""'}${r.errors.length ? ` (${r.errors.join("; ")})` : ""}. ` +
+        `within ${opts.advanceTimeoutMs} ms the relay log did not read from ${target} (${last.relayName}.*) without errors: relay is ${r.stage} in ${r.subDir || '""'}${r.errors.length ? ` (${r.errors.join("; ")})` : ""}. ` +
             "Check 'query-status' of the source and the dm-worker log",
     );
 }

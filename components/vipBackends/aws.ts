@@ -5,8 +5,12 @@
  * `components/providers/ports.ts` loads this module on demand; this module loads the Route53 or EC2
  * client on demand too, so a stack pays only for the SDK it uses.
  */
+import { pollUntil as poll } from "../util/poll";
 import type { EniBackendInputs, Route53BackendInputs } from "./awsInputs";
 import type { VipBackend } from "./types";
+
+/** The one sleep (components/util/poll.ts), under the name the backends import. */
+export { sleep } from "../util/poll";
 
 /** A VIP backend that can check, before any DM task is paused, that a move could succeed. */
 export interface AwsVipBackend extends VipBackend {
@@ -51,22 +55,10 @@ export interface AwsWaitOptions {
     signal?: AbortSignal;
 }
 
-/** Sleeps `ms`, or less when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-        const t = setTimeout(done, ms);
-        function done() {
-            clearTimeout(t);
-            signal?.removeEventListener("abort", done);
-            resolve();
-        }
-        signal?.addEventListener("abort", done, { once: true });
-    });
-}
-
 /**
  * Reads until `done(value)` holds, at most `timeoutMs`; the first read is immediate. A read that throws
- * ends the wait with that error (AWS SDK calls already retry transient failures).
+ * ends the wait with that error (AWS SDK calls already retry transient failures). The one poll
+ * (components/util/poll.ts) with this module's error.
  */
 export async function pollUntil<T>(
     what: { description: string; awaited: string; show: (v: T) => string },
@@ -74,22 +66,23 @@ export async function pollUntil<T>(
     done: (v: T) => boolean,
     opts: AwsWaitOptions,
 ): Promise<T> {
-    const deadline = Date.now() + opts.timeoutMs;
-    for (;;) {
-        const v = await read();
-        if (done(v)) {
-            return v;
-        }
-        if (Date.now() >= deadline || opts.signal?.aborted) {
-            const why = opts.signal?.aborted ? "the wait was aborted" : `not within ${opts.timeoutMs} ms`;
-            throw new AwsWaitTimeoutError(
-                `${what.description}: ${what.awaited}: ${why}; last seen: ${what.show(v)}. Check the AWS console or CLI, raise backend.timeoutMs if AWS is slow, then retry.`,
-                what.awaited,
-                what.show(v),
-            );
-        }
-        await sleep(Math.min(opts.intervalMs, Math.max(0, deadline - Date.now())), opts.signal);
+    const seen: { last?: { v: T } } = {};
+    const attempt = async () => {
+        seen.last = { v: await read() };
+        return done(seen.last.v) ? seen.last : undefined;
+    };
+    // A signal aborted before the first read still gets one read: the error quotes what was last seen.
+    const got = (await poll(attempt, opts)) ?? (seen.last === undefined ? await attempt() : undefined);
+    if (got !== undefined) {
+        return got.v;
     }
+    const last = seen.last!;
+    const why = opts.signal?.aborted ? "the wait was aborted" : `not within ${opts.timeoutMs} ms`;
+    throw new AwsWaitTimeoutError(
+        `${what.description}: ${what.awaited}: ${why}; last seen: ${what.show(last.v)}. Check the AWS console or CLI, raise backend.timeoutMs if AWS is slow, then retry.`,
+        what.awaited,
+        what.show(last.v),
+    );
 }
 
 /** An AWS SDK error as one line: its code and message (never the request, which may carry signatures). */
