@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import yaml from "js-yaml";
 import { createDmClient, waitForStage } from "../../components/dm";
+import { pollUntil, sleep } from "../../components/util/poll";
 import type { Sandbox } from "../../sandbox";
 import { dmWorkerDaemon } from "../../sandbox/dm";
 import { freePort } from "../../sandbox/mariadb";
@@ -98,8 +99,8 @@ export function dmVersion(dmctlPath: string): string {
     );
 }
 
-/** Resolves after `msec` milliseconds. */
-export const sleep = (msec: number) => new Promise((r) => setTimeout(r, msec));
+/** Re-exported for the benchmarks: the one sleep (components/util/poll.ts). */
+export { sleep };
 
 /** The last `n` lines of a command's output, for an error message. @default n 40 */
 export function lastLines(text: string, n = 40): string {
@@ -179,12 +180,13 @@ export async function inBatches<T, R>(
  * (DM binds one source per worker; a source without one has no tasks), each with one Running
  * incremental task `bench_task_<i>` on schema `bench_<i>`. On failure stops what it started and throws.
  * Options: `log` gets progress lines (@default none); `parallel` bounds how many workers start and how
- * many sources are set up at once on the 2-core machine (@default 6).
+ * many sources are set up at once on the 2-core machine (@default 6); `via(k)` is the address source k
+ * (0-based) reads from, e.g. its own VIP (@default the sandbox's VIP for every source).
  */
 export async function addSources(
     sb: Sandbox,
     count: number,
-    o: { log?: (line: string) => void; parallel?: number } = {},
+    o: { log?: (line: string) => void; parallel?: number; via?: (k: number) => { host: string; port: number } } = {},
 ): Promise<ExtraSources> {
     const log = o.log ?? (() => undefined);
     const parallel = o.parallel ?? 6;
@@ -227,25 +229,26 @@ export async function addSources(
             await sb.primary.query(`CREATE DATABASE \`${s.schema}\``);
             await sb.primary.query(TABLE_DDL.replace("CREATE TABLE t", `CREATE TABLE \`${s.schema}\`.t`));
         }
-        await inBatches(sources, parallel, async (s) => {
+        await inBatches(sources, parallel, async (s, k) => {
+            const at = o.via?.(k) ?? sb.vip;
             await dm.createSource({
                 id: s.id,
-                host: sb.vip.host,
-                port: sb.vip.port,
+                host: at.host,
+                port: at.port,
                 user: sb.source.user,
                 password: sb.source.password,
                 flavor: "mariadb",
                 enableGtid: true,
                 workerName: s.worker,
             });
-            const deadline = Date.now() + 20_000;
-            while ((await dm.getSource(s.id))?.worker !== s.worker) {
-                if (Date.now() > deadline) {
-                    throw new Error(
-                        `DM source ${s.id} was not bound to ${s.worker} within 20 s; see ${path.join(sb.dir, "dm-master", "dm-master.log")}.`,
-                    );
-                }
-                await sleep(100);
+            const bound = await pollUntil(
+                async () => ((await dm.getSource(s.id))?.worker === s.worker ? true : undefined),
+                { intervalMs: 100, timeoutMs: 20_000 },
+            );
+            if (!bound) {
+                throw new Error(
+                    `DM source ${s.id} was not bound to ${s.worker} within 20 s; see ${path.join(sb.dir, "dm-master", "dm-master.log")}.`,
+                );
             }
             const text = taskFileText({
                 name: s.task,
@@ -299,9 +302,11 @@ export async function createSourcesStack(
     sb: Sandbox,
     ids: string[],
     reads: "primary" | "replica",
+    config: (ids: string[], reads: "primary" | "replica") => Record<string, unknown> = (i, r) =>
+        sourcesConfig(sb, i, r),
 ): Promise<TempStack & { configure(ids: string[], reads: "primary" | "replica"): void }> {
     const stack = await createTempStack({ projectDir: PROJECT_DIR });
-    const configure = (next: string[], r: "primary" | "replica") => stack.writeConfig(sourcesConfig(sb, next, r));
+    const configure = (next: string[], r: "primary" | "replica") => stack.writeConfig(config(next, r));
     try {
         configure(ids, reads);
         await stack.setConfig(`dm-switch:passwords.${sb.source.id}`, sb.source.password, { secret: true, path: true });
