@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Sandbox, SandboxPorts } from "./types";
-import type { MariadbInstance } from "./mariadb";
+import type { MariadbInstance } from "./server";
 import { dmMasterDaemon, dmWorkerDaemon } from "./dm";
 import { haproxyDaemon } from "./haproxy";
 import { assemble, instancePid } from "./parts";

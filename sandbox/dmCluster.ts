@@ -8,7 +8,7 @@
  * names master1, worker1); member i > 1 lives in `dm-master-<i>` / `dm-worker-<i>` on free ports.
  */
 import { dmGet, dmMasterDaemon, DmTlsFiles, dmWorkerDaemon } from "./dm";
-import { freePort } from "./mariadb";
+import { freePort } from "./server";
 import type { Proc } from "./proc";
 
 /** One dm-master or dm-worker of the sandbox. */

@@ -13,12 +13,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createDmClient, waitForStage } from "../components/dm";
+import { pollUntil } from "../components/util/poll";
 import { dmBinDir, dmMysqlBinDir } from "../tools/env";
 import { writeDescription } from "./description";
 import { dmBinaries } from "./dm";
 import { dmCluster } from "./dmCluster";
 import { startHaproxy } from "./haproxy";
-import { ADMIN, freePort, MariadbInstance, replicate, startMariadb } from "./mariadb";
+import { replicate, startMariadb } from "./mariadb";
+import { ADMIN, freePort, MariadbInstance } from "./server";
 import { replicateMysql, startMysql } from "./mysql";
 import { startTidb } from "./tidb";
 import { failureWithLogs, Proc } from "./proc";
@@ -28,14 +30,12 @@ import { query } from "./sql";
 import { ignoredChecks, sourceGrants, TABLE_DDL, taskFileText, taskNames } from "./taskFile";
 import { generateTls } from "./tls";
 
-export type { MariadbInstance } from "./mariadb";
+export type { MariadbInstance } from "./server";
 export type { Proc } from "./proc";
 export { IGNORED_CHECKS } from "./taskFile";
 export { openSandbox } from "./description";
 export * from "./types";
 export { assemble, stopParts } from "./parts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function resolvePorts(given: SandboxPorts = {}): Promise<Required<SandboxPorts>> {
     const taken = new Set(Object.values(given).filter((p): p is number => p !== undefined));
@@ -341,22 +341,22 @@ async function gtidNow(inst: MariadbInstance, flavor: "mariadb" | "mysql"): Prom
 
 /** Polls `ok` every 100 ms; throws naming what was awaited, with the logs' last lines, after `timeoutMs`. */
 async function until(ok: () => Promise<boolean>, timeoutMs: number, what: string, logs: string[]): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     let last = "";
-    for (;;) {
-        try {
-            if (await ok()) {
-                return;
+    const done = await pollUntil(
+        async () => {
+            try {
+                return (await ok()) || undefined;
+            } catch (e) {
+                last = (e as Error).message;
+                return undefined;
             }
-        } catch (e) {
-            last = (e as Error).message;
-        }
-        if (Date.now() > deadline) {
-            throw failureWithLogs(
-                `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}; see the logs below.`,
-                logs,
-            );
-        }
-        await sleep(100);
+        },
+        { intervalMs: 100, timeoutMs },
+    );
+    if (!done) {
+        throw failureWithLogs(
+            `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}; see the logs below.`,
+            logs,
+        );
     }
 }

@@ -11,6 +11,7 @@
  * number is done; not found: it is written again. So "no gap, no duplicate" downstream is a real check.
  */
 import type { Connection } from "mysql2/promise";
+import { pollUntil, sleep } from "../components/util/poll";
 import type { Sandbox } from "./index";
 import { connect, ident, SqlTarget } from "./sql";
 
@@ -59,8 +60,6 @@ export interface Load {
     /** Stops writing (an unknown outcome in flight is resolved first) and reports. */
     stop(): Promise<LoadResult>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the writers; they run until stop(). */
 export function startLoad(sb: Sandbox, o: LoadOptions): Load {
@@ -239,32 +238,36 @@ class Writer {
             return "unknown";
         }
         const deadline = Date.now() + (this.o.resolveTimeoutMs ?? 30_000);
-        while (Date.now() < deadline) {
-            let conn: Connection | undefined;
-            try {
-                conn = await connect({ host: inst.host, port: inst.port, ...this.sb.admin });
-                // The old connection's thread may still be committing: wait until the server has ended it.
-                for (;;) {
-                    const [p] = await conn.query(
-                        "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE id = ?",
-                        [server.connectionId],
+        const answer = await pollUntil<Outcome>(
+            async () => {
+                let conn: Connection | undefined;
+                try {
+                    conn = await connect({ host: inst.host, port: inst.port, ...this.sb.admin });
+                    const c = conn;
+                    // The old connection's thread may still be committing: wait until the server has ended it.
+                    const ended = await pollUntil(
+                        async () => {
+                            const [p] = await c.query(
+                                "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE id = ?",
+                                [server.connectionId],
+                            );
+                            return Number((p as { n: string }[])[0].n) === 0 ? true : undefined;
+                        },
+                        { intervalMs: 20, timeoutMs: deadline - Date.now() },
                     );
-                    if (Number((p as { n: string }[])[0].n) === 0) {
-                        break;
-                    }
-                    if (Date.now() > deadline) {
+                    if (!ended) {
                         return "unknown";
                     }
-                    await sleep(20);
+                    const [rows] = await c.query(`SELECT COUNT(*) AS n FROM ${this.table} WHERE seq = ?`, [seq]);
+                    return Number((rows as { n: string }[])[0].n) > 0 ? "written" : "not written";
+                } catch {
+                    return undefined; // the server is unreachable or restarting: ask again
+                } finally {
+                    conn?.destroy();
                 }
-                const [rows] = await conn.query(`SELECT COUNT(*) AS n FROM ${this.table} WHERE seq = ?`, [seq]);
-                return Number((rows as { n: string }[])[0].n) > 0 ? "written" : "not written";
-            } catch {
-                await sleep(200);
-            } finally {
-                conn?.destroy();
-            }
-        }
-        return "unknown";
+            },
+            { intervalMs: 200, timeoutMs: deadline - Date.now() },
+        );
+        return answer ?? "unknown";
     }
 }

@@ -5,12 +5,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { VIP_BACKEND, VIP_SERVERS } from "./haproxy";
-import { ADMIN, MariadbInstance } from "./mariadb";
+import { ADMIN, MariadbInstance } from "./server";
 import { clusterLeader, DmMember } from "./dmCluster";
 import { alive, commandLine, portFree, Proc } from "./proc";
 import { Sandbox, SandboxPorts, SOURCE_ID, SOURCE_USER, WORKER_NAME } from "./types";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { pollUntil } from "../components/util/poll";
 
 /** The MariaDB process of an instance, from its pid file (sandbox/mariadb.ts: `<dir>/<name>/mysqld.pid`), when it still runs with its own my.cnf. */
 export function instancePid(dataDir: string): number | undefined {
@@ -46,22 +46,21 @@ export async function stopParts(parts: {
     const failures = (await Promise.allSettled(rest))
         .filter((r): r is PromiseRejectedResult => r.status === "rejected")
         .map((r) => String(r.reason));
-    const deadline = Date.now() + 10_000;
     let left: string[] = [];
-    do {
-        const procsLeft = pids.filter(alive).map((p) => `process ${p}`);
-        const portsLeft: string[] = [];
-        for (const port of parts.ports) {
-            if (!(await portFree(port))) {
-                portsLeft.push(`port ${port}`);
+    await pollUntil(
+        async () => {
+            const procsLeft = pids.filter(alive).map((p) => `process ${p}`);
+            const portsLeft: string[] = [];
+            for (const port of parts.ports) {
+                if (!(await portFree(port))) {
+                    portsLeft.push(`port ${port}`);
+                }
             }
-        }
-        left = [...procsLeft, ...portsLeft];
-        if (left.length === 0) {
-            break;
-        }
-        await sleep(100);
-    } while (Date.now() < deadline);
+            left = [...procsLeft, ...portsLeft];
+            return left.length === 0 ? true : undefined;
+        },
+        { intervalMs: 100, timeoutMs: 10_000 },
+    );
     if (left.length > 0 || failures.length > 0) {
         throw new Error(
             `sandbox stop left ${[...left, ...failures].join(", ")} behind; kill the processes by id and retry.`,

@@ -11,6 +11,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { pollUntil, sleep } from "../components/util/poll";
 
 /** A process of the sandbox that fault tests stop, kill and start again. */
 export interface Proc {
@@ -59,8 +60,6 @@ export interface DaemonSpec {
 /** The programs a sandbox runs. */
 const DAEMONS = new Set(["mariadbd", "mysqld", "haproxy", "dm-master", "dm-worker"]);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** True while `pid` is a live process (a zombie nobody has reaped counts as gone). */
 export function alive(pid: number | undefined): boolean {
     if (!pid) {
@@ -90,14 +89,7 @@ export function commandLine(pid: number): string {
 
 /** Waits until `pid` is gone; false after `timeoutMs`. */
 export async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (alive(pid)) {
-        if (Date.now() > deadline) {
-            return false;
-        }
-        await sleep(20);
-    }
-    return true;
+    return (await pollUntil(() => (alive(pid) ? undefined : true), { intervalMs: 20, timeoutMs })) ?? false;
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
@@ -236,32 +228,34 @@ export function daemon(spec: DaemonSpec, pid: number | undefined): Proc {
     type Exit = { code: number | null; signal: string | null } | undefined;
     const waitReady = async (child: number, ended: () => Exit) => {
         const timeoutMs = spec.readyTimeoutMs ?? 30_000;
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-            const exited = ended();
-            if (exited || !alive(child)) {
-                const how = exited
-                    ? exited.signal
-                        ? `was killed by ${exited.signal}`
-                        : `exited with code ${exited.code}`
-                    : "is gone";
-                throw failureWithLogs(
-                    `${spec.name} ${how} while starting; see its log below (a port in use, a bad configuration?).`,
-                    logs,
-                );
-            }
-            if (await spec.ready().catch(() => false)) {
-                return;
-            }
-            if (Date.now() > deadline) {
-                await killHard(child);
-                throw failureWithLogs(
-                    `${spec.name} was not ready within ${timeoutMs} ms; it was killed. See its log below.`,
-                    logs,
-                );
-            }
-            await sleep(100);
+        const outcome = await pollUntil(
+            async () => {
+                const exited = ended();
+                if (exited || !alive(child)) {
+                    return exited
+                        ? exited.signal
+                            ? `was killed by ${exited.signal}`
+                            : `exited with code ${exited.code}`
+                        : "is gone";
+                }
+                return (await spec.ready().catch(() => false)) ? "ready" : undefined;
+            },
+            { intervalMs: 100, timeoutMs },
+        );
+        if (outcome === "ready") {
+            return;
         }
+        if (outcome !== undefined) {
+            throw failureWithLogs(
+                `${spec.name} ${outcome} while starting; see its log below (a port in use, a bad configuration?).`,
+                logs,
+            );
+        }
+        await killHard(child);
+        throw failureWithLogs(
+            `${spec.name} was not ready within ${timeoutMs} ms; it was killed. See its log below.`,
+            logs,
+        );
     };
 
     return {

@@ -7,8 +7,9 @@
  * The upstream is the instance the VIP points at (after a switch, the replica), read directly.
  */
 import * as crypto from "node:crypto";
+import { pollUntil } from "../components/util/poll";
 import type { Sandbox } from "./index";
-import type { MariadbInstance } from "./mariadb";
+import type { MariadbInstance } from "./server";
 import { ident } from "./sql";
 
 /** One table on both sides. */
@@ -54,8 +55,6 @@ export interface VerifyOptions {
     /** @default every task schema */
     schemas?: string[];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The checksum expression for a table's columns (ordered as upstream has them). */
 function checksumSql(schema: string, table: string, columns: string[]): string {
@@ -131,15 +130,22 @@ export async function verifyReplicated(sb: Sandbox, o: VerifyOptions = {}): Prom
     const schemas = o.schemas ?? sb.tasks.map((t) => t.schema);
     const timeoutMs = o.timeoutMs ?? 60_000;
     const t0 = performance.now();
-    for (;;) {
-        const verdicts = await Promise.all(schemas.map((s) => compareSchema(up, sb.downstream, s)));
-        const equal = verdicts.every((v) => v.equal);
-        const waitedMs = performance.now() - t0;
-        if (equal || waitedMs > timeoutMs) {
-            return { equal, upstream, waitedMs, schemas: Object.fromEntries(schemas.map((s, i) => [s, verdicts[i]])) };
-        }
-        await sleep(o.intervalMs ?? 200);
-    }
+    let last: Verification | undefined;
+    const equal = await pollUntil(
+        async () => {
+            const verdicts = await Promise.all(schemas.map((s) => compareSchema(up, sb.downstream, s)));
+            const schemasOut = Object.fromEntries(schemas.map((s, i) => [s, verdicts[i]]));
+            last = {
+                equal: verdicts.every((v) => v.equal),
+                upstream,
+                waitedMs: performance.now() - t0,
+                schemas: schemasOut,
+            };
+            return last.equal ? last : undefined;
+        },
+        { intervalMs: o.intervalMs ?? 200, timeoutMs },
+    );
+    return equal ?? last!;
 }
 
 /** The load's sequence numbers in one schema's table `t`. */

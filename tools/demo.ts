@@ -14,6 +14,7 @@
  */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
+import { sleep } from "../components/util/poll";
 import { startSandbox, Sandbox } from "../sandbox";
 import { Load, startLoad } from "../sandbox/load";
 import { checkSequences, verifyReplicated } from "../sandbox/verify";
@@ -127,7 +128,7 @@ async function main(): Promise<void> {
             "3. The replica stops replicating and falls behind; reads: replica → pulumi preview --policy-pack policies",
         );
         await sb.replica.query(flavor === "mysql" ? "STOP REPLICA" : "STOP SLAVE");
-        await new Promise((r) => setTimeout(r, 1500));
+        await sleep(1500);
         stack.configure(source({ mode: "vip", reads: "replica" }));
         await expect("preview against a lagging replica", await preview(), false);
         say(
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
 
         heading("4. Replication on the replica resumes; the same preview passes");
         await sb.replica.query(flavor === "mysql" ? "START REPLICA" : "START SLAVE");
-        await new Promise((r) => setTimeout(r, 1500));
+        await sleep(1500);
         await expect("preview against a healthy replica", await preview(), true);
 
         heading(

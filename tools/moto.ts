@@ -6,6 +6,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { pollUntil } from "../components/util/poll";
 import { motoVenv, VERSIONS } from "./env";
 
 /** A running moto server. */
@@ -134,29 +135,27 @@ export async function startMoto(opts: StartMotoOptions = {}): Promise<Moto> {
         }
         child.stdin!.destroy();
     };
-    const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-    for (;;) {
-        if (spawnError || child.exitCode !== null || child.signalCode !== null) {
-            await stop();
-            throw new Error(
-                `moto_server did not start (${spawnError?.message ?? `exit ${child.exitCode ?? child.signalCode}`}); its output:\n${out.trim() || "(none)"}`,
-            );
-        }
-        try {
-            const r = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(2000) });
-            if (r.ok) {
-                break;
+    const started = await pollUntil(
+        async () => {
+            if (spawnError || child.exitCode !== null || child.signalCode !== null) {
+                return "exited";
             }
-        } catch {
-            // not listening yet
-        }
-        if (Date.now() > deadline) {
-            await stop();
-            throw new Error(
-                `moto_server did not answer on ${endpoint} within ${opts.timeoutMs ?? 60_000} ms; its output:\n${out.trim() || "(none)"}`,
-            );
-        }
-        await new Promise((r) => setTimeout(r, 100));
+            try {
+                const r = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(2000) });
+                return r.ok ? "answers" : undefined;
+            } catch {
+                return undefined; // not listening yet
+            }
+        },
+        { intervalMs: 100, timeoutMs: opts.timeoutMs ?? 60_000 },
+    );
+    if (started !== "answers") {
+        await stop();
+        throw new Error(
+            started === "exited"
+                ? `moto_server did not start (${spawnError?.message ?? `exit ${child.exitCode ?? child.signalCode}`}); its output:\n${out.trim() || "(none)"}`
+                : `moto_server did not answer on ${endpoint} within ${opts.timeoutMs ?? 60_000} ms; its output:\n${out.trim() || "(none)"}`,
+        );
     }
     return {
         endpoint,
