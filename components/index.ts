@@ -11,5 +11,5 @@ export {
     Route53RecordVipArgs,
     VipIntent,
 } from "./hookedVip";
-export { SourceConfig, StackConfig, validateStackConfig, vipOf } from "./stackConfig";
+export { SourceConfig, StackConfig, StackSource, validateStackConfig, vipOf } from "./stackConfig";
 export type { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs } from "./providers/inputs";

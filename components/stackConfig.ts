@@ -8,7 +8,8 @@ import { CheckFailure, checkMysqlTls, VipBackendInputs, VipVerify } from "./prov
 import type { SourceVip } from "./source";
 import { dmAddressProblem } from "./dm/address";
 
-export interface SourceConfig extends SwitchTimeouts {
+/** One DM source of the stack (an entry of `dm-switch:sources`): where it reads and how it is switched. */
+export interface StackSource extends SwitchTimeouts {
     /** The DM source name. */
     id: string;
     flavor: Flavor;
@@ -45,10 +46,13 @@ export interface SourceConfig extends SwitchTimeouts {
     };
 }
 
+/** @deprecated The stack's source is {@link StackSource}; DM's own source configuration is `DmSourceConfig` (components/dm). */
+export type SourceConfig = StackSource;
+
 export interface StackConfig {
     dm: DmEndpointInputs;
     instances: Record<string, AddressInputs>;
-    sources: SourceConfig[];
+    sources: StackSource[];
 }
 
 /** The ways a VIP can be moved: by the Vip resource (haproxy, route53, eni) or by a hooked resource. */
@@ -230,7 +234,7 @@ export function validateStackConfig(
 }
 
 /** How a source in VIP mode moves its VIP, as the Source component takes it. */
-export function vipOf(s: SourceConfig): SourceVip | undefined {
+export function vipOf(s: StackSource): SourceVip | undefined {
     const v = s.vip;
     if (s.mode !== "vip" || !v) {
         return undefined;

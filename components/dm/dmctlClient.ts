@@ -12,7 +12,7 @@ import {
     DmError,
     parseStage,
     RelayStatus,
-    SourceConfig,
+    DmSourceConfig,
     SourceConfigInfo,
     SourceInfo,
     SourceTasksStatus,
@@ -151,7 +151,7 @@ function relayFrom(src: DmctlSourceStatus | undefined): RelayStatus | undefined 
 }
 
 /** The source config file `operate-source create` reads; strings JSON-quoted (valid YAML). */
-export function sourceYaml(cfg: SourceConfig): string {
+export function sourceYaml(cfg: DmSourceConfig): string {
     const q = JSON.stringify;
     return [
         `source-id: ${q(cfg.id)}`,
@@ -187,7 +187,7 @@ export async function dmctlGetSourceFile(ep: DmEndpoint, id: string): Promise<st
 }
 
 /** `operate-source create` from a file: DM's own (cfg.baseFile, the fields dm-switch sets overlaid) or a new one. */
-export async function dmctlCreateSource(ep: DmEndpoint, cfg: SourceConfig): Promise<void> {
+export async function dmctlCreateSource(ep: DmEndpoint, cfg: DmSourceConfig): Promise<void> {
     let file: string;
     try {
         file = cfg.baseFile !== undefined ? overlaySourceFile(cfg.baseFile, cfg) : sourceYaml(cfg);

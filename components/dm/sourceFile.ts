@@ -8,7 +8,7 @@
  *
  * Handles the block-style YAML DM generates (yaml.v2): top-level `key: value` lines and a `from:` block.
  */
-import { SourceConfig } from "./types";
+import { DmSourceConfig } from "./types";
 
 /** How DM masks a password; a stored source file holds this, never the password. */
 export const PASSWORD_MASK = "******";
@@ -117,7 +117,7 @@ export function maskSourceFile(text: string): string {
  * file read from; `cfg.relayBinlogGtid` sets the latter). Everything else is kept line for line.
  * Throws TypeError when `base` is not a source file of `cfg.id`.
  */
-export function overlaySourceFile(base: string, cfg: SourceConfig): string {
+export function overlaySourceFile(base: string, cfg: DmSourceConfig): string {
     let lines = base.replace(/\r\n/g, "\n").split("\n");
     const id = topValue(lines, "source-id");
     if (id !== undefined && id !== cfg.id) {

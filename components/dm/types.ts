@@ -3,7 +3,7 @@
  * Pure: no I/O, no @pulumi/* import.
  */
 
-import type { Transport } from "../model";
+import type { Flavor, Transport } from "../model";
 
 export type { Transport } from "../model";
 
@@ -75,7 +75,8 @@ export interface SourceTasksStatus {
     unanswered?: { worker: string; errors: string[] };
 }
 
-export interface SourceConfig {
+/** DM's configuration of a source, as dm-switch creates it (operate-source create / POST /api/v1/sources). */
+export interface DmSourceConfig {
     /** DM's `source-id`. */
     id: string;
     host: string;
@@ -83,7 +84,7 @@ export interface SourceConfig {
     user: string;
     /** A secret: goes to DM only in a request body or a private 0600 temp file, never an argument or an error text. */
     password: string;
-    flavor: "mysql" | "mariadb";
+    flavor: Flavor;
     /** dm-switch requires true: a switch is only defined on GTIDs. */
     enableGtid: boolean;
     /** @default false */
@@ -100,6 +101,9 @@ export interface SourceConfig {
      */
     baseFile?: string;
 }
+
+/** @deprecated DM's source configuration is {@link DmSourceConfig}; the stack's source is `StackSource` (components/stackConfig.ts). */
+export type SourceConfig = DmSourceConfig;
 
 export interface RelayStatus {
     stage: Stage;
@@ -179,7 +183,7 @@ export interface DmClient {
      */
     getSourceFile(id: string): Promise<string | undefined>;
     /** `operate-source create` (from `cfg.baseFile` when given). */
-    createSource(cfg: SourceConfig): Promise<void>;
+    createSource(cfg: DmSourceConfig): Promise<void>;
     /** `operate-source stop`: DM refuses while tasks of the source exist (stop them first). */
     stopSource(id: string): Promise<void>;
     /**

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { maskSourceFile, overlaySourceFile, sourceFileAddress, sourceFileId } from "../../components/dm/sourceFile";
-import { SourceConfig } from "../../components/dm";
+import { DmSourceConfig } from "../../components/dm";
 
 /**
  * `dmctl get-config source sandbox-source` (DM at tiflow 1d4a644a7d48), of a source created with
@@ -57,7 +57,7 @@ const DM_FILE = [
     "",
 ].join("\n");
 
-const cfg: SourceConfig = {
+const cfg: DmSourceConfig = {
     id: "sandbox-source",
     host: "127.0.0.1",
     port: 43101,
