@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import { after, before, test } from "node:test";
-import { createDmClient, DmError, SourceConfig } from "../../components/dm";
-import { recorded } from "./dmRecorded";
+import { createDmClient, DmError, DmSourceConfig } from "../../components/dm";
+import { recorded } from "../support/recorded";
 
 const STARTED_TWICE = {
     error_code: 46030,
@@ -38,7 +38,7 @@ before(async () => {
 });
 after(() => server.close());
 
-const source = (relay: boolean): SourceConfig => ({
+const source = (relay: boolean): DmSourceConfig => ({
     id: "mariadb-01",
     host: "127.0.0.1",
     port: 23306,

@@ -5,7 +5,7 @@ import { bytesOf } from "../../components/dm/types";
 import { readGeneratedYaml } from "../../components/dm/dmctl";
 import { sourceYaml, subtasksFromQueryStatus } from "../../components/dm/dmctlClient";
 import { sourceFromApi, subtaskFromApi } from "../../components/dm/openapi";
-import { recorded } from "./dmRecorded";
+import { recorded } from "../support/recorded";
 
 const stageCases: [string | undefined, string][] = [
     ["Running", "Running"],

@@ -22,9 +22,8 @@ import {
     encodeQueryStatusListRequest,
     ProtobufError,
 } from "../../components/dm/queryStatusCodec";
-import { recorded } from "./dmRecorded";
 import { runningSubtask } from "../support/dmFixtures";
-import { queryStatusRecorded } from "./dmQueryStatusRecorded";
+import { queryStatusRecorded, recorded } from "../support/recorded";
 
 const SOURCE = "sandbox-source";
 const ADDRESS = "127.0.0.1:8261";

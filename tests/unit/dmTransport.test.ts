@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { createDmClient, DmClient, DmError, SubtaskStatus, waitForStage, WaitTimeoutError } from "../../components/dm";
-import { recorded } from "./dmRecorded";
+import { recorded } from "../support/recorded";
 
 function withoutStatus(name: string): unknown {
     const { status_list: _s, task_name_list: _t, ...cfg } = recorded.apiSource as Record<string, unknown>;
