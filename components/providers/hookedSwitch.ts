@@ -13,16 +13,17 @@
  * Nothing here keeps a pause in memory: whatever stops the run between 1 and 3 (a failed move, a failed
  * verification, a killed process), the next `pulumi up` finds the tasks in the VipIntent's state.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { createDmClient, DmClient } from "../dm";
 import { probe, sameServer, ServerFacts } from "../mysql";
-import { executeSwitch, RuleViolationError, SwitchError, SwitchPorts, warnWrittenOnTarget } from "../switch/execute";
+import { executeSwitch, SwitchPorts, warnWrittenOnTarget } from "../switch/execute";
+import { endpointOf } from "../switch/livePorts";
 import { timeoutsOf } from "../switch/options";
 import { formatPlan, planVipSwitch, SwitchPlan } from "../switch/plan";
 import { VipBackend } from "../vipBackends/types";
-import { AddressInputs, DmEndpointInputs, Flavor, SwitchTimeouts } from "./inputs";
-import { endpointOf, switchPorts } from "./ports";
+import { sourceLog, SourceInputs, sourcePorts } from "./common";
+import { AddressInputs, SwitchTimeouts } from "./inputs";
 
+export { leftPaused } from "./common";
 export { timeoutsOf } from "../switch/options";
 
 /** A switch whose first half (pause, await-paused, check-rule) ran, recorded in the VipIntent's state. */
@@ -45,17 +46,10 @@ export interface PendingSwitch {
 }
 
 /** What every part of a hooked switch needs to reach DM, the instances and the VIP. */
-export interface HookedSwitchInputs extends SwitchTimeouts {
-    dm: DmEndpointInputs;
-    sourceId: string;
-    flavor: Flavor;
-    instances: Record<string, AddressInputs>;
+export interface HookedSwitchInputs extends SourceInputs, SwitchTimeouts {
     address: AddressInputs;
-    user: string;
-    password: string;
     /** The resource that moves the VIP, for messages: "command.local.Command orders-vip". */
     vipResource: string;
-    tasks?: string[];
 }
 
 /**
@@ -99,19 +93,10 @@ export interface HookedPorts {
 
 /** The executor's ports for a hooked VIP: verify connects through the VIP's address, like the Vip's. */
 export function hookedPorts(i: HookedSwitchInputs): HookedPorts {
-    const log = (line: string) => void pulumi.log.info(`dm-switch ${i.sourceId}: ${line}`);
+    const log = sourceLog(i.sourceId).info;
     const dm = createDmClient(i.dm, log);
     const backend = answeringBackend(i);
-    const ports = switchPorts({
-        dm,
-        sourceId: i.sourceId,
-        flavor: i.flavor,
-        instances: i.instances,
-        user: i.user,
-        password: i.password,
-        log,
-        dmAddress: i.dm.address,
-        requestedTasks: i.tasks,
+    const ports = sourcePorts(i, dm, log, {
         requireSource: true,
         vip: { backend, address: i.address, verify: "connect" },
     });
@@ -121,17 +106,6 @@ export function hookedPorts(i: HookedSwitchInputs): HookedPorts {
 /** `dmctl … resume-task` for each task, to name in an error that leaves tasks paused. */
 export function resumeCommands(i: Pick<HookedSwitchInputs, "dm" | "sourceId">, tasks: string[]): string {
     return tasks.map((t) => `'dmctl --master-addr ${i.dm.address} resume-task ${t} -s ${i.sourceId}'`).join(", ");
-}
-
-/** Tasks a failed switch leaves paused, by the executor's error (none for a rule violation: it resumed them). */
-export function leftPaused(err: unknown): string[] | undefined {
-    if (err instanceof SwitchError) {
-        return err.pausedTasks;
-    }
-    if (err instanceof RuleViolationError) {
-        return [];
-    }
-    return undefined;
 }
 
 /**
@@ -160,7 +134,7 @@ export async function resumeWhereVipPoints(
     if (plan.steps.length > 0) {
         const report = await executeSwitch(plan, h.ports, timeoutsOf(i));
         h.log(`resumed ${plan.switched.join(", ")} reading from ${now}`);
-        warnWrittenOnTarget(report, (w) => pulumi.log.warn(`dm-switch ${i.sourceId}: ${w}`));
+        warnWrittenOnTarget(report, sourceLog(i.sourceId).warn);
     }
     return plan;
 }
@@ -189,5 +163,5 @@ export async function finishSwitch(i: HookedSwitchInputs, h: HookedPorts, pendin
         executedAtCheck: pending.executedAtCheck,
     });
     h.log(`switched to ${pending.to}; resumed ${pending.tasks.join(", ") || "no task"} (${report.steps.length} steps)`);
-    warnWrittenOnTarget(report, (w) => pulumi.log.warn(`dm-switch ${i.sourceId}: ${w}`));
+    warnWrittenOnTarget(report, sourceLog(i.sourceId).warn);
 }

@@ -6,20 +6,13 @@
  * pending switch. The state is the durable record: a failed move or verification, or a killed process,
  * leaves the tasks listed here, and the next `pulumi up` converges from it.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { tasksToCheck } from "../preflight/decide";
 import { executeSwitch } from "../switch/execute";
 import { formatPlan, planVipSwitch } from "../switch/plan";
+import { diffState, throwPartial } from "./common";
+import { hookedPorts, PendingSwitch, resumeCommands, resumeWhereVipPoints, timeoutsOf } from "./hookedSwitch";
 import { checkVipIntentInputs, SwitchTimeouts, VipIntentInputs } from "./inputs";
-import { PartialStateError } from "./load";
-import {
-    hookedPorts,
-    leftPaused,
-    PendingSwitch,
-    resumeCommands,
-    resumeWhereVipPoints,
-    timeoutsOf,
-} from "./hookedSwitch";
 
 /** The intent's inputs: the hooked VIP's, with the switch's timeouts (the pause and the rule's wait run here). */
 export type IntentInputs = VipIntentInputs & SwitchTimeouts;
@@ -30,9 +23,6 @@ export type IntentOutputs = Omit<IntentInputs, "password"> & {
     /** The switch whose first half ran, for the VipResume and the hooked resource's error hook. */
     pending?: PendingSwitch;
 };
-
-/** Fields that record a switch rather than the desired state. */
-const NOT_DESIRED_STATE = new Set(["pausedByUs", "pending", "__provider"]);
 
 function outputsOf(inputs: IntentInputs, extra: Pick<IntentOutputs, "pausedByUs" | "pending">): IntentOutputs {
     const { password: _password, ...rest } = inputs;
@@ -69,20 +59,16 @@ async function converge(id: string, news: IntentInputs, olds: IntentOutputs): Pr
         }
     }
     const stages = new Map(names.map((n) => [n, status.get(n)?.stage ?? ""] as const));
-    const failed = (err: unknown, target: string): never => {
-        const paused = leftPaused(err);
-        if (paused === undefined) {
-            throw err;
-        }
-        const how =
-            paused.length > 0
-                ? ` ${news.vipResource}'s VipIntent records ${paused.join(", ")}: the next 'pulumi up' resumes them, or ${resumeCommands(news, paused)}.`
-                : "";
-        throw new PartialStateError(`${(err as Error).message}${how}`, id, {
-            ...outputsOf(news, { pausedByUs: paused }),
-            target,
-        });
-    };
+    const failed = (err: unknown, target: string): never =>
+        throwPartial(
+            err,
+            id,
+            (paused) => ({ ...outputsOf(news, { pausedByUs: paused }), target }),
+            (paused) =>
+                paused.length > 0
+                    ? ` ${news.vipResource}'s VipIntent records ${paused.join(", ")}: the next 'pulumi up' resumes them, or ${resumeCommands(news, paused)}.`
+                    : "",
+        );
     if (now === news.target) {
         try {
             await resumeWhereVipPoints(news, h, now, names, stages, ours);
@@ -129,13 +115,8 @@ export const provider = {
         return { inputs: news, failures: checkVipIntentInputs(news) };
     },
     async diff(_id: string, olds: IntentOutputs, news: IntentInputs): Promise<pulumi.dynamic.DiffResult> {
-        const o = olds as unknown as Record<string, unknown>;
-        const n = outputsOf(news, { pausedByUs: [] }) as unknown as Record<string, unknown>;
-        const keys = new Set([...Object.keys(o), ...Object.keys(n)].filter((k) => !NOT_DESIRED_STATE.has(k)));
-        const changed = [...keys].some((k) => JSON.stringify(o[k]) !== JSON.stringify(n[k]));
-        // A recorded pause or pending switch differs from the desired state until a run has seen it finished.
-        const recorded = (olds.pausedByUs ?? []).length > 0 || olds.pending !== undefined;
-        return { changes: changed || recorded, replaces: olds.sourceId !== news.sourceId ? ["sourceId"] : [] };
+        // A recorded pending switch differs from the desired state until a run has seen it finished.
+        return diffState(olds, news, { notDesired: ["pending"], also: olds.pending !== undefined ? ["pending"] : [] });
     },
     async create(inputs: IntentInputs) {
         // The hooked resource is created next, pointing the VIP at the target: there is nothing to switch yet.

@@ -2,18 +2,15 @@
  * The Vip resource's provider: where a VIP points, and DM's VIP procedure when that changes.
  * Loaded by the dynamic provider host through ./load.ts.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { executeSwitch, RuleViolationError, SwitchError, warnWrittenOnTarget } from "../switch/execute";
-import { formatPlan, planVipSwitch } from "../switch/plan";
-import { checkVipInputs, VipInputs, VipOutputs } from "./inputs";
-import { PartialStateError } from "./load";
+import type * as pulumi from "@pulumi/pulumi";
 import { createDmClient } from "../dm";
 import { tasksToCheck } from "../preflight/decide";
-import { timeoutsOf } from "../switch/options";
-import { liveTaskStages, switchPorts, vipBackend } from "./ports";
-
-/** Fields that describe the switch or its result rather than the desired state. */
-const NOT_DESIRED_STATE = new Set(["plan", "pausedByUs", "lastSwitch", "__provider"]);
+import { SwitchError } from "../switch/execute";
+import { formatPlan, planVipSwitch } from "../switch/plan";
+import { checked, diffState, runSwitch, sourceLog, sourcePorts } from "./common";
+import { checkVipInputs, VipInputs, VipOutputs } from "./inputs";
+import { previewLines } from "./preview";
+import { vipBackend } from "./vipBackend";
 
 function outputsOf(inputs: VipInputs, extra: Pick<VipOutputs, "pausedByUs" | "lastSwitch">): VipOutputs {
     // The password stays out of the outputs: nothing after a switch needs it.
@@ -21,27 +18,20 @@ function outputsOf(inputs: VipInputs, extra: Pick<VipOutputs, "pausedByUs" | "la
     return { ...rest, ...extra };
 }
 
-/**
- * What the plan would be: with each task's stage read from DM when it answers (the preview names the tasks
- * that are not running: another stack or an operator may be switching the source), from inputs otherwise.
- */
+/** What the plan would be, for the preview (./preview.ts: the tasks' stages as DM reports them). */
 async function previewPlan(olds: Partial<VipInputs> | undefined, news: VipInputs): Promise<string[]> {
     if (!olds?.target || olds.target === news.target) {
         return [];
     }
-    const { tasks, note } = await liveTaskStages(news);
-    return [
-        ...formatPlan(
-            planVipSwitch({
-                sourceId: news.sourceId,
-                dmAddress: news.dm.address,
-                tasks,
-                from: olds.target,
-                to: news.target,
-            }),
-        ),
-        ...note,
-    ];
+    return previewLines(news, (tasks) =>
+        planVipSwitch({
+            sourceId: news.sourceId,
+            dmAddress: news.dm.address,
+            tasks,
+            from: olds.target,
+            to: news.target,
+        }),
+    );
 }
 
 /** Makes the VIP point at `inputs.target`, switching DM safely when it points elsewhere. */
@@ -51,22 +41,11 @@ async function converge(
     pausedByUs: string[],
     previous?: VipOutputs["lastSwitch"],
 ): Promise<VipOutputs> {
-    const log = (line: string) => pulumi.log.info(`dm-switch ${inputs.sourceId}: ${line}`);
+    const log = sourceLog(inputs.sourceId).info;
     const dm = createDmClient(inputs.dm, log);
     const backend = vipBackend(inputs.backend);
-    const ports = switchPorts({
-        dm,
-        sourceId: inputs.sourceId,
-        flavor: inputs.flavor,
-        instances: inputs.instances,
-        user: inputs.user,
-        password: inputs.password,
-        log,
-        dmAddress: inputs.dm.address,
-        requestedTasks: inputs.tasks,
-        requireSource: true,
-        vip: { backend, address: inputs.address, verify: inputs.verify },
-    });
+    const vip = { backend, address: inputs.address, verify: inputs.verify };
+    const ports = sourcePorts(inputs, dm, log, { requireSource: true, vip });
     // 1. The live world: every task of the source and its stage, and where the VIP points now; the
     //    backend's own checks (zone, record type, subnet, credentials) before any task is paused. The
     //    preflight runs before current(), so a missing zone or ENI is reported by the check that names
@@ -90,66 +69,33 @@ async function converge(
         return outputsOf(inputs, { pausedByUs: [], lastSwitch: previous });
     }
     // 3. Execute; a failure leaves the world safe and says what it left paused.
-    try {
-        const report = await executeSwitch(plan, ports, { ...timeoutsOf(inputs), statusBefore: status });
-        if (report.pausedMs !== undefined) {
-            log(`replication was paused for ${report.pausedMs} ms`);
-        }
-        const written = warnWrittenOnTarget(report, (w) => pulumi.log.warn(`dm-switch ${inputs.sourceId}: ${w}`));
-        const lastSwitch =
-            from === inputs.target
-                ? previous
-                : {
-                      from,
-                      to: inputs.target,
-                      gtidS: report.gtidS,
-                      pausedMs: report.pausedMs,
-                      ...written,
-                      at: new Date().toISOString(),
-                  };
-        return outputsOf(inputs, { pausedByUs: [], lastSwitch });
-    } catch (err) {
-        if (err instanceof SwitchError || err instanceof RuleViolationError) {
-            const now = err instanceof SwitchError ? err.now : from;
-            const paused = err instanceof SwitchError ? err.pausedTasks : [];
-            // Record where the VIP really points and what stays paused, so the next `pulumi up` converges.
-            throw new PartialStateError(err.message, id, {
-                ...outputsOf(inputs, { pausedByUs: paused, lastSwitch: previous }),
-                target: now ?? "unknown",
-            });
-        }
-        throw err;
-    }
+    const lastSwitch = await runSwitch({
+        id,
+        sourceId: inputs.sourceId,
+        plan,
+        ports,
+        timeouts: inputs,
+        statusBefore: status,
+        from,
+        to: inputs.target,
+        previous,
+        held: "paused",
+        // Record where the VIP really points and what stays paused, so the next `pulumi up` converges.
+        partialState: (paused, err) => ({
+            ...outputsOf(inputs, { pausedByUs: paused, lastSwitch: previous }),
+            target: (err instanceof SwitchError ? err.now : from) ?? "unknown",
+        }),
+    });
+    return outputsOf(inputs, { pausedByUs: [], lastSwitch });
 }
 
 export const provider = {
     async check(olds: Partial<VipInputs> | undefined, news: VipInputs) {
-        const failures = checkVipInputs(news);
-        return { inputs: { ...news, plan: failures.length === 0 ? await previewPlan(olds, news) : [] }, failures };
+        return checked(news, checkVipInputs(news), () => previewPlan(olds, news));
     },
 
     async diff(_id: string, olds: VipOutputs, news: VipInputs): Promise<pulumi.dynamic.DiffResult> {
-        const keys = new Set(
-            [...Object.keys(olds), ...Object.keys(news)].filter((k) => !NOT_DESIRED_STATE.has(k) && k !== "password"),
-        );
-        const changed = [...keys].filter(
-            (k) =>
-                JSON.stringify((olds as unknown as Record<string, unknown>)[k]) !==
-                JSON.stringify((news as unknown as Record<string, unknown>)[k]),
-        );
-        // Tasks a failed switch left paused make the resource differ from its desired state.
-        if ((olds.pausedByUs ?? []).length > 0) {
-            changed.push("pausedByUs");
-        }
-        if ((news.plan ?? []).length > 0) {
-            // One message, not one per line: each is a round trip to the engine, and a preview of many sources prints many plans.
-            pulumi.log.info(news.plan!.join("\n"));
-        }
-        return {
-            changes: changed.length > 0,
-            replaces: olds.sourceId !== undefined && olds.sourceId !== news.sourceId ? ["sourceId"] : [],
-            deleteBeforeReplace: true,
-        };
+        return diffState(olds, news, { deleteBeforeReplace: true });
     },
 
     async create(inputs: VipInputs) {

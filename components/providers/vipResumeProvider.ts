@@ -6,15 +6,10 @@
  * intent recorded could then outlive the run). The update verifies through the VIP that the target
  * answers, resumes the tasks, waits until Running and confirms they read from the target.
  */
-import * as pulumi from "@pulumi/pulumi";
-import {
-    finishSwitch,
-    hookedPorts,
-    HookedSwitchInputs,
-    leftPaused,
-    PendingSwitch,
-    resumeCommands,
-} from "./hookedSwitch";
+import type * as pulumi from "@pulumi/pulumi";
+import { leftPaused } from "./common";
+import { finishSwitch, hookedPorts, HookedSwitchInputs, PendingSwitch, resumeCommands } from "./hookedSwitch";
+import type { LastSwitch } from "./inputs";
 
 export interface ResumeInputs extends HookedSwitchInputs {
     /** The VipIntent's pending switch; undefined when none is. */
@@ -27,7 +22,7 @@ export interface ResumeOutputs {
     /** The id of the last pending switch this resource finished. */
     finished?: string;
     /** When and where it switched. */
-    lastSwitch?: { from?: string; to: string; gtidS: Record<string, string>; at: string };
+    lastSwitch?: Pick<LastSwitch, "from" | "to" | "gtidS" | "at">;
 }
 
 async function finish(news: ResumeInputs, olds: Partial<ResumeOutputs>): Promise<ResumeOutputs> {
