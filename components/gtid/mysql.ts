@@ -118,6 +118,18 @@ function longNumber(digits: string): Seq | undefined {
     return big > MAX_GNO || big === 0n ? undefined : seq(big);
 }
 
+/**
+ * The number in t[from, to) that the inline read could not take (no digits, 0, or 16 digits and more),
+ * exact; the element's error naming `what` when there is none or it is outside 1 … 2^63-2.
+ */
+function slowNumber(t: string, from: number, to: number, start: number, index: number, what: string): Seq {
+    const long = to === from ? undefined : longNumber(t.slice(from, to));
+    if (long === undefined) {
+        throw failAt(t, start, index, to === from ? notNumber(t, to, what) : outOfRange(t.slice(from, to)));
+    }
+    return long;
+}
+
 /** The lowercase tag at `from`, or the reason it is not one. */
 function tagAt(t: string, from: number): { tag: string; end: number } | string {
     let i = from;
@@ -188,16 +200,7 @@ function parseMysqlText(t: string): MysqlGtidSet {
             }
             let first: Seq = v;
             if (i - from > 15 || v === 0) {
-                const long = i === from ? undefined : longNumber(t.slice(from, i));
-                if (long === undefined) {
-                    throw failAt(
-                        t,
-                        start,
-                        index,
-                        i === from ? notNumber(t, i, "a sequence number") : outOfRange(t.slice(from, i)),
-                    );
-                }
-                first = long;
+                first = slowNumber(t, from, i, start, index, "a sequence number");
             }
             let last: Seq = first;
             i = skipSpace(t, i);
@@ -211,16 +214,7 @@ function parseMysqlText(t: string): MysqlGtidSet {
                 }
                 last = v;
                 if (i - from > 15 || v === 0) {
-                    const long = i === from ? undefined : longNumber(t.slice(from, i));
-                    if (long === undefined) {
-                        throw failAt(
-                            t,
-                            start,
-                            index,
-                            i === from ? notNumber(t, i, "the end of the interval") : outOfRange(t.slice(from, i)),
-                        );
-                    }
-                    last = long;
+                    last = slowNumber(t, from, i, start, index, "the end of the interval");
                 }
                 if (last < first) {
                     throw failAt(

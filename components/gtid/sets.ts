@@ -45,12 +45,18 @@ export function parseGtidSet(flavor: Flavor, text: string): GtidSet {
     return flavor === "mysql" ? parseMysql(text) : parseMariadb(text);
 }
 
-function pair(a: GtidSet, b: GtidSet): [MysqlGtidSet, MysqlGtidSet] | [MariadbGtidSet, MariadbGtidSet] {
+/** `mysql(a, b)` or `mariadb(a, b)`, after checking that both sets have that flavor. */
+function onPair<R>(
+    a: GtidSet,
+    b: GtidSet,
+    mysql: (x: MysqlGtidSet, y: MysqlGtidSet) => R,
+    mariadb: (x: MariadbGtidSet, y: MariadbGtidSet) => R,
+): R {
     if (a instanceof MysqlGtidSet && b instanceof MysqlGtidSet) {
-        return [a, b];
+        return mysql(a, b);
     }
     if (a instanceof MariadbGtidSet && b instanceof MariadbGtidSet) {
-        return [a, b];
+        return mariadb(a, b);
     }
     throw new TypeError(
         `cannot combine a ${a?.flavor ?? typeof a} GTID set with a ${b?.flavor ?? typeof b} one: parse every set with the source's flavor (parseGtidSet)`,
@@ -75,8 +81,7 @@ export function formatGtidSet(set: GtidSet): string {
 
 /** Whether a and b are the same set (MariaDB: the same entries; see `contains` for positions). */
 export function equals(a: GtidSet, b: GtidSet): boolean {
-    const [x, y] = pair(a, b);
-    return x instanceof MysqlGtidSet ? equalsMysql(x, y as MysqlGtidSet) : equalsMariadb(x, y as MariadbGtidSet);
+    return onPair(a, b, equalsMysql, equalsMariadb);
 }
 
 /**
@@ -85,8 +90,7 @@ export function equals(a: GtidSet, b: GtidSet): boolean {
  * @throws TypeError when the flavors differ.
  */
 export function contains(a: GtidSet, b: GtidSet): boolean {
-    const [x, y] = pair(a, b);
-    return x instanceof MysqlGtidSet ? containsMysql(x, y as MysqlGtidSet) : containsMariadb(x, y as MariadbGtidSet);
+    return onPair(a, b, containsMysql, containsMariadb);
 }
 
 /**
@@ -94,14 +98,12 @@ export function contains(a: GtidSet, b: GtidSet): boolean {
  * beyond b's position in their domain.
  */
 export function subtract(a: GtidSet, b: GtidSet): GtidSet {
-    const [x, y] = pair(a, b);
-    return x instanceof MysqlGtidSet ? subtractMysql(x, y as MysqlGtidSet) : subtractMariadb(x, y as MariadbGtidSet);
+    return onPair<GtidSet>(a, b, subtractMysql, subtractMariadb);
 }
 
 /** a ∪ b: contains both. For MariaDB, every (domain, server) of either with the higher sequence number. */
 export function union(a: GtidSet, b: GtidSet): GtidSet {
-    const [x, y] = pair(a, b);
-    return x instanceof MysqlGtidSet ? unionMysql(x, y as MysqlGtidSet) : unionMariadb(x, y as MariadbGtidSet);
+    return onPair<GtidSet>(a, b, unionMysql, unionMariadb);
 }
 
 /** Whether the set holds no transaction. */
