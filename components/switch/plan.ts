@@ -104,29 +104,32 @@ export interface AddressPlanInput extends VipPlanInput {
 /** Stages in which a task is replicating (or about to) and so must be paused around the switch. */
 export const ACTIVE_STAGES = new Set(["Running", "New", "Resuming"]);
 
-function partition(tasks: TaskState[], pausedByUs: string[]) {
-    const ours = new Set(pausedByUs);
+/**
+ * What both procedures share: the plan's fields but its steps, every task's name (`all`), and the tasks
+ * to pause (the running ones). `switched` adds the tasks an earlier run paused (ours to resume).
+ */
+function planBase(mode: SwitchMode, input: VipPlanInput) {
+    const ours = new Set(input.pausedByUs ?? []);
+    const { tasks } = input;
     const switched = tasks.filter((t) => ACTIVE_STAGES.has(t.stage) || ours.has(t.name)).map((t) => t.name);
-    const leftPaused = tasks.filter((t) => !switched.includes(t.name)).map((t) => t.name);
-    const toPause = tasks.filter((t) => ACTIVE_STAGES.has(t.stage)).map((t) => t.name);
-    return { switched, leftPaused, toPause, all: tasks.map((t) => t.name) };
-}
-
-/** The VIP procedure; when the VIP already points at the target, only the resumption of our paused tasks. */
-export function planVipSwitch(input: VipPlanInput): SwitchPlan {
-    const { switched, leftPaused, toPause, all } = partition(input.tasks, input.pausedByUs ?? []);
-    const stages = Object.fromEntries(input.tasks.map((t) => [t.name, t.stage]));
     const base = {
-        mode: "vip" as const,
+        mode,
         sourceId: input.sourceId,
         dmAddress: input.dmAddress,
         from: input.from,
         to: input.to,
-        tasks: all,
+        tasks: tasks.map((t) => t.name),
         switched,
-        leftPaused,
-        stages,
+        leftPaused: tasks.filter((t) => !switched.includes(t.name)).map((t) => t.name),
+        stages: Object.fromEntries(tasks.map((t) => [t.name, t.stage])),
     };
+    return { base, all: base.tasks, toPause: tasks.filter((t) => ACTIVE_STAGES.has(t.stage)).map((t) => t.name) };
+}
+
+/** The VIP procedure; when the VIP already points at the target, only the resumption of our paused tasks. */
+export function planVipSwitch(input: VipPlanInput): SwitchPlan {
+    const { base, all, toPause } = planBase("vip", input);
+    const { switched } = base;
     if (input.from === input.to) {
         const ours = (input.pausedByUs ?? []).filter((t) => all.includes(t));
         const steps: Step[] =
@@ -164,18 +167,10 @@ export function planVipSwitch(input: VipPlanInput): SwitchPlan {
  * so their stage is as it was.
  */
 export function planAddressSwitch(input: AddressPlanInput): SwitchPlan {
-    const { switched, leftPaused, toPause, all } = partition(input.tasks, input.pausedByUs ?? []);
-    const stages = Object.fromEntries(input.tasks.map((t) => [t.name, t.stage]));
+    const { base: common, all, toPause } = planBase("address", input);
+    const { switched, leftPaused } = common;
     const base = {
-        mode: "address" as const,
-        sourceId: input.sourceId,
-        dmAddress: input.dmAddress,
-        from: input.from,
-        to: input.to,
-        tasks: all,
-        switched,
-        leftPaused,
-        stages,
+        ...common,
         ...(input.relay ? { relay: true } : {}),
         ...(input.reconfigure ? { reconfigure: input.reconfigure } : {}),
     };

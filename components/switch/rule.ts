@@ -5,7 +5,7 @@
  */
 import type { ResolvedOptions } from "./options";
 import { ACTIVE_STAGES, SwitchPlan } from "./plan";
-import type { Decision, SwitchPorts, TaskStatus } from "./execute";
+import type { Decision, SwitchPorts, TaskStatus } from "./types";
 
 /** A rule violation found at apply time: nothing was changed but the pause, which was undone. */
 export class RuleViolationError extends Error {
