@@ -228,11 +228,13 @@ export interface ServerSpec {
     prepare(port: number): Promise<{ command: string; args: string[]; cwd?: string }>;
     /** On the first start, once the server accepts it: makes the accounts (tried again until it succeeds once). */
     bootstrap(port: number): Promise<void>;
+    /** Throws until the server serves. @default `SELECT 1` as ADMIN over TCP */
+    ready?(port: number): Promise<unknown>;
     /** Matches the log's last lines when the port was taken between freePort() and the bind. @default never */
     portTaken?: RegExp;
     /** Pause between two attempts to reach the starting server. */
     intervalMs: number;
-    /** How long to wait for the server to answer `SELECT 1` as ADMIN. @default 60000 */
+    /** How long to wait for the server to be ready. @default 60000 */
     startTimeoutMs?: number;
     /** Bound between SIGTERM and SIGKILL on stop(); a kill is reported as an error. */
     stopTimeoutMs: number;
@@ -256,7 +258,7 @@ process.once("exit", () => {
 });
 
 /**
- * Starts the server described by `spec` and resolves once it answers `SELECT 1` as ADMIN. When it exits
+ * Starts the server described by `spec` and resolves once it is ready (answers `SELECT 1` as ADMIN). When it exits
  * or does not answer within `startTimeoutMs` (it is then killed), throws with the last 20 lines of its
  * log; when its free port was taken first, starts it on another one (three attempts in all).
  */
@@ -267,6 +269,7 @@ export async function startServer(spec: ServerSpec): Promise<MariadbInstance> {
     let child: ChildProcess | undefined;
     let exited: Promise<void> = Promise.resolve();
     let initialized = false;
+    const answers = spec.ready ?? ((p: number) => queryOnce(adminOn(p), "SELECT 1"));
 
     const launch = async (): Promise<void> => {
         if (child) throw new Error(`${spec.kind} ${spec.name} is running already (pid ${child.pid}); stop() it first.`);
@@ -293,14 +296,14 @@ export async function startServer(spec: ServerSpec): Promise<MariadbInstance> {
         if (c.pid !== undefined) spec.onSpawn?.(c.pid);
         if (!spec.keepOnExit) live.add(c);
         let lastError = "";
-        const ready = await pollUntil(
+        const up = await pollUntil(
             async () => {
                 try {
                     if (!initialized) {
                         await spec.bootstrap(port);
                         initialized = true;
                     }
-                    await queryOnce(adminOn(port), "SELECT 1");
+                    await answers(port);
                     return true;
                 } catch (e) {
                     lastError = (e as Error).message;
@@ -309,7 +312,7 @@ export async function startServer(spec: ServerSpec): Promise<MariadbInstance> {
             },
             { intervalMs: spec.intervalMs, timeoutMs: spec.startTimeoutMs ?? 60000, signal: gone.signal },
         );
-        if (ready) {
+        if (up) {
             log(`${lower} ${spec.name}: ready on 127.0.0.1:${port}${spec.readyNote ?? ""} in ${Date.now() - t} ms`);
             return;
         }
