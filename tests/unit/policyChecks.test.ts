@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 import type { ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
-import type { SourceInfo } from "../../components/dm/types";
 import type { ServerFacts } from "../../components/mysql/types";
 import { decide, PreflightFacts } from "../../components/preflight/decide";
 import { checkEnableGtid } from "../../policies/enableGtid";
@@ -14,7 +13,7 @@ import { checkGtidContainment, gtidContainment } from "../../policies/gtidContai
 import { Outcome, outcomeOfSubject, resetStartedChecks, scrub } from "../../policies/run";
 import { DM_SWITCH_TYPES, isUnprovable, rawProps, Subject, subjectOf, unknownPaths } from "../../policies/subject";
 import { checkTargetPrerequisites } from "../../policies/targetPrerequisites";
-import { runningSubtask } from "../support/dmFixtures";
+import { runningSubtask, sourceInfo } from "../support/dmFixtures";
 
 // The SDK's own proxy and sentinel, so the tests read inputs exactly as a policy receives them.
 const { unknownCheckingProxy, unknownStringValue } = require("@pulumi/policy/proxy");
@@ -135,17 +134,7 @@ const facts: ServerFacts = {
     logBin: true,
     readOnly: true,
 };
-const source: SourceInfo = {
-    id: "src",
-    host: "127.0.0.1",
-    port: 6033,
-    user: "dm",
-    flavor: "mariadb",
-    enableGtid: false,
-    enableRelay: false,
-    taskNames: ["t1"],
-    errors: [],
-};
+const source = sourceInfo("src", { port: 6033, enableGtid: false, taskNames: ["t1"] });
 
 function outcome(over: Partial<PreflightFacts> = {}, type: string = DM_SWITCH_TYPES.Vip, props = vipProps()): Outcome {
     const subject = subjectFor(type, props);

@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DmClient, memoizeReads } from "../../components/dm";
+import { memoizeReads } from "../../components/dm";
 import type { MysqlEndpoint, ServerFacts } from "../../components/mysql/types";
 import { outcomeOfSubject, probeOncePerInstance } from "../../policies/run";
 import { DM_SWITCH_TYPES, isUnprovable, Subject, subjectOf } from "../../policies/subject";
-import { runningSubtask, sourceConfigInfo } from "../support/dmFixtures";
+import { fakeDm } from "../support/dmFixtures";
 
 const PASSWORD = "s3cret-Pw!";
 const VIP = { host: "127.0.0.1", port: 6033 };
@@ -50,37 +50,6 @@ test("probeOncePerInstance: one read per instance and login, shared by concurren
     assert.deepEqual(reads, ["3307 dm", "3307 dm", "3307 other", "3307 dm", "6033 dm", "1 dm"]);
 });
 
-/** DM with sources s1, s2 (registered at the VIP), each with one Running task. */
-function fakeDm(calls: string[]): DmClient {
-    const cfg = (id: string) => sourceConfigInfo(id, { ...VIP, taskNames: [`task-${id}`] });
-    const status = (task: string, source: string) =>
-        runningSubtask(task, source, { syncerBinlogGtid: source === "s1" ? "0-1-100" : "0-1-200" });
-    const never = () => Promise.reject(new Error("a check must not change DM"));
-    return {
-        endpoint: { transport: "openapi", address: "127.0.0.1:8261" },
-        getSource: async (id) => (calls.push(`getSource ${id}`), undefined),
-        listSources: async () => (calls.push("listSources"), []),
-        getSourceConfig: async (id) => (calls.push(`getSourceConfig ${id}`), cfg(id)),
-        listSourceConfigs: async () => (calls.push("listSourceConfigs"), [cfg("s1"), cfg("s2")]),
-        tasksOfSource: async (id) => (calls.push(`tasksOfSource ${id}`), [`task-${id}`]),
-        taskStatus: async (task) => (calls.push(`taskStatus ${task}`), [status(task, task.replace("task-", ""))]),
-        getSourceFile: async (id) => (calls.push(`getSourceFile ${id}`), undefined),
-        sourceTaskStatus: async (id) => (
-            calls.push(`sourceTaskStatus ${id}`),
-            { source: id, subtasks: [status(`task-${id}`, id)] }
-        ),
-        createSource: never,
-        stopSource: never,
-        startRelay: never,
-        stopRelay: never,
-        pauseTask: never,
-        resumeTask: never,
-        getTaskConfig: never,
-        stopTask: never,
-        startTask: never,
-    };
-}
-
 function subject(type: string, sourceId: string, props: Record<string, unknown>): Subject {
     const s = subjectOf(
         type,
@@ -101,7 +70,7 @@ function subject(type: string, sourceId: string, props: Record<string, unknown>)
 
 test("four checks of two sources: one DM listing, one status read per source, one probe per instance, a report each", async () => {
     const calls: string[] = [];
-    const dm = memoizeReads(fakeDm(calls));
+    const dm = memoizeReads(fakeDm(calls, VIP));
     const probed: number[] = [];
     // The replica has executed s1's gtid-S (0-1-100) but not s2's (0-1-200).
     const shared = probeOncePerInstance(

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { EXIT, formatReport, PASSWORD_ENV, preflightCommand, PREFLIGHT_USAGE } from "../../components/cli/preflight";
 import { decide } from "../../components/preflight/decide";
-import { runningSubtask } from "../support/dmFixtures";
+import { runningSubtask, sourceInfo } from "../support/dmFixtures";
 
 const GOOD = [
     "--dm",
@@ -143,17 +143,7 @@ test("prints a table people can read: verdict, the target's sets, one row per ta
         flavor: "mariadb",
         target: "replica",
         targetAddress: "127.0.0.1:3307",
-        source: {
-            id: "src",
-            host: "127.0.0.1",
-            port: 3306,
-            user: "dm",
-            flavor: "mariadb",
-            enableGtid: true,
-            enableRelay: false,
-            taskNames: ["t1", "t2"],
-            errors: [],
-        },
+        source: sourceInfo("src", { taskNames: ["t1", "t2"] }),
         tasks: ["t1", "t2"].map((task, i) => ({
             task,
             status: runningSubtask(task, "src", { worker: "w", syncerBinlogGtid: `0-1-${100 + i * 50}` }),

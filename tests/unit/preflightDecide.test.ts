@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { SourceInfo, SubtaskStatus } from "../../components/dm/types";
+import type { SubtaskStatus } from "../../components/dm/types";
 import type { ServerFacts } from "../../components/mysql/types";
 import { catchUpTargets, decide, PreflightFacts } from "../../components/preflight/decide";
-import { runningSubtask } from "../support/dmFixtures";
+import { runningSubtask, sourceInfo } from "../support/dmFixtures";
 import { mysqlFacts, UUID_A } from "../support/mysqlFixtures";
 
 const facts: ServerFacts = {
@@ -24,18 +24,7 @@ const facts: ServerFacts = {
     readOnly: true,
 };
 
-const source: SourceInfo = {
-    id: "src",
-    host: "127.0.0.1",
-    port: 3306,
-    user: "dm",
-    flavor: "mariadb",
-    enableGtid: true,
-    enableRelay: false,
-    worker: "w1",
-    taskNames: ["t1", "t2"],
-    errors: [],
-};
+const source = sourceInfo("src", { worker: "w1", taskNames: ["t1", "t2"] });
 
 function sub(task: string, over: Partial<SubtaskStatus> = {}): SubtaskStatus {
     return runningSubtask(task, "src", { worker: "w1", masterBinlogGtid: "0-1-120", ...over });
