@@ -17,6 +17,7 @@ import * as path from "node:path";
 import type { Connection, ConnectionOptions } from "mysql2/promise";
 import { pollUntil } from "../components/util/poll";
 import { cacheDir } from "../tools/env";
+import { queryAndClose } from "./sql";
 
 /** One running (or stopped) database server of the sandbox: MariaDB, MySQL or TiDB. */
 export interface MariadbInstance {
@@ -90,13 +91,7 @@ export async function queryOnce(
     sql: string,
     params?: unknown[],
 ): Promise<Record<string, unknown>[]> {
-    const conn = await connect(o);
-    try {
-        const [rows] = await conn.query(sql, params);
-        return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
-    } finally {
-        await conn.end().catch(() => conn.destroy());
-    }
+    return queryAndClose(await connect(o), sql, params);
 }
 
 /**

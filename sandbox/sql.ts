@@ -26,7 +26,15 @@ export async function connect(t: SqlTarget, connectTimeoutMs = 2000): Promise<Co
 
 /** Runs one statement on a new connection and closes it. */
 export async function query(t: SqlTarget, sql: string, params?: unknown[]): Promise<Record<string, unknown>[]> {
-    const conn = await connect(t);
+    return queryAndClose(await connect(t), sql, params);
+}
+
+/** Runs one statement on `conn`, then closes it (destroys it when a clean close fails); `[]` without rows. */
+export async function queryAndClose(
+    conn: Connection,
+    sql: string,
+    params?: unknown[],
+): Promise<Record<string, unknown>[]> {
     try {
         const [rows] = await conn.query(sql, params);
         return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
