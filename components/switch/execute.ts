@@ -14,6 +14,7 @@
  * ./rule.ts (check-rule), ./recovery.ts (the failure path), ./report.ts (the written-on-target report).
  */
 import { resolveOptions, ResolvedOptions, SwitchOptions } from "./options";
+import { enterWindow } from "./windows";
 import { describeStep, Step, SwitchPlan } from "./plan";
 import { recover } from "./recovery";
 import { findWrittenOnTarget, TargetAtResume } from "./report";
@@ -205,19 +206,31 @@ export async function executeSwitch(
             throw await fail(plan.steps[firstCheck], why, refusal.err);
         }
     }
-    for (const [i, step] of plan.steps.entries()) {
-        const text = describeStep(step, plan);
-        const start = Date.now();
-        try {
-            await runStep(step, plan, ports, opts, state, report);
-        } catch (err) {
-            const why = err instanceof Error ? err.message : String(err);
-            ports.log(`step ${i + 1} failed after ${Date.now() - start} ms: ${text}: ${why}`);
-            throw await fail(step, why, err);
+    // The pauses of one dm-master go one at a time (./windows.ts); the wait is before the first pause.
+    const window = firstPause === -1 ? undefined : await enterWindow(plan.dmAddress);
+    if (window !== undefined && window.waitedMs > 0) {
+        ports.log(`waited ${window.waitedMs} ms for other switches of this dm-master to end their pause`);
+    }
+    try {
+        for (const [i, step] of plan.steps.entries()) {
+            const text = describeStep(step, plan);
+            const start = Date.now();
+            try {
+                await runStep(step, plan, ports, opts, state, report);
+            } catch (err) {
+                const why = err instanceof Error ? err.message : String(err);
+                ports.log(`step ${i + 1} failed after ${Date.now() - start} ms: ${text}: ${why}`);
+                throw await fail(step, why, err);
+            }
+            const ms = Date.now() - start;
+            report.steps.push({ step: text, ms });
+            ports.log(`step ${i + 1}/${plan.steps.length} done in ${ms} ms: ${text}`);
+            if (step.kind === "await-running") {
+                window?.leave();
+            }
         }
-        const ms = Date.now() - start;
-        report.steps.push({ step: text, ms });
-        ports.log(`step ${i + 1}/${plan.steps.length} done in ${ms} ms: ${text}`);
+    } finally {
+        window?.leave();
     }
     if (state.pauseStart !== undefined && report.pausedMs === undefined) {
         report.pausedMs = Date.now() - state.pauseStart;
