@@ -164,6 +164,23 @@ export interface DmWorkerOptions {
 
 const q = JSON.stringify;
 
+/**
+ * dm-master's token bucket for worker requests (`rpc-rate-limit` a second after a burst of `rpc-rate-burst`;
+ * DM's defaults 10 and 40 when unset), from SANDBOX_DM_RPC_RATE="<limit>,<burst>" at start: bench:sources
+ * measures with DM's defaults and with a raised limit, as a site with many sources may configure it.
+ */
+function rpcRateLines(): string[] {
+    const raw = process.env.SANDBOX_DM_RPC_RATE;
+    if (raw === undefined || raw === "") return [];
+    const m = /^\s*(\d+(?:\.\d+)?)\s*,\s*(\d+)\s*$/.exec(raw);
+    if (!m) {
+        throw new Error(
+            `SANDBOX_DM_RPC_RATE=${raw}: write "<limit>,<burst>" (e.g. 100,400), or unset it for DM's 10,40.`,
+        );
+    }
+    return [`rpc-rate-limit = ${Number(m[1]).toFixed(1)}`, `rpc-rate-burst = ${m[2]}`];
+}
+
 /** dm-master's daemon; `pid` attaches to a running one. */
 export function dmMasterDaemon(o: DmMasterOptions, pid?: number): Proc {
     const name = o.name ?? "master1";
@@ -181,6 +198,7 @@ export function dmMasterDaemon(o: DmMasterOptions, pid?: number): Proc {
         `data-dir = ${q(path.join(home, "data"))}`,
         `log-file = ${q(path.join(home, "dm-master.log"))}`,
         "openapi = true",
+        ...rpcRateLines(),
         ...tlsLines(o.tls),
         "",
     ].join("\n");

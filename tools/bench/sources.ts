@@ -15,7 +15,9 @@
  * duplicated). Prints figures and one summary block; asserts nothing about times.
  *
  * Settings (environment): BENCH_SOURCES (sources in the stack, the sandbox's own included, default 20),
- * BENCH_ROUNDS (default 3), BENCH_LOAD_ROWS (rows/s on the sandbox's task schemas, default 100; 0: none).
+ * BENCH_ROUNDS (default 3), BENCH_LOAD_ROWS (rows/s on the sandbox's task schemas, default 100; 0: none),
+ * SANDBOX_DM_RPC_RATE (dm-master's `rpc-rate-limit,rpc-rate-burst`, default DM's 10,40: every source's
+ * reads and pause/resume calls share that bucket, so it bounds how fast many sources can switch).
  */
 import * as path from "node:path";
 import { pollUntil } from "../../components/util/poll";
@@ -225,6 +227,7 @@ function summary(rounds: Round[], ids: string[], dm: string, verdict: string): s
         "==== bench:sources summary ====",
         environmentLine(),
         `${ids.length} DM sources (MariaDB, DM ${dm}), each in VIP mode behind its own HAProxy, switched together by one pulumi up; ${rounds.length} ups (${ROUNDS} rounds × 2 directions), load ${LOAD_ROWS} rows/s.`,
+        `dm-master rpc-rate-limit,rpc-rate-burst: ${process.env.SANDBOX_DM_RPC_RATE || "10,40 (DM's defaults)"}.`,
         ...table(rows),
         `each source paused ≤ ${TARGET_MS} ms in every switch: ${over.length === 0 ? "met" : `not met (${over.length} sources went over: ${over.join(", ")})`}; the slowest source's worst switch ${ms(Math.max(...perSourceMax))} ms`,
         `downstream: ${verdict}`,
