@@ -2,153 +2,23 @@
  * The dmctl transport: every operation is one or a few dmctl runs (≈ 0.1 s each, more under load).
  * stopTask, startTask and getTaskConfig here serve the OpenAPI transport too (see ./openapi.ts).
  */
-import { DmctlReply, readGeneratedYaml, runDmctl } from "./dmctl";
+import { readGeneratedYaml, runDmctl } from "./dmctl";
 import { maskSourceFile, overlaySourceFile, sourceFileAddress, sourceFileUser } from "./sourceFile";
 import { editTaskFile, taskNameOf } from "./taskFile";
+import { DmctlSourceStatus, messages, relayFrom, subtasksFromQueryStatus, subtasksOfSource } from "./dmctlStatus";
 import {
-    bytesOf,
     DmClient,
     DmEndpoint,
     DmError,
-    parseStage,
-    RelayStatus,
     DmSourceConfig,
+    oneLine,
     SourceConfigInfo,
     SourceInfo,
-    SourceTasksStatus,
     StartTaskOptions,
-    SubtaskStatus,
 } from "./types";
 
-interface DmctlSubtask {
-    name?: string;
-    stage?: string;
-    unit?: string;
-    result?: { errors?: { message?: string; RawCause?: string; rawCause?: string }[] } | null;
-    sync?: {
-        syncerBinlogGtid?: string;
-        masterBinlogGtid?: string;
-        dumpIOTotalBytes?: string | number;
-        binlogType?: string;
-    } | null;
-}
-
-interface DmctlSourceStatus {
-    result?: boolean;
-    msg?: string;
-    sourceStatus?: {
-        source?: string;
-        worker?: string;
-        result?: { errors?: { message?: string }[] } | null;
-        relayStatus?: {
-            stage?: string;
-            relayBinlogGtid?: string;
-            relayCatchUpMaster?: boolean;
-            relaySubDir?: string;
-            result?: { errors?: { message?: string }[] } | null;
-        } | null;
-    };
-    subTaskStatus?: DmctlSubtask[];
-}
-
-const messages = (r: { errors?: { message?: string; RawCause?: string; rawCause?: string }[] } | null | undefined) =>
-    (r?.errors ?? [])
-        .map((e) => [e.message, e.RawCause ?? e.rawCause].filter(Boolean).join(": ").replace(/\s+/g, " ").trim())
-        .filter((m) => m !== "");
-
-/** One subtask of dmctl's query-status answer. */
-function subtaskFromDmctl(task: string, source: string, worker: string, s: DmctlSubtask): SubtaskStatus {
-    return {
-        task,
-        source,
-        worker,
-        stage: parseStage(s.stage),
-        rawStage: s.stage ?? "",
-        unit: s.unit ?? "",
-        syncerBinlogGtid: s.sync?.syncerBinlogGtid ?? "",
-        masterBinlogGtid: s.sync?.masterBinlogGtid ?? "",
-        ...bytesOf(s.sync?.binlogType === "local" ? undefined : s.sync?.dumpIOTotalBytes),
-        errors: messages(s.result),
-    };
-}
-
-/** Subtasks from `query-status <task>`; a source whose worker does not answer becomes one Offline subtask. */
-export function subtasksFromQueryStatus(task: string, reply: DmctlReply): SubtaskStatus[] {
-    const out: SubtaskStatus[] = [];
-    for (const src of (reply.sources ?? []) as DmctlSourceStatus[]) {
-        const source = src.sourceStatus?.source ?? "";
-        const worker = src.sourceStatus?.worker ?? "";
-        const subs = (src.subTaskStatus ?? []).filter((s) => s.name === task);
-        if (subs.length === 0) {
-            out.push({
-                task,
-                source,
-                worker,
-                stage: "Offline",
-                rawStage: "",
-                unit: "",
-                syncerBinlogGtid: "",
-                masterBinlogGtid: "",
-                errors: src.msg ? [src.msg.replace(/\s+/g, " ").trim()] : [],
-            });
-            continue;
-        }
-        out.push(...subs.map((s) => subtaskFromDmctl(task, source, worker, s)));
-    }
-    return out;
-}
-
-/**
- * Every subtask of `sourceId` from `query-status -s <source>`, each as {@link subtasksFromQueryStatus}
- * reads it for its task. When no worker of the source answered, the source is `unanswered` with what a
- * per-task read then reports (the worker and DM's message); the subtasks such an answer lists (dm-master
- * names the tasks of a source no worker answered for) have no status and are left out.
- */
-export function subtasksOfSource(sourceId: string, reply: DmctlReply): SourceTasksStatus {
-    const mine = ((reply.sources ?? []) as DmctlSourceStatus[]).filter(
-        (src) => (src.sourceStatus?.source ?? "") === sourceId,
-    );
-    if (mine.length === 0) {
-        throw new DmError(
-            `query-status -s ${sourceId} failed: dm-master's answer has no status of source ${sourceId}. See dm-master's log.`,
-            "query-status",
-            sourceId,
-        );
-    }
-    // dmctl prints `result` of each source; false: the worker did not answer.
-    const answered = mine.filter((src) => src.result !== false);
-    if (answered.length === 0) {
-        const msg = mine[0].msg;
-        return {
-            source: sourceId,
-            subtasks: [],
-            unanswered: {
-                worker: mine[0].sourceStatus?.worker ?? "",
-                errors: msg ? [msg.replace(/\s+/g, " ").trim()] : [],
-            },
-        };
-    }
-    const subtasks = answered.flatMap((src) =>
-        (src.subTaskStatus ?? []).map((s) =>
-            subtaskFromDmctl(s.name ?? "", sourceId, src.sourceStatus?.worker ?? "", s),
-        ),
-    );
-    return { source: sourceId, subtasks };
-}
-
-function relayFrom(src: DmctlSourceStatus | undefined): RelayStatus | undefined {
-    const r = src?.sourceStatus?.relayStatus;
-    if (!r) {
-        return undefined;
-    }
-    return {
-        stage: parseStage(r.stage),
-        relayBinlogGtid: r.relayBinlogGtid ?? "",
-        relayCatchUpMaster: r.relayCatchUpMaster ?? false,
-        relaySubDir: r.relaySubDir ?? "",
-        errors: messages(r.result),
-    };
-}
+// query-status answers are read in ./dmctlStatus.ts; importers of this module keep these names.
+export { subtasksFromQueryStatus, subtasksOfSource } from "./dmctlStatus";
 
 /** The source config file `operate-source create` reads; strings JSON-quoted (valid YAML). */
 export function sourceYaml(cfg: DmSourceConfig): string {
@@ -331,7 +201,7 @@ export function createDmctlClient(ep: DmEndpoint): DmClient {
             worker: worker ? worker : undefined,
             relay: relayFrom(src),
             errors: [
-                ...(src?.result === false && src.msg ? [src.msg.replace(/\s+/g, " ").trim()] : []),
+                ...(src?.result === false && src.msg ? [oneLine(src.msg)] : []),
                 ...messages(src?.sourceStatus?.result),
             ],
         };

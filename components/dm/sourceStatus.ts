@@ -4,7 +4,7 @@
  * token bucket (10 a second after a burst of 40, shared by every client), so with tens of tasks per-task
  * reads made a switch's pause wait on throttled status reads.
  */
-import { DmClient, SourceStatusUnavailable, SubtaskStatus } from "./types";
+import { DmClient, SourceStatusUnavailable, SubtaskStatus, subtaskStatus } from "./types";
 
 /** Per client, the reasons already logged: a poll must not repeat the same line every round. */
 const logged = new WeakMap<DmClient, Set<string>>();
@@ -60,17 +60,8 @@ export async function statusOnSource(
                 out.set(task, found);
             } else if (all?.unanswered) {
                 const { worker, errors } = all.unanswered;
-                out.set(task, {
-                    task,
-                    source: sourceId,
-                    worker,
-                    stage: "Offline",
-                    rawStage: "",
-                    unit: "",
-                    syncerBinlogGtid: "",
-                    masterBinlogGtid: "",
-                    errors: [...errors],
-                });
+                // As a per-task read reports a task whose worker did not answer: Offline, DM's message.
+                out.set(task, subtaskStatus({ task, source: sourceId, worker, errors: [...errors] }));
             } else {
                 out.set(task, await perTask(client, sourceId, task));
             }

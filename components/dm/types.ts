@@ -278,3 +278,39 @@ export function codeOf(text: string): number | undefined {
     const m = /\[code=(\d+)/.exec(text);
     return m ? Number(m[1]) : undefined;
 }
+
+/** A subtask's fields as either transport reads them from DM, before they are mapped to a SubtaskStatus. */
+export interface RawSubtask {
+    task: string;
+    source: string;
+    worker: string;
+    /** DM's stage text; "" (no worker answered) reads as Offline. @default "" */
+    stage?: string;
+    /** @default "" */
+    unit?: string;
+    /** @default "" */
+    syncerBinlogGtid?: string;
+    /** @default "" */
+    masterBinlogGtid?: string;
+    /** DM's dump IO total bytes (a string from dmctl, a number from the OpenAPI). @default undefined */
+    dumpIoBytes?: string | number | null;
+    /** "local" when the syncer reads the relay log: its dump bytes then say nothing of the upstream. @default undefined */
+    binlogType?: string;
+    errors: string[];
+}
+
+/** The one mapping of DM's subtask fields to a SubtaskStatus, for every transport and for an unanswered source. */
+export function subtaskStatus(r: RawSubtask): SubtaskStatus {
+    return {
+        task: r.task,
+        source: r.source,
+        worker: r.worker,
+        stage: parseStage(r.stage),
+        rawStage: r.stage ?? "",
+        unit: r.unit ?? "",
+        syncerBinlogGtid: r.syncerBinlogGtid ?? "",
+        masterBinlogGtid: r.masterBinlogGtid ?? "",
+        ...bytesOf(r.binlogType === "local" ? undefined : r.dumpIoBytes),
+        errors: r.errors,
+    };
+}
