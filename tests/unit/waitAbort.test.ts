@@ -58,7 +58,7 @@ test("an AWS wait aborted while it waits ends at once, saying so and quoting the
     const ac = new AbortController();
     setImmediate(() => ac.abort());
     let reads = 0;
-    const read = async () => (++reads === 1 ? "PENDING" : "STILL PENDING");
+    const read = async (): Promise<string> => (++reads === 1 ? "PENDING" : "STILL PENDING");
     await assert.rejects(
         pollUntil(what, read, (s) => s === "INSYNC", { intervalMs: 60_000, timeoutMs: 120_000, signal: ac.signal }),
         (e: unknown) => {
