@@ -13,29 +13,15 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import {
-    AssignPrivateIpAddressesCommand,
-    CreateNetworkInterfaceCommand,
-    CreateSubnetCommand,
-    CreateVpcCommand,
-    DescribeNetworkInterfacesCommand,
-    EC2Client,
-} from "@aws-sdk/client-ec2";
-import {
-    ChangeResourceRecordSetsCommand,
-    CreateHostedZoneCommand,
-    ListResourceRecordSetsCommand,
-    Route53Client,
-} from "@aws-sdk/client-route-53";
 import { createDmClient, DmClient } from "../../components/dm";
+import { sleep } from "../../components/util/poll";
 import { Sandbox, startSandbox } from "../../sandbox";
 import { startLoad } from "../../sandbox/load";
 import { checkSequences, verifyReplicated } from "../../sandbox/verify";
 import { Moto, startMoto } from "../../tools/moto";
 import { createSandboxStack, SandboxSourceOptions, SandboxStack } from "../../tools/sandboxStack";
+import { FAKE_CREDENTIALS, MotoAws, REGION } from "../support/moto";
 
-const REGION = "us-east-1";
-const CREDENTIALS = { accessKeyId: "testing", secretAccessKey: "testing" };
 const RECORD = "mysql.db.internal";
 /** The ENI secondary IP that is the VIP. */
 const VIP_IP = "10.0.1.100";
@@ -46,8 +32,7 @@ let sb: Sandbox;
 let moto: Moto;
 let stack: SandboxStack;
 let dm: DmClient;
-let r53: Route53Client;
-let ec2: EC2Client;
+let aws: MotoAws;
 let zoneId = "";
 const eni = { primary: "", replica: "" };
 
@@ -75,42 +60,21 @@ before(async () => {
     }
     console.log(`sandbox and moto started in ${Date.now() - t} ms (moto at ${moto.endpoint})`);
     dm = createDmClient({ transport: "openapi", address: sb.dm.masterAddr, dmctlPath: sb.dm.dmctlPath });
-    r53 = new Route53Client({ region: REGION, endpoint: moto.endpoint, credentials: CREDENTIALS });
-    ec2 = new EC2Client({ region: REGION, endpoint: moto.endpoint, credentials: CREDENTIALS });
+    aws = new MotoAws(moto, FAKE_CREDENTIALS);
 
     // One subnet, an ENI per instance, the VIP on the primary's ENI; a private zone whose record names the primary.
-    const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc!.VpcId!;
-    const subnetId = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: "10.0.1.0/24" }))).Subnet!
-        .SubnetId!;
+    const vpcId = await aws.vpc("10.0.0.0/16");
+    const subnetId = await aws.subnet(vpcId, "10.0.1.0/24");
     for (const name of ["primary", "replica"] as const) {
-        const nic = await ec2.send(
-            new CreateNetworkInterfaceCommand({ SubnetId: subnetId, PrivateIpAddress: VPC_IP[name] }),
-        );
-        eni[name] = nic.NetworkInterface!.NetworkInterfaceId!;
+        eni[name] = await aws.eni(subnetId, VPC_IP[name]);
     }
-    await ec2.send(
-        new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.primary, PrivateIpAddresses: [VIP_IP] }),
-    );
-    const zone = await r53.send(
-        new CreateHostedZoneCommand({
-            Name: "db.internal",
-            CallerReference: `dm-switch-orchestration-${process.pid}`,
-            HostedZoneConfig: { PrivateZone: true },
-            VPC: { VPCId: vpcId, VPCRegion: REGION },
-        }),
-    );
-    zoneId = zone.HostedZone!.Id!.replace("/hostedzone/", "");
-    const set = { Name: RECORD, Type: "A" as const, TTL: 1, ResourceRecords: [{ Value: VPC_IP.primary }] };
-    await r53.send(
-        new ChangeResourceRecordSetsCommand({
-            HostedZoneId: zoneId,
-            ChangeBatch: { Changes: [{ Action: "UPSERT", ResourceRecordSet: set }] },
-        }),
-    );
+    await aws.assign(eni.primary, VIP_IP);
+    zoneId = await aws.privateZone(vpcId, `dm-switch-orchestration-${process.pid}`);
+    await aws.upsert(zoneId, RECORD, "A", VPC_IP.primary);
 
     const env = {
-        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+        AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
         AWS_REGION: REGION,
         AWS_EC2_METADATA_DISABLED: "true",
     };
@@ -132,19 +96,12 @@ const running = () => sb.tasks.map((t) => `${t.name}:Running`);
 
 /** The record's value as Route53 (moto) holds it. */
 async function recordValue(): Promise<string> {
-    const out = await r53.send(
-        new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: RECORD, StartRecordType: "A" }),
-    );
-    const r = (out.ResourceRecordSets ?? []).find((x) => x.Name?.replace(/\.$/, "") === RECORD && x.Type === "A");
-    return (r?.ResourceRecords ?? []).map((v) => v.Value).join(",");
+    return (await aws.record(zoneId, RECORD, "A"))?.values.join(",") ?? "";
 }
 
 /** Which instances' ENIs hold the VIP, as EC2 (moto) reports it. */
 async function vipHolders(): Promise<string[]> {
-    const out = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: Object.values(eni) }));
-    return (out.NetworkInterfaces ?? [])
-        .filter((n) => n.PrivateIpAddresses?.some((p) => p.PrivateIpAddress === VIP_IP))
-        .map((n) => (n.NetworkInterfaceId === eni.primary ? "primary" : "replica"));
+    return aws.holders(eni, VIP_IP);
 }
 
 /** Lines of the switch executor: "step 3/9 done in 12 ms: …" or "step 3 failed …". */
@@ -157,7 +114,7 @@ async function up(): Promise<{ code: number; output: string; ms: number }> {
 /** Switches to the replica under a write load via the primary; asserts the steps, Running tasks and no row lost. */
 async function switchUnderLoad(kind: "route53" | "eni"): Promise<void> {
     const load = startLoad(sb, { rowsPerSec: 200, via: "primary" });
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500);
     stack.configure(config(kind, "replica"));
     const r = await up();
     const written = await load.stop();

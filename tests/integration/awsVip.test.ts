@@ -7,37 +7,26 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
-import {
-    AssignPrivateIpAddressesCommand,
-    CreateNetworkInterfaceCommand,
-    CreateSubnetCommand,
-    CreateVpcCommand,
-    DescribeNetworkInterfacesCommand,
-    EC2Client,
-    UnassignPrivateIpAddressesCommand,
-} from "@aws-sdk/client-ec2";
-import {
-    ChangeResourceRecordSetsCommand,
-    CreateHostedZoneCommand,
-    ListResourceRecordSetsCommand,
-    Route53Client,
-} from "@aws-sdk/client-route-53";
+import { UnassignPrivateIpAddressesCommand } from "@aws-sdk/client-ec2";
 import { awsVipBackend } from "../../components/vipBackends/aws";
 import { EniBackendInputs, Route53BackendInputs } from "../../components/vipBackends/awsInputs";
 import { EniVip } from "../../components/vipBackends/eni";
 import { Route53Vip } from "../../components/vipBackends/route53";
 import { Moto, startMoto } from "../../tools/moto";
+import { FAKE_CREDENTIALS, MotoAws, REGION } from "../support/moto";
 
-const REGION = "us-east-1";
 const VIP = "10.0.1.100";
 /** Held by an ENI of the subnet that no backend lists. */
 const FOREIGN = "10.0.1.101";
 // Fake credentials for moto, in this test process's environment only (the SDK's standard chain reads them).
-const FAKE_CREDENTIALS = { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: REGION };
+const FAKE_ENV = {
+    AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+    AWS_REGION: REGION,
+};
 let restoreEnv: () => void;
 let moto: Moto;
-let ec2: EC2Client;
-let r53: Route53Client;
+let aws: MotoAws;
 let zoneId: string;
 const eni = { a: "", b: "", other: "" };
 const subnet = { a: "", other: "" };
@@ -61,36 +50,23 @@ async function withEnv(env: Record<string, string | undefined>, fn: () => Promis
 }
 
 before(async () => {
-    restoreEnv = setEnv(FAKE_CREDENTIALS);
+    restoreEnv = setEnv(FAKE_ENV);
     let t = Date.now();
     moto = await startMoto();
     console.log(`moto started in ${Date.now() - t} ms at ${moto.endpoint}`);
     t = Date.now();
-    ec2 = new EC2Client({ region: REGION, endpoint: moto.endpoint });
-    r53 = new Route53Client({ region: REGION, endpoint: moto.endpoint });
+    // The SDK's standard chain reads the fake credentials from this process's environment.
+    aws = new MotoAws(moto);
 
-    const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: "10.0.0.0/16" }))).Vpc!.VpcId!;
-    const newSubnet = async (cidr: string) =>
-        (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr }))).Subnet!.SubnetId!;
-    [subnet.a, subnet.other] = [await newSubnet("10.0.1.0/24"), await newSubnet("10.0.2.0/24")];
-    const nic = async (subnetId: string, ip: string) =>
-        (await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, PrivateIpAddress: ip })))
-            .NetworkInterface!.NetworkInterfaceId!;
-    eni.a = await nic(subnet.a, "10.0.1.10");
-    eni.b = await nic(subnet.a, "10.0.1.11");
-    eni.other = await nic(subnet.other, "10.0.2.10");
-    await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.a, PrivateIpAddresses: [VIP] }));
-    await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.b, PrivateIpAddresses: [FOREIGN] }));
+    const vpcId = await aws.vpc("10.0.0.0/16");
+    [subnet.a, subnet.other] = [await aws.subnet(vpcId, "10.0.1.0/24"), await aws.subnet(vpcId, "10.0.2.0/24")];
+    eni.a = await aws.eni(subnet.a, "10.0.1.10");
+    eni.b = await aws.eni(subnet.a, "10.0.1.11");
+    eni.other = await aws.eni(subnet.other, "10.0.2.10");
+    await aws.assign(eni.a, VIP);
+    await aws.assign(eni.b, FOREIGN);
 
-    const zone = await r53.send(
-        new CreateHostedZoneCommand({
-            Name: "db.internal",
-            CallerReference: `dm-switch-${Date.now()}`,
-            HostedZoneConfig: { PrivateZone: true, Comment: "dm-switch test" },
-            VPC: { VPCId: vpcId, VPCRegion: REGION },
-        }),
-    );
-    zoneId = zone.HostedZone!.Id!.replace("/hostedzone/", "");
+    zoneId = await aws.privateZone(vpcId, `dm-switch-${Date.now()}`, "dm-switch test");
     await upsert("mysql.db.internal", "A", "10.0.1.10");
     await upsert("cname.db.internal", "CNAME", "a.db.internal");
     await upsert("stranger.db.internal", "A", "10.0.1.99");
@@ -104,25 +80,18 @@ after(async () => {
 });
 
 async function upsert(name: string, type: "A" | "CNAME", ...values: string[]) {
-    const set = { Name: name, Type: type, TTL: 1, ResourceRecords: values.map((Value) => ({ Value })) };
-    const ChangeBatch = { Changes: [{ Action: "UPSERT" as const, ResourceRecordSet: set }] };
-    await r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch }));
+    await aws.upsert(zoneId, name, type, ...values);
 }
 
 /** The record as Route53 holds it: "TYPE TTL value,…", or "none". */
 async function record(name: string, type: string): Promise<string> {
-    const list = { HostedZoneId: zoneId, StartRecordName: name, StartRecordType: type as "A" };
-    const out = await r53.send(new ListResourceRecordSetsCommand(list));
-    const r = (out.ResourceRecordSets ?? []).find((x) => x.Name?.replace(/\.$/, "") === name && x.Type === type);
-    return r ? `${r.Type} ${r.TTL} ${(r.ResourceRecords ?? []).map((v) => v.Value).join(",")}` : "none";
+    const r = await aws.record(zoneId, name, type);
+    return r ? `${r.type} ${r.ttl} ${r.values.join(",")}` : "none";
 }
 
 /** Which of the test's ENIs ("a", "b", "other") hold `ip`, as EC2 reports it. */
 async function holders(ip: string): Promise<string[]> {
-    const out = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: Object.values(eni) }));
-    return (out.NetworkInterfaces ?? [])
-        .filter((n) => n.PrivateIpAddresses?.some((p) => p.PrivateIpAddress === ip))
-        .map((n) => Object.entries(eni).find(([, id]) => id === n.NetworkInterfaceId)![0]);
+    return aws.holders(eni, ip);
 }
 
 const route53 = (over: Partial<Route53BackendInputs> = {}): Route53Vip =>
@@ -348,9 +317,11 @@ async function roundTrip(vip: Route53Vip | EniVip): Promise<void> {
 /** Puts the VIP back on ENI a alone (moto ignores an unassign or assign that is already so). */
 async function vipOnA(): Promise<void> {
     for (const id of [eni.b, eni.other]) {
-        await ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: id, PrivateIpAddresses: [VIP] }));
+        await aws.ec2.send(
+            new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: id, PrivateIpAddresses: [VIP] }),
+        );
     }
-    await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.a, PrivateIpAddresses: [VIP] }));
+    await aws.assign(eni.a, VIP);
 }
 
 const iamCases = {
