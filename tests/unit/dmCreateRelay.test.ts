@@ -4,9 +4,9 @@
  * The client accepts that answer only when the source now exists with relay on.
  */
 import assert from "node:assert/strict";
-import * as http from "node:http";
 import { after, before, test } from "node:test";
 import { createDmClient, DmError, DmSourceConfig } from "../../components/dm";
+import { DmMasterStandIn, startDmMaster } from "../support/dmStandIns";
 import { recorded } from "../support/recorded";
 
 const STARTED_TWICE = {
@@ -16,27 +16,22 @@ const STARTED_TWICE = {
 };
 /** What GET /sources/{id} answers after the POST: the source with relay on, or none. */
 let created: unknown;
-const requests: string[] = [];
-let server: http.Server;
+let dm: DmMasterStandIn;
+let requests: string[] = [];
 let address = "";
 
 before(async () => {
-    server = http.createServer((req, res) => {
-        req.resume().on("end", () => {
-            requests.push(`${req.method} ${req.url}`);
-            const [status, reply] =
-                req.method === "POST"
-                    ? [400, STARTED_TWICE]
-                    : created
-                      ? [200, created]
-                      : [404, { error_code: 46009, error_msg: "source not exist" }];
-            res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(reply));
-        });
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    address = `127.0.0.1:${(server.address() as { port: number }).port}`;
+    dm = await startDmMaster((r) =>
+        r.method === "POST"
+            ? [400, STARTED_TWICE]
+            : created
+              ? [200, created]
+              : [404, { error_code: 46009, error_msg: "source not exist" }],
+    );
+    requests = dm.hits;
+    address = dm.addr;
 });
-after(() => server.close());
+after(() => dm.close());
 
 const source = (relay: boolean): DmSourceConfig => ({
     id: "mariadb-01",

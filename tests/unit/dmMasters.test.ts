@@ -5,13 +5,13 @@
  * refuses (a closed port), one that hangs, one that drops the connection once it has read the request.
  */
 import assert from "node:assert/strict";
-import * as http from "node:http";
 import * as net from "node:net";
 import { after, before, test } from "node:test";
 import { createDmClient, dmAddressProblem, dmMembers } from "../../components/dm";
 import { checkVipInputs, VipInputs } from "../../components/providers/inputs";
 import { validateStackConfig } from "../../components/stackConfig";
 import { reachableFirst } from "../../components/dm/dmctl";
+import { listen, startDmMaster } from "../support/dmStandIns";
 
 const EXAMPLE = `for example "10.0.0.5:8261", or "10.0.0.5:8261,10.0.0.6:8261,10.0.0.7:8261" for several dm-masters`;
 
@@ -109,32 +109,8 @@ const STATUS = {
     ],
 };
 
-function listen(server: net.Server): Promise<string> {
-    return new Promise((resolve) =>
-        server.listen(0, "127.0.0.1", () => resolve(`127.0.0.1:${(server.address() as net.AddressInfo).port}`)),
-    );
-}
-
-async function live(): Promise<Fake> {
-    const hits: string[] = [];
-    const server = http.createServer((req, res) => {
-        req.resume().on("end", () => {
-            hits.push(`${req.method} ${req.url}`);
-            res.writeHead(200, { "content-type": "application/json" }).end(
-                req.method === "GET" ? JSON.stringify(STATUS) : "",
-            );
-        });
-    });
-    const addr = await listen(server);
-    return {
-        addr,
-        hits,
-        close: () =>
-            new Promise((r) => {
-                server.closeAllConnections();
-                server.close(() => r());
-            }),
-    };
+function live(): Promise<Fake> {
+    return startDmMaster((r) => [200, r.method === "GET" ? STATUS : undefined]);
 }
 
 /** Reads the request, then hangs (`mode` "hang") or drops the connection (`mode` "drop"). */
@@ -234,23 +210,7 @@ test("a member that drops the connection after reading a resume: not re-sent els
 });
 
 test("members answering 502 (no leader to forward to): a read tries the next; a pause does not (its outcome is unknown); all 502: the error says why", async () => {
-    const noLeader = async (): Promise<Fake> => {
-        const hits: string[] = [];
-        const server = http.createServer((req, res) => {
-            hits.push(`${req.method} ${req.url}`);
-            req.resume().on("end", () => res.writeHead(502).end());
-        });
-        const addr = await listen(server);
-        return {
-            addr,
-            hits,
-            close: () =>
-                new Promise((r) => {
-                    server.closeAllConnections();
-                    server.close(() => r());
-                }),
-        };
-    };
+    const noLeader = (): Promise<Fake> => startDmMaster(() => [502]);
     const [a, b, c] = [await fake(noLeader()), await fake(noLeader()), await fake(live())];
     const read = createDmClient({ address: `${a.addr},${c.addr}` });
     assert.equal((await read.taskStatus("t"))[0].stage, "Running");
