@@ -31,10 +31,12 @@ export function subtaskFromApi(s: ApiSubtask, task: string): SubtaskStatus {
         worker: s.worker_name ?? "",
         stage: s.stage,
         unit: s.unit,
-        syncerBinlogGtid: s.sync_status?.syncer_binlog_gtid,
-        masterBinlogGtid: s.sync_status?.master_binlog_gtid,
-        dumpIoBytes: s.sync_status?.dump_io_total_bytes,
-        binlogType: s.sync_status?.binlog_type,
+        sync: s.sync_status && {
+            syncerBinlogGtid: s.sync_status.syncer_binlog_gtid,
+            masterBinlogGtid: s.sync_status.master_binlog_gtid,
+            dumpIOTotalBytes: s.sync_status.dump_io_total_bytes,
+            binlogType: s.sync_status.binlog_type,
+        },
         // dm-master ends each error with ".\n": one entry per `[code=…]`.
         errors: s.error_msg
             ? line(s.error_msg)

@@ -51,10 +51,7 @@ function subtaskFromDmctl(task: string, source: string, worker: string, s: Dmctl
         worker,
         stage: s.stage,
         unit: s.unit,
-        syncerBinlogGtid: s.sync?.syncerBinlogGtid,
-        masterBinlogGtid: s.sync?.masterBinlogGtid,
-        dumpIoBytes: s.sync?.dumpIOTotalBytes,
-        binlogType: s.sync?.binlogType,
+        sync: s.sync,
         errors: messages(s.result),
     });
 }

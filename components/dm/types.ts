@@ -288,14 +288,15 @@ export interface RawSubtask {
     stage?: string;
     /** @default "" */
     unit?: string;
-    /** @default "" */
-    syncerBinlogGtid?: string;
-    /** @default "" */
-    masterBinlogGtid?: string;
-    /** DM's dump IO total bytes (a string from dmctl, a number from the OpenAPI). @default undefined */
-    dumpIoBytes?: string | number | null;
-    /** "local" when the syncer reads the relay log: its dump bytes then say nothing of the upstream. @default undefined */
-    binlogType?: string;
+    /** The sync unit's status, in dmctl's names. @default undefined (not in the sync unit) */
+    sync?: {
+        syncerBinlogGtid?: string;
+        masterBinlogGtid?: string;
+        /** A string from dmctl (int64), a number from the OpenAPI. */
+        dumpIOTotalBytes?: string | number;
+        /** "local" when the syncer reads the relay log: its dump bytes then say nothing of the upstream. */
+        binlogType?: string;
+    } | null;
     errors: string[];
 }
 
@@ -308,9 +309,9 @@ export function subtaskStatus(r: RawSubtask): SubtaskStatus {
         stage: parseStage(r.stage),
         rawStage: r.stage ?? "",
         unit: r.unit ?? "",
-        syncerBinlogGtid: r.syncerBinlogGtid ?? "",
-        masterBinlogGtid: r.masterBinlogGtid ?? "",
-        ...bytesOf(r.binlogType === "local" ? undefined : r.dumpIoBytes),
+        syncerBinlogGtid: r.sync?.syncerBinlogGtid ?? "",
+        masterBinlogGtid: r.sync?.masterBinlogGtid ?? "",
+        ...bytesOf(r.sync?.binlogType === "local" ? undefined : r.sync?.dumpIOTotalBytes),
         errors: r.errors,
     };
 }
