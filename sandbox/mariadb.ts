@@ -10,6 +10,9 @@
  * inside SQL over loopback. The replica keeps its replication password in `master.info` in its data
  * directory (MariaDB has nowhere else to keep it): the data directory is mode 0700 and lives in the
  * caller's temporary folder.
+ *
+ * The process itself (free port, wait until it answers, stop, kill, restart) is run by sandbox/server.ts,
+ * as MySQL's (sandbox/mysql.ts) and TiDB's (sandbox/tidb.ts) are.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";

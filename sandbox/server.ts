@@ -253,9 +253,9 @@ process.once("exit", () => {
 });
 
 /**
- * Starts the server described by `spec` and resolves once it is ready (answers `SELECT 1` as ADMIN). When it exits
- * or does not answer within `startTimeoutMs` (it is then killed), throws with the last 20 lines of its
- * log; when its free port was taken first, starts it on another one (three attempts in all).
+ * Starts the server described by `spec` and resolves once it is ready (answers `SELECT 1` as ADMIN).
+ * When it exits or is not ready within `startTimeoutMs` (it is then killed), throws with the last 20
+ * lines of its log; when its free port was taken first, starts it on another one (three attempts in all).
  */
 export async function startServer(spec: ServerSpec): Promise<MariadbInstance> {
     const log = spec.log ?? (() => undefined);
