@@ -70,6 +70,9 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
     const request = openApiCaller(ep, log);
     const call = (method: string, path: string, operation: string, target: string, body?: unknown) =>
         request({ method, path, operation, target, body });
+    /** A request that does the same when sent twice (DM sets the task's expected stage). */
+    const repeatable = (path: string, operation: string, target: string, body: unknown) =>
+        request({ method: "POST", path, operation, target, body, idempotent: true });
     const get = (path: string, operation: string, target: string) => call("GET", path, operation, target);
     const enc = encodeURIComponent;
 
@@ -205,12 +208,12 @@ export function createOpenApiClient(ep: DmEndpoint, log?: (line: string) => void
         // One worker request for every task of the source, through dm-master's gRPC (./grpcStatus.ts: it tries the members itself).
         sourceTaskStatus: grpcSourceStatus(ep),
         async pauseTask(task, sourceIds) {
-            await call("POST", `/tasks/${enc(task)}/stop`, "pause-task", task, {
+            await repeatable(`/tasks/${enc(task)}/stop`, "pause-task", task, {
                 source_name_list: await sourcesOf(task, "pause-task", sourceIds),
             });
         },
         async resumeTask(task, sourceIds) {
-            await call("POST", `/tasks/${enc(task)}/start`, "resume-task", task, {
+            await repeatable(`/tasks/${enc(task)}/start`, "resume-task", task, {
                 source_name_list: await sourcesOf(task, "resume-task", sourceIds),
                 remove_meta: false,
             });

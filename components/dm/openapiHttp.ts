@@ -7,6 +7,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import { dmMembers } from "./address";
 import { codeOf, DmEndpoint, DmError, oneLine } from "./types";
+import { pollUntil } from "../util/poll";
 
 /** One OpenAPI request: `operation` and `target` name it in errors (dmctl's words); `secrets` are masked there. */
 export interface ApiRequest {
@@ -19,6 +20,11 @@ export interface ApiRequest {
     body?: unknown;
     /** @default [] */
     secrets?: string[];
+    /**
+     * Sending it twice does what sending it once does (pause-task, resume-task: DM sets the task's expected
+     * stage), so it may be sent again when its outcome is unknown. @default false
+     */
+    idempotent?: boolean;
 }
 
 /** An answer: 2xx with its parsed body, or 404 with none; any other status is a DmError. */
@@ -48,6 +54,7 @@ export function openApiCaller(ep: DmEndpoint, log?: (line: string) => void): (re
     // The member that answered last: every call starts there (sticky), so a healthy cluster costs one request.
     let at = 0;
     const timeoutMs = ep.requestTimeoutMs ?? 10_000;
+    const leaderWaitMs = members.length > 1 ? (ep.leaderWaitMs ?? 90_000) : 0;
 
     /** One request to one member; an error that never reached an HTTP answer is a MemberUnreachable. */
     const callAt = (
@@ -174,7 +181,7 @@ export function openApiCaller(ep: DmEndpoint, log?: (line: string) => void): (re
      * skipped; a state-changing call (`mutating`) moves on only when its request was never sent (the
      * connection was refused or never made): otherwise its outcome is unknown and the error says so.
      */
-    const call = async (request: ApiRequest): Promise<Reply> => {
+    const attempt = async (request: ApiRequest): Promise<Reply | NoLeader> => {
         const { method, operation, target } = request;
         const mutating = method !== "GET";
         const tried: string[] = [];
@@ -193,7 +200,7 @@ export function openApiCaller(ep: DmEndpoint, log?: (line: string) => void): (re
                     throw new DmError(`${operation} ${target} failed: ${err.text}`, operation, target);
                 }
                 tried.push(`${err.member} (${err.why})`);
-                if (mutating && !err.neverSent) {
+                if (mutating && !err.neverSent && !request.idempotent) {
                     throw new DmError(
                         `${operation} ${target} failed: ${err.sent}, so whether DM did it is unknown; ` +
                             `it was not retried on another member. Read the state (query-status) through another of ${ep.address} before retrying.`,
@@ -203,18 +210,75 @@ export function openApiCaller(ep: DmEndpoint, log?: (line: string) => void): (re
                 }
             }
         }
-        throw new DmError(
+        const noLeader = tried.some((t) => / \(HTTP 50[23]: /.test(t));
+        const error = new DmError(
             `${operation} ${target} failed: no dm-master of ${ep.address} answered: ${tried.join("; ")}. ${
-                tried.some((t) => / \(HTTP 50[23]: /.test(t))
+                noLeader
                     ? "The cluster has no leader now: when the leader dies, dm-master elects another once its lease runs out (about a minute; GET /api/v1/cluster/masters names it); retry then."
                     : "Check that at least one of them runs with openapi = true and that the addresses and TLS settings are right."
             }`,
             operation,
             target,
         );
+        if (noLeader && (!mutating || request.idempotent)) {
+            return new NoLeader(error, tried);
+        }
+        throw error;
+    };
+
+    /**
+     * One call; when the members that answer have no leader to pass it to, a read or a request safe to repeat
+     * is tried again every second until the cluster has elected one, at most `leaderWaitMs` (said in the log
+     * when the wait begins and ends): a switch whose tasks are paused then completes through another member.
+     */
+    const call = async (request: ApiRequest): Promise<Reply> => {
+        const first = await attempt(request);
+        if (!(first instanceof NoLeader)) {
+            return first;
+        }
+        if (leaderWaitMs <= 0) {
+            throw first.error;
+        }
+        const what = `${request.operation} ${request.target}`;
+        log?.(
+            `no dm-master of ${ep.address} has a leader to pass ${what} to (${first.tried.join("; ")}); waiting up to ${leaderWaitMs} ms for DM to elect one`,
+        );
+        const start = Date.now();
+        let last = first;
+        const reply = await pollUntil(
+            async () => {
+                const r = await attempt(request);
+                if (r instanceof NoLeader) {
+                    last = r;
+                    return undefined;
+                }
+                return r;
+            },
+            { intervalMs: LEADER_POLL_MS, timeoutMs: leaderWaitMs },
+        );
+        if (reply === undefined) {
+            throw new DmError(
+                `${last.error.message} (waited ${Date.now() - start} ms for a leader)`,
+                request.operation,
+                request.target,
+            );
+        }
+        log?.(`the DM cluster at ${ep.address} answered ${what} again after ${Date.now() - start} ms without a leader`);
+        return reply;
     };
 
     return call;
+}
+
+/** How often a request waiting for the cluster's leader is tried again. */
+const LEADER_POLL_MS = 1000;
+
+/** Every member that answered could not pass the request to a leader: `error` says so, `tried` names them. */
+class NoLeader {
+    constructor(
+        readonly error: DmError,
+        readonly tried: string[],
+    ) {}
 }
 
 /** Errors of a connection that was never made: the request cannot have reached dm-master. */
