@@ -1,8 +1,10 @@
 /**
- * Stand-ins for DM in unit tests: a dm-master on loopback answering the OpenAPI from a function, and
+ * Stand-ins for DM in unit tests: a dm-master on loopback answering the OpenAPI from a function, one
+ * answering gRPC (pb.Master) methods with bytes, and
  * dmctl scripts that print a recorded answer and log how they were called. Each test closes (cleans up)
  * what it started.
  */
+import * as grpc from "@grpc/grpc-js";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
@@ -107,4 +109,41 @@ export function fakeDmctlCreate(create: unknown, cfg: string): Omit<DmctlStandIn
         { mode: 0o755 },
     );
     return { script, cleanup: () => fs.rmSync(dir, { recursive: true }) };
+}
+
+/**
+ * A dm-master on loopback answering the gRPC methods of pb.Master named in `handlers` with raw bytes (or a
+ * gRPC error); it records each request's bytes.
+ */
+export async function startGrpcDmMaster(
+    handlers: Record<string, (req: Buffer) => Buffer | grpc.ServiceError>,
+): Promise<{ address: string; requests: Buffer[]; stop(): void }> {
+    const server = new grpc.Server();
+    const requests: Buffer[] = [];
+    const pass = (b: Buffer) => b;
+    const service: Record<string, grpc.MethodDefinition<Buffer, Buffer>> = {};
+    const impl: grpc.UntypedServiceImplementation = {};
+    for (const [name, answer] of Object.entries(handlers)) {
+        service[name] = {
+            path: `/pb.Master/${name}`,
+            requestStream: false,
+            responseStream: false,
+            requestSerialize: pass,
+            requestDeserialize: pass,
+            responseSerialize: pass,
+            responseDeserialize: pass,
+        };
+        impl[name] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+            requests.push(call.request);
+            const got = answer(call.request);
+            return Buffer.isBuffer(got) ? cb(null, got) : cb(got);
+        };
+    }
+    server.addService(service, impl);
+    const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+            e ? reject(e) : resolve(p),
+        ),
+    );
+    return { address: `127.0.0.1:${port}`, requests, stop: () => server.forceShutdown() };
 }
