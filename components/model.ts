@@ -54,6 +54,19 @@ export interface DmEndpointInputs {
     dmctlPath?: string;
 }
 
+/** How DM reads a source's upstream: the settings DM's configuration of a source and a SourceBinding share. */
+export interface UpstreamSettings extends Address {
+    /** The MySQL user DM replicates with. */
+    user: string;
+    /** A secret: never in an argument, an error text or state in plaintext. */
+    password: string;
+    flavor: Flavor;
+    /** Must be true: DM can switch a source to another instance of the replication set only in GTID mode. */
+    enableGtid: boolean;
+    /** The source's relay log. @default false */
+    enableRelay?: boolean;
+}
+
 /** The three timeouts a stack may set on a source; every resource and hook takes them unchanged. */
 export interface SwitchTimeouts {
     /** How long a task may take to reach Paused or Running. @default 30000 */

@@ -3,7 +3,7 @@
  * Pure: no I/O, no @pulumi/* import.
  */
 
-import type { Flavor, Transport } from "../model";
+import type { Transport, UpstreamSettings } from "../model";
 
 export type { Transport } from "../model";
 
@@ -21,13 +21,6 @@ export interface DmEndpoint {
     dmctlPath?: string;
     /** Per request (OpenAPI) or per dmctl run. @default 10000 (OpenAPI), 60000 (dmctl) */
     requestTimeoutMs?: number;
-    /**
-     * OpenAPI, several members: how long a request waits for the cluster to elect a leader when the members
-     * that answer cannot pass it to one (the leader died; DM elects another once its lease runs out, about a
-     * minute). Only reads and requests safe to repeat (pause-task, resume-task) wait; 0 never waits.
-     * @default 90000 with several members, 0 with one
-     */
-    leaderWaitMs?: number;
 }
 
 /** DM's stages, plus `Offline` (no worker answers for the source: DM reports "") and `Unknown`. */
@@ -83,19 +76,9 @@ export interface SourceTasksStatus {
 }
 
 /** DM's configuration of a source, as dm-switch creates it (operate-source create / POST /api/v1/sources). */
-export interface DmSourceConfig {
-    /** DM's `source-id`. */
+export interface DmSourceConfig extends UpstreamSettings {
+    /** DM's `source-id`. The password goes to DM only in a request body or a private 0600 temp file. */
     id: string;
-    host: string;
-    port: number;
-    user: string;
-    /** A secret: goes to DM only in a request body or a private 0600 temp file, never an argument or an error text. */
-    password: string;
-    flavor: Flavor;
-    /** dm-switch requires true: a switch is only defined on GTIDs. */
-    enableGtid: boolean;
-    /** @default false */
-    enableRelay?: boolean;
     /** Where relay starts when enabled. @default undefined */
     relayBinlogGtid?: string;
     /** Bind the source to this worker (OpenAPI `worker_name`; dmctl `-w`). @default undefined (DM picks a free worker) */

@@ -3,7 +3,14 @@
  * validation their `check` runs is ./checks.ts (re-exported here). No I/O, no @pulumi/* import.
  */
 
-import type { AddressInputs, DmEndpointInputs, Flavor, MysqlTlsInputs, SwitchTimeouts } from "../model";
+import type {
+    AddressInputs,
+    DmEndpointInputs,
+    Flavor,
+    MysqlTlsInputs,
+    SwitchTimeouts,
+    UpstreamSettings,
+} from "../model";
 import type { EniBackendInputs, Route53BackendInputs } from "../vipBackends/awsInputs";
 
 // The shared vocabulary is defined once, in ../model.ts.
@@ -88,19 +95,11 @@ export interface VipOutputs extends Omit<VipInputs, "password"> {
     lastSwitch?: LastSwitch;
 }
 
-export interface SourceBindingInputs extends SwitchTimeouts {
+export interface SourceBindingInputs extends SwitchTimeouts, UpstreamSettings {
     dm: DmEndpointInputs;
     sourceId: string;
     /** The instance name of host:port, for messages and plans. */
     instance?: string;
-    host: string;
-    port: number;
-    user: string;
-    password: string;
-    flavor: Flavor;
-    /** Must be true: DM can switch instances only in GTID mode. */
-    enableGtid: boolean;
-    enableRelay?: boolean;
     /** The source's tasks, as a check (see `VipInputs.tasks`). @default every task of the source */
     tasks?: string[];
     /** Delete (operate-source stop) even while tasks use the source. @default false */
