@@ -9,26 +9,15 @@
 import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { vipHooks } from "./hooks";
-import type { AddressInputs, DmEndpointInputs, Flavor, SwitchTimeouts } from "./model";
+import { HookedVipInputs, vipHooks } from "./hooks";
 import type { PendingSwitch } from "./providers/hookedSwitch";
-import { DelegatedResource, secretWhenKeyed } from "./providers/load";
+import { DelegatedResource, sourceSecrets } from "./providers/load";
 
-/** What the hooks and the policy pack need to know of a hooked VIP. */
-export interface HookedVipArgs extends SwitchTimeouts {
-    dm: pulumi.Input<DmEndpointInputs>;
-    sourceId: string;
-    flavor: Flavor;
-    /** Every instance of the replication set by name, at its own address. */
-    instances: Record<string, AddressInputs>;
-    /** The instance the VIP must point at: change it to switch. */
-    target: string;
-    /** The VIP's address as DM reaches it. */
-    address: AddressInputs;
-    user: string;
-    password: pulumi.Input<string>;
-    tasks?: string[];
-}
+/**
+ * What the hooks and the policy pack need to know of a hooked VIP (change `target` to switch); the resource
+ * that moves it is named by the function that declares it.
+ */
+export type HookedVipArgs = Omit<HookedVipInputs, "vipResource">;
 
 /**
  * `pulumi-nodejs:dynamic/dm-switch:VipIntent`: the VIP's intended target and DM source, which the policy
@@ -47,15 +36,9 @@ export class VipIntent extends DelegatedResource {
             require.resolve("./providers/vipIntentProvider"),
             "VipIntent",
             name,
-            // Outputs are declared by name (undefined inputs) so that `pausedByUs` and `pending` can be read.
-            {
-                ...args,
-                dm: secretWhenKeyed(args.dm),
-                password: pulumi.secret(args.password),
-                pausedByUs: undefined,
-                pending: undefined,
-            },
+            { ...args, ...sourceSecrets(args) },
             opts,
+            { outputs: ["pausedByUs", "pending"] },
         );
     }
 }
@@ -76,7 +59,7 @@ export class VipResume extends DelegatedResource {
             require.resolve("./providers/vipResumeProvider"),
             "VipResume",
             name,
-            { ...rest, dm: secretWhenKeyed(args.dm), password: pulumi.secret(args.password) },
+            { ...rest, ...sourceSecrets(args) },
             opts,
         );
     }

@@ -13,27 +13,23 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { PendingSwitch } from "./providers/hookedSwitch";
-import type { AddressInputs, DmEndpointInputs, Flavor, SwitchTimeouts } from "./model";
+import type { DmEndpointInputs, SwitchTimeouts } from "./model";
+import type { VipIntentInputs } from "./providers/inputs";
 
-export interface VipHooksArgs extends SwitchTimeouts {
+/**
+ * A hooked VIP as a program declares it: its VipIntent's inputs (the Vip's without a backend), with
+ * dm-master and the password as Inputs, resolved when the hooks run (either may hold a secret).
+ */
+export type HookedVipInputs = Omit<VipIntentInputs, "dm" | "password"> &
+    SwitchTimeouts & { dm: pulumi.Input<DmEndpointInputs>; password: pulumi.Input<string> };
+
+export interface VipHooksArgs extends Omit<HookedVipInputs, "target"> {
     /** Prefix of the hooks' names (unique in the stack). */
     name: string;
-    /** dm-master; resolved when the hooks run (it may hold a TLS key, a secret). */
-    dm: pulumi.Input<DmEndpointInputs>;
-    sourceId: string;
-    flavor: Flavor;
-    instances: Record<string, AddressInputs>;
-    /** The VIP's address as DM reaches it. */
-    address: AddressInputs;
-    user: string;
-    password: pulumi.Input<string>;
     /** The instance a version of the hooked resource's inputs makes the VIP point at. */
     targetOf: (inputs: Record<string, unknown>) => string | undefined;
     /** The VipIntent's pending switch (its `pending` output). */
     pending: pulumi.Input<PendingSwitch | undefined>;
-    /** The hooked resource, for messages: "command.local.Command orders-vip". */
-    vipResource: string;
-    tasks?: string[];
 }
 
 /** Resolves an Input at run time (hooks run during `pulumi up`, when every value is known). */

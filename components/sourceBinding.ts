@@ -8,34 +8,23 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { secret } from "@pulumi/pulumi/output";
-import { AddressInputs, DmEndpointInputs, Flavor, MysqlTlsInputs, SourceBindingOutputs } from "./providers/inputs";
-import { DelegatedResource, secretWhenKeyed, secretWhenTlsKeyed } from "./providers/load";
-import type { SwitchTimeouts } from "./model";
+import { AddressInputs, MysqlTlsInputs } from "./providers/inputs";
+import { secretWhenTlsKeyed, SourceResourceArgs, SwitchingResource } from "./providers/load";
 
-/** The three timeouts (../model.ts), each an Input. */
-type TimeoutInputs = { [K in keyof SwitchTimeouts]: pulumi.Input<SwitchTimeouts[K]> };
-
-export interface SourceBindingArgs extends TimeoutInputs {
-    dm: pulumi.Input<DmEndpointInputs>;
-    /** The DM source name (`source-id`); changing it replaces the binding. */
-    sourceId: pulumi.Input<string>;
+/** A SourceBinding: the DM source reads from host:port. */
+export interface SourceBindingArgs extends SourceResourceArgs {
     /** The instance name of host:port, for messages and plans. */
     instance?: pulumi.Input<string>;
     host: pulumi.Input<string>;
     port: pulumi.Input<number>;
-    /** The MySQL user DM replicates with; changing it re-creates the source in place (see above). */
-    user: pulumi.Input<string>;
-    /** Its password; kept secret end to end (the state holds a salted digest, to see a rotation, which re-creates the source in place). */
-    password: pulumi.Input<string>;
-    /** The upstream's kind; it cannot change on a live source. */
-    flavor: pulumi.Input<Flavor>;
     /** Must be true: DM switches instances only in GTID mode. @default true */
     enableGtid?: pulumi.Input<boolean>;
     /** The source's relay log; changing it re-creates the source in place. @default false */
     enableRelay?: pulumi.Input<boolean>;
-    /** Tasks to stop and start around an address change. @default every task of the source */
-    tasks?: pulumi.Input<pulumi.Input<string>[]>;
-    /** The tasks' downstream password, required to change host/port or the settings above while tasks use the source (DM masks it). */
+    /**
+     * The tasks' downstream password, required to change host/port, user, password or enableRelay while tasks
+     * use the source (DM masks it).
+     */
     downstreamPassword?: pulumi.Input<string | undefined>;
     /** Instances of the replication set by name, to name host:port in plans. */
     instances?: pulumi.Input<Record<string, pulumi.Input<AddressInputs>>>;
@@ -45,42 +34,22 @@ export interface SourceBindingArgs extends TimeoutInputs {
     deleteWithTasks?: pulumi.Input<boolean>;
 }
 
-export class SourceBinding extends DelegatedResource {
+export class SourceBinding extends SwitchingResource {
     declare readonly host: pulumi.Output<string>;
     declare readonly port: pulumi.Output<number>;
-    /** Tasks a failed switch left paused or stopped; the next `pulumi up` starts them. */
-    declare readonly pausedByUs: pulumi.Output<string[]>;
-    declare readonly lastSwitch: pulumi.Output<SourceBindingOutputs["lastSwitch"]>;
-    declare readonly plan: pulumi.Output<string[]>;
 
     constructor(name: string, args: SourceBindingArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            require.resolve("./providers/sourceBindingProvider"),
-            "SourceBinding",
-            name,
-            {
-                enableGtid: true,
-                ...args,
-                dm: secretWhenKeyed(args.dm),
-                ...(args.instances !== undefined ? { instances: secretWhenTlsKeyed(args.instances) } : {}),
-                ...(args.tls !== undefined ? { tls: secretWhenTlsKeyed({ tls: args.tls }).apply((t) => t.tls) } : {}),
-                password: secret(args.password),
-                downstreamPassword: args.downstreamPassword === undefined ? undefined : secret(args.downstreamPassword),
-                plan: undefined,
-                pausedByUs: undefined,
-                stoppedTasks: undefined,
-                lastSwitch: undefined,
-            },
-            {
-                ...opts,
-                additionalSecretOutputs: [
-                    "dm",
-                    "stoppedTasks",
-                    "passwordDigest",
-                    "sourceFile",
-                    ...(opts?.additionalSecretOutputs ?? []),
-                ],
-            },
-        );
+        const kind = {
+            module: require.resolve("./providers/sourceBindingProvider"),
+            type: "SourceBinding",
+            outputs: ["stoppedTasks"],
+            secret: ["stoppedTasks", "passwordDigest", "sourceFile"],
+        };
+        const secrets = {
+            ...(args.instances !== undefined ? { instances: secretWhenTlsKeyed(args.instances) } : {}),
+            ...(args.tls !== undefined ? { tls: secretWhenTlsKeyed({ tls: args.tls }).apply((t) => t.tls) } : {}),
+            downstreamPassword: args.downstreamPassword === undefined ? undefined : secret(args.downstreamPassword),
+        };
+        super(kind, name, { enableGtid: true, ...args, ...secrets }, opts);
     }
 }

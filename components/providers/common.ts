@@ -141,15 +141,9 @@ export function throwPartial(
     throw new PartialStateError(`${(err as Error).message}${addendum(paused)}`, id, properties(paused));
 }
 
-/** A switch to run: the plan and its ports, and what the resource records of it. */
+/** A switch to run, and what the resource records of it. */
 export interface SwitchRun {
-    /** The resource's id, for a partial state. */
-    id: string;
-    sourceId: string;
     plan: SwitchPlan;
-    ports: SwitchPorts;
-    /** The resource's inputs: only the timeouts they set are passed on. */
-    timeouts: SwitchTimeouts;
     /** The tasks' statuses the plan was made from. */
     statusBefore: Map<string, TaskStatus>;
     /** Where DM reads from before the switch and after it; the same for a change of settings only. */
@@ -163,15 +157,23 @@ export interface SwitchRun {
     partialState: (paused: string[], err: SwitchError | RuleViolationError) => Record<string, unknown>;
 }
 
-/** Runs the switch, logs it and warns of what was written on the target; returns the new `lastSwitch`. */
-export async function runSwitch(r: SwitchRun): Promise<LastSwitch | undefined> {
+/**
+ * Runs the switch of resource `id` through `ports` (with the timeouts `inputs` set), logs it and warns of
+ * what was written on the target; returns the new `lastSwitch`.
+ */
+export async function runSwitch(
+    id: string,
+    inputs: { sourceId: string } & SwitchTimeouts,
+    ports: SwitchPorts,
+    r: SwitchRun,
+): Promise<LastSwitch | undefined> {
     let report: SwitchReport;
     try {
-        report = await executeSwitch(r.plan, r.ports, { ...timeoutsOf(r.timeouts), statusBefore: r.statusBefore });
+        report = await executeSwitch(r.plan, ports, { ...timeoutsOf(inputs), statusBefore: r.statusBefore });
     } catch (err) {
-        return throwPartial(err, r.id, (paused) => r.partialState(paused, err as SwitchError | RuleViolationError));
+        return throwPartial(err, id, (paused) => r.partialState(paused, err as SwitchError | RuleViolationError));
     }
-    const log = sourceLog(r.sourceId);
+    const log = sourceLog(inputs.sourceId);
     if (report.pausedMs !== undefined) {
         log.info(`replication was ${r.held} for ${report.pausedMs} ms`);
     }

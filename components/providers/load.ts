@@ -14,6 +14,8 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { output, secret, type Output } from "@pulumi/pulumi/output";
 import { CustomResource } from "@pulumi/pulumi/resource";
+import type { DmEndpointInputs, Flavor, SwitchTimeouts } from "../model";
+import type { LastSwitch } from "./inputs";
 
 /**
  * An error after which the resource is in a state worth recording (for example: tasks paused, VIP
@@ -39,6 +41,14 @@ export function providerText(modulePath: string): string {
     return `${hostText}\nexports.handler = () => exports.delegateTo(${JSON.stringify(relative)});\n`;
 }
 
+/** What a {@link DelegatedResource} declares beyond its inputs. */
+export interface DelegatedOutputs {
+    /** Outputs the provider writes that are no input: declared by name (undefined inputs) so that they can be read. @default none */
+    outputs?: string[];
+    /** Outputs to encrypt in the state, before the options' own `additionalSecretOutputs`. @default none */
+    secret?: string[];
+}
+
 /**
  * `pulumi-nodejs:dynamic/dm-switch:<type>`, served by Pulumi's dynamic provider host with the provider
  * exported by `modulePath` — what `pulumi.dynamic.Resource` registers, with the provider given as text.
@@ -50,14 +60,84 @@ export abstract class DelegatedResource extends CustomResource {
         name: string,
         props: pulumi.Inputs,
         opts?: pulumi.CustomResourceOptions,
+        declared: DelegatedOutputs = {},
     ) {
+        const outputs = Object.fromEntries((declared.outputs ?? []).map((k) => [k, undefined]));
+        const secrets = declared.secret ?? [];
         super(
             `pulumi-nodejs:dynamic/dm-switch:${type}`,
             name,
-            { ...props, __provider: providerText(modulePath) },
-            opts,
+            { ...props, ...outputs, __provider: providerText(modulePath) },
+            secrets.length > 0
+                ? { ...opts, additionalSecretOutputs: [...secrets, ...(opts?.additionalSecretOutputs ?? [])] }
+                : opts,
         );
     }
+}
+
+/**
+ * A resource whose change runs DM's switch procedure (Vip, SourceBinding): its source's endpoint and
+ * password as secrets (see {@link sourceSecrets}; the endpoint encrypted in the outputs too), and what the
+ * provider records of the switch.
+ */
+export abstract class SwitchingResource extends DelegatedResource {
+    /** Tasks a failed switch left paused (or stopped); the next `pulumi up` resumes (starts) them. */
+    declare readonly pausedByUs: Output<string[]>;
+    declare readonly lastSwitch: Output<LastSwitch | undefined>;
+    /** The steps the next switch will run, in dmctl words. */
+    declare readonly plan: Output<string[]>;
+
+    /** `kind`: the provider module (`require.resolve`d), the type, and the resource's own outputs. */
+    protected constructor(
+        kind: { module: string; type: string } & DelegatedOutputs,
+        name: string,
+        args: SourceResourceArgs & pulumi.Inputs,
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        super(kind.module, kind.type, name, { ...args, ...sourceSecrets(args) }, opts, {
+            outputs: ["plan", "pausedByUs", "lastSwitch", ...(kind.outputs ?? [])],
+            secret: ["dm", ...(kind.secret ?? [])],
+        });
+    }
+}
+
+/** The three timeouts (../model.ts), each an Input. */
+export type TimeoutInputs = { [K in keyof SwitchTimeouts]: pulumi.Input<SwitchTimeouts[K]> };
+
+/** What a Vip or a SourceBinding says of its DM source. */
+export interface SourceResourceArgs extends TimeoutInputs {
+    /** dm-master's address and transport. */
+    dm: pulumi.Input<DmEndpointInputs>;
+    /** The DM source (`source-id`); changing it replaces the resource. */
+    sourceId: pulumi.Input<string>;
+    /** The upstream's kind; it cannot change on a live source. */
+    flavor: pulumi.Input<Flavor>;
+    /**
+     * The MySQL user DM replicates with (a SourceBinding's: changing it re-creates the source in place), or
+     * one that can read the GTID variables on every instance (a Vip's: usually the source's user).
+     */
+    user: pulumi.Input<string>;
+    /**
+     * That user's password; kept secret end to end (a SourceBinding's state holds a salted digest of it, to
+     * see a rotation, which re-creates the source in place).
+     */
+    password: pulumi.Input<string>;
+    /**
+     * The source's tasks, as a check: every task DM runs on the source is paused (stopped) around a switch
+     * whatever the list says, and a list that omits one is refused. @default every task of the source
+     */
+    tasks?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/**
+ * A source's dm-master endpoint and password as resource inputs: the password always secret, the endpoint
+ * when it holds a TLS client key (see {@link secretWhenKeyed}).
+ */
+export function sourceSecrets<D extends { tls?: { key?: string } }>(a: {
+    dm: pulumi.Input<D>;
+    password: pulumi.Input<string>;
+}): { dm: Output<D>; password: Output<string> } {
+    return { dm: secretWhenKeyed(a.dm), password: secret(a.password) };
 }
 
 /**

@@ -136,12 +136,8 @@ async function converge(
         }
     }
     formatPlan(plan).forEach(log);
-    const lastSwitch = await runSwitch({
-        id,
-        sourceId: inputs.sourceId,
+    const lastSwitch = await runSwitch(id, inputs, ports, {
         plan,
-        ports,
-        timeouts: inputs,
         statusBefore: status,
         from,
         to,

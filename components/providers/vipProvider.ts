@@ -69,12 +69,8 @@ async function converge(
         return outputsOf(inputs, { pausedByUs: [], lastSwitch: previous });
     }
     // 3. Execute; a failure leaves the world safe and says what it left paused.
-    const lastSwitch = await runSwitch({
-        id,
-        sourceId: inputs.sourceId,
+    const lastSwitch = await runSwitch(id, inputs, ports, {
         plan,
-        ports,
-        timeouts: inputs,
         statusBefore: status,
         from,
         to: inputs.target,
