@@ -17,15 +17,12 @@ async function member(leaderless: number) {
         requests.push(`${req.method} ${req.url}`);
         req.resume();
         req.on("end", () => {
-            if (requests.length <= leaderless) {
-                res.writeHead(502, { "content-type": "application/json" });
-                return res.end(JSON.stringify({ error: "fail to get leader" }));
-            }
-            res.writeHead(200, { "content-type": "application/json" });
-            if (req.url?.startsWith("/api/v1/sources")) {
-                return res.end(JSON.stringify({ total: 0, data: [] }));
-            }
-            res.end("{}");
+            const leader = requests.length > leaderless;
+            res.writeHead(leader ? 200 : 502, { "content-type": "application/json" });
+            const sources = req.url?.startsWith("/api/v1/sources") === true;
+            res.end(
+                leader ? (sources ? JSON.stringify({ total: 0, data: [] }) : "{}") : '{"error":"fail to get leader"}',
+            );
         });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
