@@ -32,6 +32,12 @@ export interface VipHooksArgs extends Omit<HookedVipInputs, "target"> {
     pending: pulumi.Input<PendingSwitch | undefined>;
 }
 
+/**
+ * Loaded when a hook runs, not by every preview: it brings the DM client, mysql2 and the executor. A typed
+ * `require`, as every lazy load in components/ (synchronous, so a factory can use it too).
+ */
+const hookedSwitch = (): typeof import("./providers/hookedSwitch") => require("./providers/hookedSwitch");
+
 /** Resolves an Input at run time (hooks run during `pulumi up`, when every value is known). */
 function valueOf<T>(input: pulumi.Input<T>): Promise<T> {
     return new Promise((resolve) => pulumi.output(input).apply((v) => resolve(v as T)));
@@ -59,7 +65,7 @@ export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
         if (!to || pending?.to === to) {
             return;
         }
-        const { answeringBackend } = await import("./providers/hookedSwitch");
+        const { answeringBackend } = hookedSwitch();
         const now = await answeringBackend(await inputs()).current();
         if (now !== to) {
             throw new Error(
@@ -76,7 +82,7 @@ export function vipHooks(args: VipHooksArgs): pulumi.ResourceHookBinding {
             return false;
         }
         const i = await inputs();
-        const { hookedPorts, resumeCommands, resumeWhereVipPoints } = await import("./providers/hookedSwitch");
+        const { hookedPorts, resumeCommands, resumeWhereVipPoints } = hookedSwitch();
         const hp = hookedPorts(i);
         // The provider's error on one line, shortened: a script's whole output can be in it.
         const first = (h.errors[0] ?? "its update failed").replace(/\s+/g, " ").replace(/[.\s]*$/, "");

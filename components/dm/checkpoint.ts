@@ -24,7 +24,7 @@ export async function readCheckpointGtid(
     sourceId: string,
     metaSchema = "dm_meta",
 ): Promise<string> {
-    const mysql = await import("mysql2/promise");
+    const mysql = require("mysql2/promise") as typeof import("mysql2/promise");
     const table = `${ident(metaSchema)}.${ident(`${task}_syncer_checkpoint`)}`;
     const where = `${downstream.host}:${downstream.port}`;
     const fail = (what: string, remedy: string): never => {

@@ -173,7 +173,7 @@ export async function withConnection<T>(
             code,
         );
     };
-    const mysql = await import("mysql2/promise");
+    const mysql = require("mysql2/promise") as typeof import("mysql2/promise");
     if (ep.tls) step = `connecting as ${ep.user} with TLS (verifying ${ep.tls.servername ?? ep.host})`;
     const conn = await mysql
         .createConnection({
