@@ -12,4 +12,5 @@ export {
     VipIntent,
 } from "./hookedVip";
 export { SourceConfig, StackConfig, StackSource, validateStackConfig, vipOf } from "./stackConfig";
-export type { AddressInputs, DmEndpointInputs, Flavor, VipBackendInputs } from "./providers/inputs";
+export type { AddressInputs, DmEndpointInputs, Flavor, MysqlTlsInputs, SwitchTimeouts, Transport } from "./model";
+export type { VipBackendInputs } from "./providers/inputs";
