@@ -131,7 +131,7 @@ export async function verifyReplicated(sb: Sandbox, o: VerifyOptions = {}): Prom
     const timeoutMs = o.timeoutMs ?? 60_000;
     const t0 = performance.now();
     let last: Verification | undefined;
-    const equal = await pollUntil(
+    const caughtUp = await pollUntil(
         async () => {
             const verdicts = await Promise.all(schemas.map((s) => compareSchema(up, sb.downstream, s)));
             const schemasOut = Object.fromEntries(schemas.map((s, i) => [s, verdicts[i]]));
@@ -145,7 +145,7 @@ export async function verifyReplicated(sb: Sandbox, o: VerifyOptions = {}): Prom
         },
         { intervalMs: o.intervalMs ?? 200, timeoutMs },
     );
-    return equal ?? last!;
+    return caughtUp ?? last!;
 }
 
 /** The load's sequence numbers in one schema's table `t`. */
