@@ -4,6 +4,7 @@
  * `DM_SWITCH_SANDBOX_MODULE` may point at another module with the sandbox's API.
  */
 import assert from "node:assert/strict";
+import { pollUntil } from "../../components/util/poll";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -135,14 +136,16 @@ test("pause reaches Paused with the syncer GTID flushed; resume reaches Running"
     await sql(sb.primary, `CREATE TABLE IF NOT EXISTS ${table} (id INT AUTO_INCREMENT PRIMARY KEY)`);
     await sql(sb.primary, `INSERT INTO ${table} () VALUES ()`);
     const want = Number((await sql(sb.primary, `SELECT MAX(id) AS m FROM ${table}`))[0].m);
-    for (let i = 0; i < 200; i++) {
-        const got = await sql(sb.downstream, `SELECT MAX(id) AS m FROM ${table}`).then(
-            (r) => Number(r[0].m),
-            () => 0,
-        );
-        if (got === want) break;
-        await new Promise((r) => setTimeout(r, 50));
-    }
+    await pollUntil(
+        async () => {
+            const got = await sql(sb.downstream, `SELECT MAX(id) AS m FROM ${table}`).then(
+                (r) => Number(r[0].m),
+                () => 0,
+            );
+            return got === want || undefined;
+        },
+        { intervalMs: 50, timeoutMs: 10_000 },
+    );
     const t0 = performance.now();
     await Promise.all(names().map((t) => api.pauseTask(t, [sb.source.id])));
     const paused = await waitForStage(api, names(), sb.source.id, ["Paused"], { intervalMs: 5, timeoutMs: 10_000 });
@@ -191,15 +194,17 @@ test("stop-task keeps the checkpoint and start-task resumes from it", async () =
     await api.startTask(file, { binlogGtid: { [sb.source.id]: gtidS } });
     await waitForStage(api, [task.name], sb.source.id, ["Running"], { intervalMs: 5, timeoutMs: 30_000 });
     console.log(`start-task→Running ${(performance.now() - t0).toFixed(0)} ms`);
-    const deadline = Date.now() + 20_000;
     let n = 0;
-    while (Date.now() < deadline && n < 3) {
-        n = await sql(sb.downstream, `SELECT COUNT(*) AS n FROM ${table}`).then(
-            (r) => Number(r[0].n),
-            () => 0,
-        );
-        await new Promise((r) => setTimeout(r, 100));
-    }
+    await pollUntil(
+        async () => {
+            n = await sql(sb.downstream, `SELECT COUNT(*) AS n FROM ${table}`).then(
+                (r) => Number(r[0].n),
+                () => 0,
+            );
+            return n >= 3 || undefined;
+        },
+        { intervalMs: 100, timeoutMs: 20_000 },
+    );
     assert.equal(n, 3);
 });
 

@@ -11,7 +11,6 @@
  *     gtid-S): DM re-binds the source and the tasks are Stopped on the spare worker at the pause's checkpoint.
  */
 import assert from "node:assert/strict";
-import { sleep } from "../../components/util/poll";
 import { within } from "../support/wait";
 import * as path from "node:path";
 import { after, before, test } from "node:test";

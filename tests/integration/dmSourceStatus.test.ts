@@ -6,6 +6,7 @@
  * its error) without them. Prints latencies; asserts no times.
  */
 import assert from "node:assert/strict";
+import { within } from "../support/wait";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { createDmClient, DmClient, statusOnSource, SubtaskStatus, waitForStage } from "../../components/dm";
@@ -133,18 +134,19 @@ test("the dm-worker offline: every task Offline with DM's message, as the per-ta
     await sb.dm.worker.stop();
     try {
         // dm-master learns of the stop a moment later; until then it forwards requests to the stopped worker.
-        for (const deadline = Date.now() + 20_000; ; await new Promise((r) => setTimeout(r, 200))) {
-            const now = await perTask(api, names());
-            if (
-                now.every((s) => s?.stage === "Offline" && /relevant worker-client not found/.test(s.errors.join(" ")))
-            ) {
-                break;
-            }
-            assert.ok(
-                Date.now() < deadline,
-                `the tasks did not show Offline within 20 s: ${JSON.stringify(now.map(steady))}`,
-            );
-        }
+        let now: Awaited<ReturnType<typeof perTask>> = [];
+        await within(
+            () => `the tasks did not show Offline within 20 s: ${JSON.stringify(now.map(steady))}`,
+            async () => {
+                now = await perTask(api, names());
+                return (
+                    now.every(
+                        (s) => s?.stage === "Offline" && /relevant worker-client not found/.test(s.errors.join(" ")),
+                    ) || undefined
+                );
+            },
+            { intervalMs: 200, timeoutMs: 20_000 },
+        );
         await bothAgree(true, true);
         const all = await api.sourceTaskStatus(sb.source.id);
         assert.match(

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { waitForStage } from "../../components/dm";
+import { sleep } from "../../components/util/poll";
 import { verifyReplicated } from "../../sandbox/verify";
 import { PROJECT_DIR } from "../../tools/sandboxStack";
 import {
@@ -34,7 +35,6 @@ after(async () => {
 
 const toReplica = { mode: "address", reads: "replica", stageTimeoutMs: 10_000 } as const;
 const toPrimary = { ...toReplica, reads: "primary" } as const;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const taskNames = () => rig.sb.tasks.map((t) => t.name);
 const sourcePort = async () => (await rig.dm.getSource(rig.sb.source.id))?.port;
 

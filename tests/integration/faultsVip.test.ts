@@ -12,9 +12,8 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { after, before, test } from "node:test";
-import { PROJECT_DIR } from "../../tools/sandboxStack";
+import { pollUntil } from "../../components/util/poll";
 import {
     assertConverges,
     assertFailedClearly,
@@ -25,9 +24,15 @@ import {
     unlogged,
     upUnderLoad,
 } from "../support/faultHelpers";
+import {
+    dmMasterKilledCase,
+    targetKilledAfterPreviewCase,
+    toPrimary,
+    toReplica,
+    vipAt as vipAtOf,
+} from "../support/vipFaultCases";
 
 let rig: FaultRig;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
     rig = await startFaultRig("vip");
@@ -37,46 +42,16 @@ after(async () => {
     await rig?.dispose();
 });
 
-/** The configurations switched between: a long catch-up wait (the hold), a short stage wait (a failed resume). */
-const toReplica = { mode: "vip", reads: "replica", catchUpTimeoutMs: 60_000, stageTimeoutMs: 5000 } as const;
-const toPrimary = { ...toReplica, reads: "primary" } as const;
-const PAUSED = /step 2\/\d+ done in \d+ ms: [^\n]* are Paused/;
 const HELD = /replica lags behind gtid-S; waiting/;
 
 /** Stops replication to the replica: the next switch to it waits in its apply-time check until {@link release}. */
 const hold = () => rig.sb.replica.query("STOP SLAVE");
 const release = () => rig.sb.replica.query("START SLAVE");
 
-/** Puts the VIP on `at` by a plain switch when it points elsewhere, so that a case starts where it needs to. */
-async function vipAt(at: "primary" | "replica"): Promise<void> {
-    if ((await rig.sb.vipTarget()) !== at) {
-        const r = await assertConverges(rig, at === "primary" ? toPrimary : toReplica, []);
-        console.log(`  (VIP put back on the ${at} by pulumi up in ${r.ms} ms)`);
-    }
-}
+const vipAt = (at: "primary" | "replica") => vipAtOf(rig, at);
 
-test("dm-master killed between pause and resume: the error names the paused tasks; after a restart pulumi up resumes them", async () => {
-    await vipAt("primary");
-    await hold();
-    const { r, load } = await upUnderLoad(rig, toReplica, {
-        during: async () => {
-            await rig.watch.waitFor(PAUSED);
-            await rig.sb.dm.master.kill();
-            await release();
-        },
-    });
-    await release();
-    await rig.sb.dm.master.start();
-    const paused = await assertFailedClearly(
-        rig,
-        r,
-        /switching DM source sandbox-source to replica failed: .*cannot reach dm-master/,
-    );
-    assert.match(r.output, /stay paused/);
-    console.log(`  left paused and named in the error: ${paused.join(", ")}`);
-    const again = await assertConverges(rig, toReplica, [load]);
-    report("dm-master killed", { "faulty up": r, "re-run": again }, load);
-});
+test("dm-master killed between pause and resume: the error names the paused tasks; after a restart pulumi up resumes them", () =>
+    dmMasterKilledCase(rig, hold, release, "dm-master killed"));
 
 test("a wrong password for the target (the source user's changed on the primary): a clear error before any task is paused, nothing changed", async () => {
     // The VIP is on the replica after the case before: this switch goes to the primary.
@@ -131,16 +106,15 @@ test("the dm-worker offline when pulumi up starts: the switch is refused before 
     try {
         // The case is dm-master knowing the worker offline; it learns of the stop a moment later (before
         // that, a status query is forwarded to the stopped worker and fails otherwise).
-        for (const deadline = Date.now() + 15_000; ; await sleep(100)) {
-            const stages = await stagesOf(rig).catch((e: Error) => ({ error: e.message }));
-            if (rig.sb.tasks.every((t) => (stages as Record<string, string>)[t.name] === "Offline")) {
-                break;
-            }
-            assert.ok(
-                Date.now() < deadline,
-                `dm-master did not list the tasks Offline within 15 s: ${JSON.stringify(stages)}`,
-            );
-        }
+        let stages: Record<string, string> | { error: string } = {};
+        const offline = await pollUntil(
+            async () => {
+                stages = await stagesOf(rig).catch((e: Error) => ({ error: e.message }));
+                return rig.sb.tasks.every((t) => (stages as Record<string, string>)[t.name] === "Offline") || undefined;
+            },
+            { intervalMs: 100, timeoutMs: 15_000 },
+        );
+        assert.ok(offline, `dm-master did not list the tasks Offline within 15 s: ${JSON.stringify(stages)}`);
         const { r, load } = await upUnderLoad(rig, toPrimary);
         // The decision the pack makes, before the first pause: an Offline subtask has no gtid-S to check.
         const left = await assertFailedClearly(
@@ -199,25 +173,5 @@ test("the VIP cannot be moved (HAProxy's runtime socket gone) after the pause: t
     }
 });
 
-test("the target killed after pulumi preview passed: pulumi up refuses it before pausing anything; converges after a restart", async () => {
-    await vipAt("primary");
-    rig.stack.configure(toReplica);
-    const preview = await rig.stack.run(["preview", "--policy-pack", path.join(PROJECT_DIR, "policies")]);
-    assert.equal(preview.code, 0, preview.output);
-    await rig.sb.replica.kill();
-    try {
-        const { r, load } = await upUnderLoad(rig, toReplica);
-        const paused = await assertFailedClearly(
-            rig,
-            r,
-            /switching DM source sandbox-source to replica failed: .*ECONNREFUSED.*No task was paused/,
-        );
-        assert.deepEqual(paused, []);
-        assert.equal(await rig.sb.vipTarget(), "primary");
-        await rig.sb.replica.start();
-        const again = await assertConverges(rig, toReplica, [load]);
-        report("target killed after preview", { preview, "faulty up": r, "re-run": again }, load);
-    } finally {
-        await rig.sb.replica.start().catch(() => undefined);
-    }
-});
+test("the target killed after pulumi preview passed: pulumi up refuses it before pausing anything; converges after a restart", () =>
+    targetKilledAfterPreviewCase(rig, "target killed after preview"));

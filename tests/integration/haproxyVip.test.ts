@@ -1,5 +1,6 @@
 /** The HAProxy VIP backend against a real HAProxy started on loopback. */
 import assert from "node:assert/strict";
+import { pollUntil } from "../../components/util/poll";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -73,9 +74,7 @@ before(async () => {
     fs.writeFileSync(path.join(dir, "haproxy.cfg"), cfg);
     const r = spawnSync("haproxy", ["-f", path.join(dir, "haproxy.cfg"), "-D", "-p", pidFile], { encoding: "utf8" });
     assert.equal(r.status, 0, `haproxy did not start: ${r.stderr}`);
-    for (let i = 0; i < 50 && !fs.existsSync(socket); i++) {
-        await new Promise((res) => setTimeout(res, 50));
-    }
+    await pollUntil(() => fs.existsSync(socket) || undefined, { intervalMs: 50, timeoutMs: 2500 });
     assert.ok(fs.existsSync(socket), "haproxy's runtime API socket appeared");
 });
 

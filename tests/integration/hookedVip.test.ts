@@ -5,6 +5,7 @@
  * the command's error hook and by the next `pulumi up`. Real Pulumi CLI, DM, MariaDB, HAProxy.
  */
 import assert from "node:assert/strict";
+import { pollUntil } from "../../components/util/poll";
 import * as path from "node:path";
 import { test } from "node:test";
 import { HaproxyVip } from "../../components/vipBackends/haproxy";
@@ -210,14 +211,16 @@ test("the next up resumes only what dm-switch paused: a task someone resumed and
     }).moveTo("replica");
     await s.dm.resumeTask(theirs, [s.sb.source.id]);
     const load = startLoad(s.sb, { rowsPerSec: 100, via: "primary" });
-    for (let i = 0; i < 300 && (await gtidOf(theirs)) === recorded; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-    }
+    await pollUntil(async () => (await gtidOf(theirs)) !== recorded || undefined, {
+        intervalMs: 100,
+        timeoutMs: 30_000,
+    });
     await load.stop();
     await s.dm.pauseTask(theirs, [s.sb.source.id]);
-    for (let i = 0; i < 300 && (await s.dm.taskStatus(theirs, s.sb.source.id))[0].stage !== "Paused"; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-    }
+    await pollUntil(async () => (await s.dm.taskStatus(theirs, s.sb.source.id))[0].stage === "Paused" || undefined, {
+        intervalMs: 100,
+        timeoutMs: 30_000,
+    });
     assert.notEqual(await gtidOf(theirs), recorded, `${theirs} moved past the checkpoint dm-switch paused it at`);
     s.stack.configure({ mode: "vip", mover: "command", reads: "primary" });
     const r = await s.stack.run(["up", "--yes", "--skip-preview"]);

@@ -7,6 +7,7 @@
  * back to it passes the same way, DM's gtid-S then holding both servers' UUIDs.
  */
 import assert from "node:assert/strict";
+import { sleep } from "../../components/util/poll";
 import { test } from "node:test";
 import type { MariadbInstance } from "../../sandbox";
 import { startLoad } from "../../sandbox/load";
@@ -18,7 +19,6 @@ const s = sandboxStackSuite({ mode: "vip", reads: "primary" }, { flavor: "mysql"
 const uuidOf = async (i: MariadbInstance) => String((await i.query("SELECT @@server_uuid AS u"))[0].u);
 const gtidOf = async (i: MariadbInstance) =>
     String((await i.query("SELECT @@GLOBAL.gtid_executed AS g"))[0].g).replace(/\s+/g, "");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test("the first pulumi up adopts the MySQL sandbox's source and VIP", async () => {
     const r = await s.stack.run(["up", "--yes", "--skip-preview"]);

@@ -7,6 +7,8 @@
  * (fed what DM and the replica report) agree. Nothing is changed: the VIP stays on the primary.
  */
 import assert from "node:assert/strict";
+import { sleep } from "../../components/util/poll";
+import { within } from "../support/wait";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
@@ -128,7 +130,6 @@ const syncerGtids = async () =>
 let nextId = 1;
 /** One row in each task's schema on the primary, until every task's checkpointed gtid-S holds the primary's gtid_executed. */
 async function syncerReachesPrimary(timeoutMs = 20_000): Promise<string[]> {
-    const deadline = Date.now() + timeoutMs;
     const write = async () => {
         for (const t of sb.tasks) {
             await sb.primary.query(`INSERT INTO \`${t.schema}\`.t (id, seq, payload) VALUES (?, ?, 'policy')`, [
@@ -141,18 +142,17 @@ async function syncerReachesPrimary(timeoutMs = 20_000): Promise<string[]> {
     await write();
     const want = parseGtidSet("mysql", await gtidOf(sb.primary));
     // DM flushes the checkpoint (gtid-S) only while it processes events: keep writing until it holds `want`.
-    for (;;) {
-        await new Promise((r) => setTimeout(r, 300));
-        await write();
-        const got = await syncerGtids();
-        if (got.every((g) => g && contains(parseGtidSet("mysql", g), want))) {
-            return got;
-        }
-        assert.ok(
-            Date.now() < deadline,
-            `DM's syncer did not reach ${String(want)} within ${timeoutMs} ms (at ${got.join(", ")})`,
-        );
-    }
+    let got: string[] = [];
+    await sleep(300);
+    return within(
+        () => `DM's syncer did not reach ${String(want)} within ${timeoutMs} ms (at ${got.join(", ")})`,
+        async () => {
+            await write();
+            got = await syncerGtids();
+            return got.every((g) => g && contains(parseGtidSet("mysql", g), want)) ? got : undefined;
+        },
+        { intervalMs: 300, timeoutMs },
+    );
 }
 
 async function assertUnchanged(): Promise<void> {
@@ -302,9 +302,8 @@ test("a MySQL replica whose purged binlogs DM still needs (gtid_purged ⊄ gtid-
 });
 
 async function waitFor(ok: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await ok())) {
-        assert.ok(Date.now() < deadline, `${what} within ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 200));
-    }
+    await within(`${what} within ${timeoutMs} ms`, async () => (await ok()) || undefined, {
+        intervalMs: 200,
+        timeoutMs,
+    });
 }

@@ -8,6 +8,8 @@
  * target.
  */
 import assert from "node:assert/strict";
+import { sleep } from "../../components/util/poll";
+import { within } from "../support/wait";
 import { after, before, test } from "node:test";
 import { createDmClient, DmClient, DmVersion, readDmVersion, taggedGtidRefusals } from "../../components/dm";
 import { preflight } from "../../components/preflight";
@@ -28,7 +30,6 @@ after(async () => {
     await sb?.stop();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const gtidOf = async (i: Sandbox["primary"]) =>
     String((await i.query("SELECT @@GLOBAL.gtid_executed AS g"))[0].g).replace(/\s+/g, "");
 const table = () => `\`${sb.tasks[0].schema}\`.t`;
@@ -68,14 +69,11 @@ test("DM 2409e0b drops a tagged transaction silently: the task stays Running, la
         new RegExp(`:${TAG}:1(,|$)`),
         `the primary's gtid_executed holds the tagged GTID: ${executed}`,
     );
-    const deadline = Date.now() + 30_000;
-    while ((await rowsDownstream([5])).length === 0) {
-        assert.ok(
-            Date.now() < deadline,
-            "the untagged row written after the tagged one reached the downstream within 30 s",
-        );
-        await sleep(200);
-    }
+    await within(
+        "the untagged row written after the tagged one reached the downstream within 30 s",
+        async () => (await rowsDownstream([5])).length > 0 || undefined,
+        { intervalMs: 200, timeoutMs: 30_000 },
+    );
     await sleep(2000); // a late apply of the tagged row would show now
     const down = await rowsDownstream([1, 2, 3, 4, 5]);
     const status = (await dm.taskStatus(sb.tasks[0].name, sb.source.id))[0];

@@ -6,6 +6,7 @@
  * the target cannot be reached; and `pulumi up --policy-pack policies` with a violation changes nothing.
  */
 import assert from "node:assert/strict";
+import { within } from "../support/wait";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
@@ -146,15 +147,15 @@ test("a preview fails when the replica purged binlogs DM still needs", async () 
         assert.equal(Number((await sb.replica.query("SELECT MASTER_GTID_WAIT(?, 20) AS w", [pos]))[0].w), 0);
         await sb.replica.query("FLUSH BINARY LOGS");
         const current = String((await sb.replica.query("SHOW MASTER STATUS"))[0].File);
-        const deadline = Date.now() + 10_000;
         // MariaDB keeps a binary log until its binlog checkpoint has moved on: retry the purge.
-        while (
-            (await sb.replica.query(`PURGE BINARY LOGS TO '${current}'`), await sb.replica.query("SHOW BINARY LOGS"))
-                .length > 1
-        ) {
-            assert.ok(Date.now() < deadline, "the replica purged its old binary logs within 10 s");
-            await new Promise((r) => setTimeout(r, 100));
-        }
+        await within(
+            "the replica purged its old binary logs within 10 s",
+            async () => {
+                await sb.replica.query(`PURGE BINARY LOGS TO '${current}'`);
+                return (await sb.replica.query("SHOW BINARY LOGS")).length <= 1 || undefined;
+            },
+            { intervalMs: 100, timeoutMs: 10_000 },
+        );
         const r = await pulumi(["preview"]);
         assert.notEqual(r.code, 0, r.output);
         assert.match(r.output, VIOLATION);

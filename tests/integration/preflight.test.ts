@@ -6,6 +6,7 @@
  * preflight changes nothing: every test ends with the tasks Running and the VIP on the primary.
  */
 import assert from "node:assert/strict";
+import { pollUntil } from "../../components/util/poll";
 import * as net from "node:net";
 import { after, before, test } from "node:test";
 import { EXIT, PASSWORD_ENV, preflightCommand } from "../../components/cli/preflight";
@@ -55,19 +56,19 @@ const { seqOf, writeRows, syncerReaches } = syncerRows(
 async function purgeReplicaBinlogs(): Promise<void> {
     await sb.replica.query("FLUSH BINARY LOGS");
     const current = String((await sb.replica.query("SHOW MASTER STATUS"))[0].File);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-        await sb.replica.query(`PURGE BINARY LOGS TO '${current}'`);
-        const logs = await sb.replica.query("SHOW BINARY LOGS");
-        if (logs.length === 1) {
-            return;
-        }
-        if (Date.now() > deadline) {
-            throw new Error(
-                `the replica kept ${logs.map((l) => l.Log_name).join(", ")} after PURGE BINARY LOGS TO '${current}' for 10 s`,
-            );
-        }
-        await new Promise((r) => setTimeout(r, 100));
+    let logs: Record<string, unknown>[] = [];
+    const purged = await pollUntil(
+        async () => {
+            await sb.replica.query(`PURGE BINARY LOGS TO '${current}'`);
+            logs = await sb.replica.query("SHOW BINARY LOGS");
+            return logs.length === 1 || undefined;
+        },
+        { intervalMs: 100, timeoutMs: 10_000 },
+    );
+    if (!purged) {
+        throw new Error(
+            `the replica kept ${logs.map((l) => l.Log_name).join(", ")} after PURGE BINARY LOGS TO '${current}' for 10 s`,
+        );
     }
 }
 

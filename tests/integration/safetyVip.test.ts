@@ -6,6 +6,7 @@
  * moves.
  */
 import assert from "node:assert/strict";
+import { pollUntil, sleep } from "../../components/util/poll";
 import * as path from "node:path";
 import { test } from "node:test";
 import { createDmClient } from "../../components/dm";
@@ -16,16 +17,11 @@ import { sandboxStackSuite } from "../support/sandboxStackSuite";
 
 const s = sandboxStackSuite({ mode: "vip", reads: "primary" });
 const PACK = path.join(PROJECT_DIR, "policies");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `cond` every 20 ms until it holds; fails naming `what` after `timeoutMs`. */
 async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await cond())) {
-        if (Date.now() > deadline) {
-            throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-        }
-        await sleep(20);
+    if (!(await pollUntil(async () => (await cond()) || undefined, { intervalMs: 20, timeoutMs }))) {
+        throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
     }
 }
 

@@ -5,6 +5,8 @@
  * nothing. Prints timings; asserts none.
  */
 import assert from "node:assert/strict";
+import { sleep } from "../../components/util/poll";
+import { within } from "../support/wait";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -19,7 +21,6 @@ import { query } from "../../sandbox/sql";
 import { checkSequences, verifyReplicated } from "../../sandbox/verify";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let sb: Sandbox;
 const scratch: string[] = [];
 
@@ -57,15 +58,15 @@ async function stages(task: string): Promise<string[]> {
 }
 
 async function waitStage(tasks: string[], stage: string, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const now = await Promise.all(tasks.map(stages));
-        if (now.every((s) => s.length > 0 && s.every((x) => x === stage))) {
-            return;
-        }
-        assert.ok(Date.now() < deadline, `tasks ${tasks.join(", ")} did not reach ${stage}: ${JSON.stringify(now)}`);
-        await sleep(10);
-    }
+    let now: string[][] = [];
+    await within(
+        () => `tasks ${tasks.join(", ")} did not reach ${stage}: ${JSON.stringify(now)}`,
+        async () => {
+            now = await Promise.all(tasks.map(stages));
+            return now.every((s) => s.length > 0 && s.every((x) => x === stage)) || undefined;
+        },
+        { intervalMs: 10, timeoutMs },
+    );
 }
 
 const names = () => sb.tasks.map((t) => t.name);

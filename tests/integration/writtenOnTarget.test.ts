@@ -6,6 +6,7 @@
  * server_id; on the primary, whose own writes are its normal stream, nothing is reported.
  */
 import assert from "node:assert/strict";
+import { pollUntil } from "../../components/util/poll";
 import { after, before, test } from "node:test";
 import { createDmClient } from "../../components/dm";
 import { switchPorts } from "../../components/providers/ports";
@@ -112,10 +113,9 @@ test("a row written on the replica as the target is reported by its server_id (l
 
 /** Whether the row `id` of `schema` is downstream within 15 s. */
 async function reachesDownstream(schema: string, id: number): Promise<boolean> {
-    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
-        if ((await sb.downstream.query(`SELECT 1 FROM ${schema}.t WHERE id = ?`, [id])).length > 0) {
-            return true;
-        }
-    }
-    return false;
+    const found = await pollUntil(
+        async () => (await sb.downstream.query(`SELECT 1 FROM ${schema}.t WHERE id = ?`, [id])).length > 0 || undefined,
+        { intervalMs: 200, timeoutMs: 15_000 },
+    );
+    return found === true;
 }

@@ -15,10 +15,9 @@ import { LoadResult, startLoad } from "../../sandbox/load";
 import type { MariadbInstance } from "../../sandbox/mariadb";
 import { connect } from "../../sandbox/sql";
 import { checkSequences, verifyReplicated } from "../../sandbox/verify";
+import { pollUntil, sleep } from "../../components/util/poll";
 import { PulumiResult } from "../../tools/pulumiCli";
 import { createSandboxStack, SandboxSourceOptions, SandboxStack } from "../../tools/sandboxStack";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Pulumi's output as it streams, for waiting on a line. Only output after the last {@link mark} counts,
@@ -295,17 +294,20 @@ export async function purgeAllBinlogs(
         ["SHOW BINARY LOGS"],
     ]);
     const newest = String(logs.at(-1)?.Log_name);
-    for (const deadline = Date.now() + timeoutMs; ; await sleep(100)) {
-        const [, left] = await unlogged(inst, admin, [["PURGE BINARY LOGS TO ?", [newest]], ["SHOW BINARY LOGS"]]);
-        if (left.length === 1) {
-            return String(state[0].g);
-        }
-        if (Date.now() > deadline) {
-            throw new Error(
-                `${inst.name}: binary logs ${left.map((l) => String(l.Log_name)).join(", ")} still there ${timeoutMs} ms after PURGE BINARY LOGS TO '${newest}'.`,
-            );
-        }
+    let left: Record<string, unknown>[] = [];
+    const purged = await pollUntil(
+        async () => {
+            [, left] = await unlogged(inst, admin, [["PURGE BINARY LOGS TO ?", [newest]], ["SHOW BINARY LOGS"]]);
+            return left.length === 1 || undefined;
+        },
+        { intervalMs: 100, timeoutMs },
+    );
+    if (!purged) {
+        throw new Error(
+            `${inst.name}: binary logs ${left.map((l) => String(l.Log_name)).join(", ")} still there ${timeoutMs} ms after PURGE BINARY LOGS TO '${newest}'.`,
+        );
     }
+    return String(state[0].g);
 }
 
 /** Prints a case's figures: how long each `pulumi up` took and what the load wrote. */

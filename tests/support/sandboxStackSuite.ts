@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { createDmClient, DmClient } from "../../components/dm";
+import { sleep } from "../../components/util/poll";
 import { Sandbox, SandboxOptions, startSandbox } from "../../sandbox";
 import { startLoad } from "../../sandbox/load";
 import { checkSequences, verifyReplicated } from "../../sandbox/verify";
@@ -59,7 +60,7 @@ export function sandboxStackSuite(first: SandboxSourceOptions, sandbox: SandboxO
         },
         async upUnderLoad(next, o = {}) {
             const load = startLoad(sb!, { rowsPerSec: o.rowsPerSec ?? 200, via: o.via ?? "primary" });
-            await new Promise((r) => setTimeout(r, 1000));
+            await sleep(1000);
             stack!.configure(next);
             const r = await stack!.run(["up", "--yes", "--skip-preview"]);
             const written = await load.stop();

@@ -5,6 +5,7 @@
  */
 import type { DmClient } from "../../components/dm";
 import type { Sandbox } from "../../sandbox";
+import { pollUntil } from "../../components/util/poll";
 
 /** `sb` and `dm` are read when called (the tests create them in `before`). */
 export function syncerRows(sb: () => Sandbox, dm: () => DmClient, payload: string) {
@@ -35,22 +36,28 @@ export function syncerRows(sb: () => Sandbox, dm: () => DmClient, payload: strin
      * keep writing a row every 300 ms until it has. Returns each task's gtid-S.
      */
     async function syncerReaches(seqs: number[], timeoutMs = 20_000): Promise<string[]> {
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-            const got = await Promise.all(
-                sb().tasks.map(async (t) => (await dm().taskStatus(t.name, sb().source.id))[0]?.syncerBinlogGtid ?? ""),
-            );
-            if (got.every((g, i) => Number(g.split("-")[2] ?? 0) >= seqs[i])) {
-                return got;
-            }
-            if (Date.now() > deadline) {
-                throw new Error(
-                    `DM's syncer did not reach ${seqs.join(", ")} within ${timeoutMs} ms (at ${got.join(", ")})`,
+        let got: string[] = [];
+        const reached = await pollUntil(
+            async () => {
+                got = await Promise.all(
+                    sb().tasks.map(
+                        async (t) => (await dm().taskStatus(t.name, sb().source.id))[0]?.syncerBinlogGtid ?? "",
+                    ),
                 );
-            }
-            await new Promise((r) => setTimeout(r, 300));
-            await writeRows();
+                if (got.every((g, i) => Number(g.split("-")[2] ?? 0) >= seqs[i])) {
+                    return got;
+                }
+                await writeRows();
+                return undefined;
+            },
+            { intervalMs: 300, timeoutMs },
+        );
+        if (!reached) {
+            throw new Error(
+                `DM's syncer did not reach ${seqs.join(", ")} within ${timeoutMs} ms (at ${got.join(", ")})`,
+            );
         }
+        return reached;
     }
 
     return { seqOf, writeRows, syncerReaches };

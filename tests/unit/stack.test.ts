@@ -5,6 +5,7 @@
  * program in the integration tests against the sandbox.
  */
 import assert from "node:assert/strict";
+import { sleep } from "../../components/util/poll";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, test } from "node:test";
@@ -127,7 +128,7 @@ before(async () => {
     const sources = program.sources as Record<string, pulumi.Output<string>>;
     await Promise.all(Object.values(sources).map((o) => new Promise((resolve) => o.apply(resolve))));
     // Registration requests are sent after inputs resolve; let the last ones through.
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
 });
 
 test("mysql-orders: an aws.route53.Record carrying the hooks, its VipIntent, and a binding at the record's name", () => {
