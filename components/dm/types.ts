@@ -21,6 +21,13 @@ export interface DmEndpoint {
     dmctlPath?: string;
     /** Per request (OpenAPI) or per dmctl run. @default 10000 (OpenAPI), 60000 (dmctl) */
     requestTimeoutMs?: number;
+    /**
+     * OpenAPI, several members: how long a request waits for the cluster to elect a leader when the members
+     * that answer cannot pass it to one (the leader died; DM elects another once its lease runs out, about a
+     * minute). Only reads and requests safe to repeat (pause-task, resume-task) wait; 0 never waits.
+     * @default 90000 with several members, 0 with one
+     */
+    leaderWaitMs?: number;
 }
 
 /** DM's stages, plus `Offline` (no worker answers for the source: DM reports "") and `Unknown`. */
