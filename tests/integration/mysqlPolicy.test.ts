@@ -9,8 +9,6 @@
 import assert from "node:assert/strict";
 import { sleep } from "../../components/util/poll";
 import { within } from "../support/wait";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { PASSWORD_ENV } from "../../components/cli/preflight";
 import { main } from "../../components/cli/main";
@@ -19,54 +17,28 @@ import { contains, parseGtidSet } from "../../components/gtid";
 import { preflight, PreflightArgs } from "../../components/preflight";
 import { Sandbox, startSandbox } from "../../sandbox";
 import { purgeMysqlBinaryLogs } from "../../sandbox/mysql";
-import { createTempStack, PulumiResult, TempStack } from "../../tools/pulumiCli";
-
-const projectDir = path.join(__dirname, "..", "fixtures", "policy-stack");
-const pack = path.join(__dirname, "..", "..", "policies");
-const NS = "dm-switch-policy-stack";
+import { PolicyStack } from "../support/policyStack";
 
 let sb: Sandbox;
 let dm: DmClient;
-let stack: TempStack;
-let packConfig: string;
+let ps: PolicyStack;
 let primaryUuid: string;
-const outputs: string[] = [];
+const outputs = () => ps?.outputs ?? [];
 
 before(async () => {
     sb = await startSandbox({ tasks: 2, flavor: "mysql" });
     dm = createDmClient({ transport: "openapi", address: sb.dm.masterAddr, dmctlPath: sb.dm.dmctlPath });
     primaryUuid = String((await sb.primary.query("SELECT @@server_uuid AS u"))[0].u);
-    stack = await createTempStack({ projectDir });
-    packConfig = path.join(stack.stateDir, "policy-config.json");
-    fs.writeFileSync(packConfig, JSON.stringify({ "dm-gtid-containment": { catchUpTimeoutMs: 500 } }));
-    stack.writeConfig({
-        [`${NS}:dm`]: { address: sb.dm.masterAddr, transport: "openapi" },
-        [`${NS}:sourceId`]: sb.source.id,
-        [`${NS}:flavor`]: "mysql",
-        [`${NS}:instances`]: {
-            primary: { host: "127.0.0.1", port: sb.primary.port },
-            replica: { host: "127.0.0.1", port: sb.replica.port },
-        },
-        [`${NS}:target`]: "replica",
-        [`${NS}:address`]: { host: sb.vip.host, port: sb.vip.port },
-        [`${NS}:user`]: sb.admin.user,
-        [`${NS}:backend`]: {
-            kind: "haproxy",
-            socket: sb.vip.haproxySocket,
-            backend: sb.vip.backend,
-            servers: sb.vip.servers,
-        },
-    });
-    await stack.setConfig(`${NS}:password`, sb.admin.password, { secret: true });
+    ps = await PolicyStack.create(sb, "mysql");
 });
 
 after(async () => {
     try {
-        await stack?.dispose();
+        await ps?.stack.dispose();
     } finally {
         await sb?.stop();
     }
-    for (const o of outputs) {
+    for (const o of outputs()) {
         assert.doesNotMatch(
             o,
             new RegExp(sb.admin.password),
@@ -75,12 +47,7 @@ after(async () => {
     }
 });
 
-async function pulumi(args: string[]): Promise<PulumiResult> {
-    const r = await stack.run([...args, "--policy-pack", pack, "--policy-pack-config", packConfig]);
-    outputs.push(r.output);
-    console.log(`pulumi ${args[0]}: exit ${r.code} in ${r.ms} ms`);
-    return r;
-}
+const pulumi = (args: string[]) => ps.pulumi(args);
 
 /** `dm-switch <argv>` in this process, the admin's password in the environment. */
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -91,8 +58,16 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
         err: (t) => (err += t),
         env: { [PASSWORD_ENV]: sb.admin.password },
     });
-    outputs.push(out + err);
+    outputs().push(out + err);
     return { code, out, err };
+}
+
+/** `dm-switch gtid check` of MySQL sets, its answer printed. */
+async function gtidCheck(syncer: string, purged: string, executed: string) {
+    const argv = ["--flavor", "mysql", "--syncer", syncer, "--purged", purged, "--executed", executed];
+    const g = await cli(["gtid", "check", ...argv]);
+    console.log(`gtid check: exit ${g.code}: ${g.out.trim()}`);
+    return g;
 }
 
 const preflightArgv = (extra: string[] = []) => [
@@ -210,19 +185,7 @@ test("a MySQL replica lagging with replication stopped is refused by the pack, t
         assert.equal(c.code, 3, c.err);
         assert.match(c.out, /switch NOT allowed/);
         const purged = await gtidOf(sb.replica, "gtid_purged");
-        const g = await cli([
-            "gtid",
-            "check",
-            "--flavor",
-            "mysql",
-            "--syncer",
-            syncer[0],
-            "--purged",
-            purged,
-            "--executed",
-            executed,
-        ]);
-        console.log(`gtid check: exit ${g.code}: ${g.out.trim()}`);
+        const g = await gtidCheck(syncer[0], purged, executed);
         assert.equal(g.code, 3, g.err);
         assert.match(g.out, new RegExp(`${primaryUuid}:\\d+`));
         await assertUnchanged();
@@ -275,19 +238,7 @@ test("a MySQL replica whose purged binlogs DM still needs (gtid_purged ⊄ gtid-
             p.tasks[0].reasons[0],
             new RegExp(`purged ${primaryUuid}:\\d+(-\\d+)? that DM has not replicated yet \\(gtid-S ⊉ gtid-P\\)`),
         );
-        const g = await cli([
-            "gtid",
-            "check",
-            "--flavor",
-            "mysql",
-            "--syncer",
-            syncer[0],
-            "--purged",
-            purged,
-            "--executed",
-            await gtidOf(sb.replica),
-        ]);
-        console.log(`gtid check: exit ${g.code}: ${g.out.trim()}`);
+        const g = await gtidCheck(syncer[0], purged, await gtidOf(sb.replica));
         assert.equal(g.code, 3, g.err);
         assert.equal(await sb.vipTarget(), "primary");
     } finally {

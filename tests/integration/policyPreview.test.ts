@@ -7,75 +7,38 @@
  */
 import assert from "node:assert/strict";
 import { within } from "../support/wait";
-import * as fs from "node:fs";
 import * as net from "node:net";
-import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { createDmClient, DmClient, waitForStage } from "../../components/dm";
 import { Sandbox, startSandbox } from "../../sandbox";
-import { createTempStack, PulumiResult, TempStack } from "../../tools/pulumiCli";
+import { PolicyStack } from "../support/policyStack";
 import { syncerRows } from "../support/syncerRows";
-
-const projectDir = path.join(__dirname, "..", "fixtures", "policy-stack");
-const pack = path.join(__dirname, "..", "..", "policies");
-const NS = "dm-switch-policy-stack";
 
 let sb: Sandbox;
 let dm: DmClient;
-let stack: TempStack;
-let packConfig: string;
-const outputs: string[] = [];
+let ps: PolicyStack;
 
 before(async () => {
     sb = await startSandbox({ tasks: 2 });
     dm = createDmClient({ transport: "openapi", address: sb.dm.masterAddr });
-    stack = await createTempStack({ projectDir });
-    // A short catch-up wait through the pack's config: a lagging replica is reported after 500 ms.
-    packConfig = path.join(stack.stateDir, "policy-config.json");
-    fs.writeFileSync(packConfig, JSON.stringify({ "dm-gtid-containment": { catchUpTimeoutMs: 500 } }));
-    configure(sb.replica.port);
     // The sandbox's source user lacks SLAVE MONITOR (SHOW ALL SLAVES STATUS): the admin reads the instances.
-    await stack.setConfig(`${NS}:password`, sb.admin.password, { secret: true });
+    ps = await PolicyStack.create(sb, "mariadb");
 });
 
 after(async () => {
     try {
-        await stack?.dispose();
+        await ps?.stack.dispose();
     } finally {
         await sb?.stop();
     }
-    for (const o of outputs) {
+    for (const o of ps?.outputs ?? []) {
         assert.doesNotMatch(o, new RegExp(sb.admin.password), "the password never appears in Pulumi's output");
     }
 });
 
-function configure(replicaPort: number): void {
-    stack.writeConfig({
-        [`${NS}:dm`]: { address: sb.dm.masterAddr, transport: "openapi" },
-        [`${NS}:sourceId`]: sb.source.id,
-        [`${NS}:flavor`]: "mariadb",
-        [`${NS}:instances`]: {
-            primary: { host: "127.0.0.1", port: sb.primary.port },
-            replica: { host: "127.0.0.1", port: replicaPort },
-        },
-        [`${NS}:target`]: "replica",
-        [`${NS}:address`]: { host: sb.vip.host, port: sb.vip.port },
-        [`${NS}:user`]: sb.admin.user,
-        [`${NS}:backend`]: {
-            kind: "haproxy",
-            socket: sb.vip.haproxySocket,
-            backend: sb.vip.backend,
-            servers: sb.vip.servers,
-        },
-    });
-}
+const configure = (replicaPort: number) => ps.configure(replicaPort);
 
-async function pulumi(args: string[]): Promise<PulumiResult> {
-    const r = await stack.run([...args, "--policy-pack", pack, "--policy-pack-config", packConfig]);
-    outputs.push(r.output);
-    console.log(`pulumi ${args[0]}: exit ${r.code} in ${r.ms} ms`);
-    return r;
-}
+const pulumi = (args: string[]) => ps.pulumi(args);
 
 const { seqOf, writeRows, syncerReaches } = syncerRows(
     () => sb,
@@ -124,7 +87,7 @@ test("a preview fails when the replica lags with replication stopped, naming the
         assert.notEqual(up.code, 0, up.output);
         assert.match(up.output, VIOLATION);
         await assertUnchanged();
-        const state = await stack.exportState();
+        const state = await ps.stack.exportState();
         assert.equal(
             state.deployment.resources?.find((x) => x.type === "pulumi-nodejs:dynamic/dm-switch:Vip"),
             undefined,
