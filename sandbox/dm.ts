@@ -200,21 +200,39 @@ export function dmMasterDaemon(o: DmMasterOptions, pid?: number): Proc {
         "openapi = true",
         ...rpcRateLines(),
         ...tlsLines(o.tls),
-        "",
-    ].join("\n");
-    fs.writeFileSync(path.join(home, "dm-master.toml"), cfg, { mode: 0o600 });
+    ];
+    return dmDaemon("dm-master", o, { name, first: name === "master1", home, cfg }, pid, () =>
+        masterReady(addr, pemsOf(o.tls)),
+    );
+}
+
+/**
+ * One DM member's daemon: its configuration `<home>/<program>.toml` (0600, it may name TLS key files),
+ * its own log `<home>/<program>.log` and its output `<home>/stdout.log`; the first member goes by the
+ * program's name alone.
+ */
+function dmDaemon(
+    program: "dm-master" | "dm-worker",
+    o: { binDir: string; killOnExit?: boolean; log?(line: string): void },
+    m: { name: string; first: boolean; home: string; cfg: string[] },
+    pid: number | undefined,
+    ready: () => Promise<boolean>,
+): Proc {
+    const toml = path.join(m.home, `${program}.toml`);
+    fs.writeFileSync(toml, [...m.cfg, ""].join("\n"), { mode: 0o600 });
+    const bins = dmBinaries(o.binDir);
     const spec: DaemonSpec = {
-        name: name === "master1" ? "dm-master" : `dm-master ${name}`,
-        command: dmBinaries(o.binDir).master,
-        args: [`--config=${path.join(home, "dm-master.toml")}`],
-        identity: path.join(home, "dm-master.toml"),
-        cwd: home,
-        logFile: path.join(home, "stdout.log"),
-        extraLogs: [path.join(home, "dm-master.log")],
+        name: m.first ? program : `${program} ${m.name}`,
+        command: program === "dm-master" ? bins.master : bins.worker,
+        args: [`--config=${toml}`],
+        identity: toml,
+        cwd: m.home,
+        logFile: path.join(m.home, "stdout.log"),
+        extraLogs: [path.join(m.home, `${program}.log`)],
         readyTimeoutMs: 30_000,
         killOnExit: o.killOnExit,
         log: o.log,
-        ready: () => masterReady(addr, pemsOf(o.tls)),
+        ready,
     };
     return daemon(spec, pid);
 }
@@ -236,26 +254,17 @@ export function dmWorkerDaemon(o: DmWorkerOptions, pid?: number): Proc {
         // worker's, and every checkpoint flush then pauses the task with error 28005 (auto-resumed). The
         // source's default puts relay logs in dm-worker/relay-dir, the worker's working directory.
         ...tlsLines(o.tls),
-        "",
-    ].join("\n");
-    fs.writeFileSync(path.join(home, "dm-worker.toml"), cfg, { mode: 0o600 });
-    const spec: DaemonSpec = {
-        name: name === "worker1" ? "dm-worker" : `dm-worker ${name}`,
-        command: dmBinaries(o.binDir).worker,
-        args: [`--config=${path.join(home, "dm-worker.toml")}`],
-        identity: path.join(home, "dm-worker.toml"),
-        cwd: home,
-        logFile: path.join(home, "stdout.log"),
-        extraLogs: [path.join(home, "dm-worker.log")],
-        readyTimeoutMs: 30_000,
-        killOnExit: o.killOnExit,
-        log: o.log,
-        // A killed worker stays listed (its keepalive lease runs out later): also require its port.
-        ready: async () =>
+    ];
+    // A killed worker stays listed (its keepalive lease runs out later): also require its port.
+    return dmDaemon(
+        "dm-worker",
+        o,
+        { name, first: name === "worker1", home, cfg },
+        pid,
+        async () =>
             (await portOpen(o.port)) &&
             (await anyMember(o.masterAddr, (m) => clusterWorkers(m, pemsOf(o.tls)))).some(
                 (w) => w.name === name && w.bound_stage !== "offline",
             ),
-    };
-    return daemon(spec, pid);
+    );
 }
