@@ -7,40 +7,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
-import {
-    MysqlEndpoint,
-    probe,
-    ProbeError,
-    sameReplicationSet,
-    targetPrerequisites,
-    waitForCatchUp,
-} from "../../components/mysql";
+import { probe, sameReplicationSet, targetPrerequisites, waitForCatchUp } from "../../components/mysql";
 import { ADMIN, freePort, MariadbInstance, purgeBinaryLogs, replicate, startMariadb } from "../../sandbox/mariadb";
 import { mariadbFacts } from "../support/mysqlFixtures";
+import { adminEndpoint, probeErrors } from "../support/probe";
 
 let dir: string;
 let primary: MariadbInstance;
 let replica: MariadbInstance;
-const errors: string[] = [];
-
-const ep = (i: MariadbInstance, over: Partial<MysqlEndpoint> = {}): MysqlEndpoint => ({
-    host: i.host,
-    port: i.port,
-    user: ADMIN.user,
-    password: ADMIN.password,
-    ...over,
-});
-
-/** Expects a ProbeError; keeps its text for the password check at the end. */
-async function probeError(p: Promise<unknown>): Promise<ProbeError> {
-    const err = await p.then(
-        () => undefined,
-        (e: unknown) => e,
-    );
-    assert.ok(err instanceof ProbeError, `expected a ProbeError, got ${String(err)}`);
-    errors.push(err.message);
-    return err;
-}
+const { errors, probeError } = probeErrors();
+const ep = adminEndpoint;
 
 before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "dm-switch-mysql-probe-"));

@@ -10,10 +10,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { PASSWORD_ENV, preflightCommand } from "../../components/cli/preflight";
-import { MysqlEndpoint, probe, ProbeError, waitForCatchUp, withConnection } from "../../components/mysql";
+import { MysqlEndpoint, probe, waitForCatchUp, withConnection } from "../../components/mysql";
 import { endpointOf } from "../../components/providers/ports";
 import { ADMIN, MariadbInstance, startMariadb } from "../../sandbox/mariadb";
 import { generateTls, SandboxTls } from "../../sandbox/tls";
+import { adminEndpoint, probeErrors } from "../support/probe";
 
 let dir: string;
 let server: MariadbInstance;
@@ -21,25 +22,8 @@ let tls: SandboxTls;
 /** A CA that did not sign the server's certificate. */
 let otherCa: string;
 const X509 = { user: "dm_x509", password: "x509-Pw-4d1e" };
-const errors: string[] = [];
-
-const ep = (over: Partial<MysqlEndpoint> = {}): MysqlEndpoint => ({
-    host: server.host,
-    port: server.port,
-    user: ADMIN.user,
-    password: ADMIN.password,
-    ...over,
-});
-
-async function probeError(p: Promise<unknown>): Promise<ProbeError> {
-    const err = await p.then(
-        () => undefined,
-        (e: unknown) => e,
-    );
-    assert.ok(err instanceof ProbeError, `expected a ProbeError, got ${String(err)}`);
-    errors.push(err.message);
-    return err;
-}
+const { errors, probeError } = probeErrors();
+const ep = (over: Partial<MysqlEndpoint> = {}): MysqlEndpoint => adminEndpoint(server, over);
 
 /** The session's TLS version as the server reports it ("" without TLS). */
 const sslVersion = (e: MysqlEndpoint) =>
