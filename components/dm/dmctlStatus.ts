@@ -3,19 +3,23 @@
  * source's relay. Pure: no I/O (./dmctlClient.ts runs dmctl).
  */
 import { DmctlReply } from "./dmctl";
-import { DmError, oneLine, parseStage, RelayStatus, SourceTasksStatus, SubtaskStatus, subtaskStatus } from "./types";
+import {
+    DmError,
+    oneLine,
+    parseStage,
+    RelayStatus,
+    SourceTasksStatus,
+    SubtaskStatus,
+    subtaskStatus,
+    SyncUnitStatus,
+} from "./types";
 
 export interface DmctlSubtask {
     name?: string;
     stage?: string;
     unit?: string;
     result?: { errors?: { message?: string; RawCause?: string; rawCause?: string }[] } | null;
-    sync?: {
-        syncerBinlogGtid?: string;
-        masterBinlogGtid?: string;
-        dumpIOTotalBytes?: string | number;
-        binlogType?: string;
-    } | null;
+    sync?: SyncUnitStatus | null;
 }
 
 export interface DmctlSourceStatus {

@@ -285,16 +285,19 @@ export interface RawSubtask {
     stage?: string;
     /** @default "" */
     unit?: string;
-    /** The sync unit's status, in dmctl's names. @default undefined (not in the sync unit) */
-    sync?: {
-        syncerBinlogGtid?: string;
-        masterBinlogGtid?: string;
-        /** A string from dmctl (int64), a number from the OpenAPI. */
-        dumpIOTotalBytes?: string | number;
-        /** "local" when the syncer reads the relay log: its dump bytes then say nothing of the upstream. */
-        binlogType?: string;
-    } | null;
+    /** @default undefined (not in the sync unit) */
+    sync?: SyncUnitStatus | null;
     errors: string[];
+}
+
+/** The sync unit's status of a subtask, in dmctl's names (the OpenAPI's are mapped to these). */
+export interface SyncUnitStatus {
+    syncerBinlogGtid?: string;
+    masterBinlogGtid?: string;
+    /** A string from dmctl (int64), a number from the OpenAPI. */
+    dumpIOTotalBytes?: string | number;
+    /** "local" when the syncer reads the relay log: its dump bytes then say nothing of the upstream. */
+    binlogType?: string;
 }
 
 /** The one mapping of DM's subtask fields to a SubtaskStatus, for every transport and for an unanswered source. */
