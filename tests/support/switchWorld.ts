@@ -298,6 +298,20 @@ export const addressPlan = (extra: Partial<Parameters<typeof planAddressSwitch>[
         ...extra,
     });
 
+/** The step kinds of an address switch (a change of settings at the same address included), relay off. */
+export const ADDRESS_SWITCH_STEPS = [
+    "pause",
+    "await-paused",
+    "check-rule",
+    "stop-tasks",
+    "stop-source",
+    "create-source",
+    "start-tasks",
+    "pause",
+    "await-running",
+    "confirm-reading",
+];
+
 /** Short waits: the world answers at once. */
 export const opts = {
     stageTimeoutMs: 200,

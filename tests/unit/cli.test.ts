@@ -17,19 +17,12 @@ function run(...args: string[]) {
     return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+/** `dm-switch gtid check --flavor mysql` of the three sets. */
+const checkMysql = (syncer: string, purged: string, executed: string) =>
+    run("gtid", "check", "--flavor", "mysql", "--syncer", syncer, "--purged", purged, "--executed", executed);
+
 test("exits 0 and says so when both relations hold", () => {
-    const r = run(
-        "gtid",
-        "check",
-        "--flavor",
-        "mysql",
-        "--syncer",
-        `${A}:1-100`,
-        "--purged",
-        `${A}:1-10`,
-        "--executed",
-        `${A}:1-120`,
-    );
+    const r = checkMysql(`${A}:1-100`, `${A}:1-10`, `${A}:1-120`);
     assert.deepEqual(r, {
         code: 0,
         out: "switch allowed: gtid-S ⊇ gtid-P and gtid-E ⊇ gtid-S — the target has executed everything DM has replicated and still holds every binlog DM needs.\n",
@@ -74,18 +67,7 @@ test("--json prints the verdict and every set in canonical form", () => {
 });
 
 test("a malformed set exits 2 with stderr naming the flag, the element and the remedy", () => {
-    const r = run(
-        "gtid",
-        "check",
-        "--flavor",
-        "mysql",
-        "--syncer",
-        `${A}:1`,
-        "--purged",
-        "",
-        "--executed",
-        `${A}:1-5,\n${A}:9-2`,
-    );
+    const r = checkMysql(`${A}:1`, "", `${A}:1-5,\n${A}:9-2`);
     assert.deepEqual(r, {
         code: 2,
         out: "",
@@ -94,7 +76,7 @@ test("a malformed set exits 2 with stderr naming the flag, the element and the r
 });
 
 test("a set of the other flavor exits 2 and names the flavor to use", () => {
-    const r = run("gtid", "check", "--flavor", "mysql", "--syncer", "0-1-42", "--purged", "", "--executed", "0-1-42");
+    const r = checkMysql("0-1-42", "", "0-1-42");
     assert.equal(r.code, 2);
     assert.match(
         r.err,

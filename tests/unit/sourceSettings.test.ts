@@ -15,6 +15,7 @@ import {
     settingsOfPartialState,
 } from "../../components/providers/sourceSettings";
 import { formatPlan, planAddressSwitch } from "../../components/switch/plan";
+import { ADDRESS_SWITCH_STEPS } from "../support/switchWorld";
 
 // Port 1 refuses at once: the preview notes that DM's stages could not be read, nothing waits.
 const news: SourceBindingInputs = {
@@ -154,18 +155,7 @@ test("the plan of new settings runs every step of the address procedure at the s
     const plan = planAddressSwitch({ ...input, reconfigure: "user" });
     assert.deepEqual(
         plan.steps.map((s) => s.kind),
-        [
-            "pause",
-            "await-paused",
-            "check-rule",
-            "stop-tasks",
-            "stop-source",
-            "create-source",
-            "start-tasks",
-            "pause",
-            "await-running",
-            "confirm-reading",
-        ],
+        ADDRESS_SWITCH_STEPS,
     );
     assert.equal(plan.reconfigure, "user");
     assert.equal(

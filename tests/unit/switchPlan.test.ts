@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { formatPlan, planAddressSwitch, planVipSwitch, Step } from "../../components/switch/plan";
+import { ADDRESS_SWITCH_STEPS } from "../support/switchWorld";
 
 const base = { sourceId: "mysql-01", dmAddress: "dm:8261", from: "mysql-a", to: "mysql-b" };
 const running = (...names: string[]) => names.map((name) => ({ name, stage: "Running" }));
@@ -86,18 +87,7 @@ test("an address switch stops tasks, recreates the source at the new address and
         tasks: [...running("t1"), { name: "t2", stage: "Paused" }],
         toAddress: { host: "10.0.0.2", port: 3306 },
     });
-    assert.deepEqual(kinds(plan.steps), [
-        "pause",
-        "await-paused",
-        "check-rule",
-        "stop-tasks",
-        "stop-source",
-        "create-source",
-        "start-tasks",
-        "pause",
-        "await-running",
-        "confirm-reading",
-    ]);
+    assert.deepEqual(kinds(plan.steps), ADDRESS_SWITCH_STEPS);
     assert.deepEqual(plan.steps[3], { kind: "stop-tasks", tasks: ["t1", "t2"] });
     assert.deepEqual(plan.steps[5], {
         kind: "create-source",
