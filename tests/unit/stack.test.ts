@@ -5,7 +5,6 @@
  * program in the integration tests against the sandbox.
  */
 import assert from "node:assert/strict";
-import { sleep } from "../../components/util/poll";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, test } from "node:test";
@@ -127,8 +126,9 @@ before(async () => {
     const program = await import(path.join(root, "index.ts"));
     const sources = program.sources as Record<string, pulumi.Output<string>>;
     await Promise.all(Object.values(sources).map((o) => new Promise((resolve) => o.apply(resolve))));
-    // Registration requests are sent after inputs resolve; let the last ones through.
-    await sleep(200);
+    // Registration requests are sent after inputs resolve: wait until the runtime has none in flight (a
+    // fixed pause lost the hooked VIP, which loads @pulumi/aws first, on a busy machine).
+    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
 });
 
 test("mysql-orders: an aws.route53.Record carrying the hooks, its VipIntent, and a binding at the record's name", () => {
