@@ -279,11 +279,14 @@ async function main(): Promise<void> {
             stack.configure(ids.slice(0, n), "primary");
             // Adopting hundreds of sources at once can outlast a dm-master read on this 2-core machine; an up
             // converges, so a failed one is run again (at most twice), said in the output.
-            let up = await stack.run(["up", "--yes", "--skip-preview"]);
+            // Four seconds a source at the most: 200 sources took more than the default five minutes under load.
+            const adopt = () =>
+                stack.run(["up", "--yes", "--skip-preview"], { timeoutMs: Math.max(300_000, n * 4000) });
+            let up = await adopt();
             for (let again = 1; up.code !== 0 && again <= 2; again++) {
                 log(`pulumi up adopting ${n} sources failed (exit ${up.code}); running it again (${again}/2):`);
                 log(lastLines(up.output, 8));
-                up = await stack.run(["up", "--yes", "--skip-preview"]);
+                up = await adopt();
             }
             if (up.code !== 0) {
                 throw new Error(`pulumi up adopting ${n} sources failed:\n${lastLines(up.output)}`);
