@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { createDmClient, DmClient, DmError, SubtaskStatus, waitForStage, WaitTimeoutError } from "../../components/dm";
 import { recorded } from "../support/recorded";
+import { sourceConfigInfo } from "../support/dmFixtures";
 import { DmMasterStandIn, startDmMaster } from "../support/dmStandIns";
 
 function withoutStatus(name: string): unknown {
@@ -74,25 +75,12 @@ test("every source's configuration and tasks come from two requests that reach n
         "GET /api/v1/sources",
         "GET /api/v1/tasks",
     ]);
-    const base = {
-        host: "127.0.0.1",
-        port: 23306,
-        user: "dm",
-        flavor: "mariadb",
-        enableGtid: true,
-        enableRelay: false,
-    };
-    assert.deepEqual(all, [
-        { id: "mariadb-01", ...base, taskNames: ["task-both", "task-s1"] },
-        { id: "mariadb-02", ...base, taskNames: ["task-both"] },
-    ]);
+    // The recorded sources are at port 23306.
+    const at = (id: string, taskNames: string[]) => sourceConfigInfo(id, { port: 23306, taskNames });
+    assert.deepEqual(all, [at("mariadb-01", ["task-both", "task-s1"]), at("mariadb-02", ["task-both"])]);
     assert.doesNotMatch(JSON.stringify(all), /hunter2/, "nothing of a task's target config is kept");
     // One source: what getSource reads, without the status.
-    assert.deepEqual(await api().getSourceConfig("mariadb-01"), {
-        id: "mariadb-01",
-        ...base,
-        taskNames: ["task-s1", "task-s2"],
-    });
+    assert.deepEqual(await api().getSourceConfig("mariadb-01"), at("mariadb-01", ["task-s1", "task-s2"]));
     assert.equal(await api().getSourceConfig("zz"), undefined);
 });
 
