@@ -8,6 +8,7 @@
  * target.
  */
 import assert from "node:assert/strict";
+import { adminInstance } from "../support/probe";
 import { sleep } from "../../components/util/poll";
 import { within } from "../support/wait";
 import { after, before, test } from "node:test";
@@ -114,13 +115,7 @@ test("the refusal names the tag, the DM version and what DM does; the preflight 
         `the source's upstream (${sb.vip.host}:${sb.vip.port}) ${says}`,
         `target replica (127.0.0.1:${sb.replica.port}) ${says}`,
     ]);
-    const at = (port: number, name: string) => ({
-        name,
-        host: "127.0.0.1",
-        port,
-        user: sb.admin.user,
-        password: sb.admin.password,
-    });
+    const at = (port: number, name: string) => adminInstance(sb, port, name);
     const r = await preflight({
         dm: { address: sb.dm.masterAddr, transport: "openapi" },
         sourceId: sb.source.id,

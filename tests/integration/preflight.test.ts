@@ -6,6 +6,7 @@
  * preflight changes nothing: every test ends with the tasks Running and the VIP on the primary.
  */
 import assert from "node:assert/strict";
+import { adminInstance } from "../support/probe";
 import { pollUntil } from "../../components/util/poll";
 import * as net from "node:net";
 import { after, before, test } from "node:test";
@@ -28,14 +29,7 @@ after(async () => {
     await sb?.stop();
 });
 
-/** The instance as the preflight reaches it. The sandbox's source user lacks SLAVE MONITOR (SHOW ALL SLAVES STATUS), so the admin reads. */
-const at = (port: number, name: string) => ({
-    name,
-    host: "127.0.0.1",
-    port,
-    user: sb.admin.user,
-    password: sb.admin.password,
-});
+const at = (port: number, name: string) => adminInstance(sb, port, name);
 
 const argsFor = (over: Partial<PreflightArgs> = {}): PreflightArgs => ({
     dm: { address: sb.dm.masterAddr, transport: "openapi" },

@@ -28,3 +28,11 @@ export function probeErrors(): { errors: string[]; probeError(p: Promise<unknown
         },
     };
 }
+
+/**
+ * The instance of a sandbox at `port`, named `name`, as the preflight reaches it: the sandbox's source
+ * user lacks SLAVE MONITOR (SHOW ALL SLAVES STATUS), so the admin reads.
+ */
+export function adminInstance(sb: { admin: { user: string; password: string } }, port: number, name: string) {
+    return { name, host: "127.0.0.1", port, user: sb.admin.user, password: sb.admin.password };
+}
