@@ -280,8 +280,9 @@ async function main(): Promise<void> {
             // Adopting hundreds of sources at once can outlast a dm-master read on this 2-core machine; an up
             // converges, so a failed one is run again (at most twice), said in the output.
             // Four seconds a source at the most: 200 sources took more than the default five minutes under load.
+            const sources = stack;
             const adopt = () =>
-                stack.run(["up", "--yes", "--skip-preview"], { timeoutMs: Math.max(300_000, n * 4000) });
+                sources.run(["up", "--yes", "--skip-preview"], { timeoutMs: Math.max(300_000, n * 4000) });
             let up = await adopt();
             for (let again = 1; up.code !== 0 && again <= 2; again++) {
                 log(`pulumi up adopting ${n} sources failed (exit ${up.code}); running it again (${again}/2):`);
