@@ -55,12 +55,15 @@ const sourcesLabel = (n: number) => `${n} source${n === 1 ? "" : "s"}`;
 /** Preview times by label ("empty, pack", "50 sources, no pack", …). */
 const times = new Map<string, number[]>();
 
-function preview(stack: TempStack, withPack: boolean): Promise<PulumiResult> {
-    return stack.run(["preview", ...(withPack ? ["--policy-pack", PACK] : [])]);
+/** At most four seconds a source (the default five minutes did not hold 200 sources under load). */
+const timeoutFor = (sources: number) => ({ timeoutMs: Math.max(300_000, sources * 4000) });
+
+function preview(stack: TempStack, withPack: boolean, sources = 0): Promise<PulumiResult> {
+    return stack.run(["preview", ...(withPack ? ["--policy-pack", PACK] : [])], timeoutFor(sources));
 }
 
-async function timed(stack: TempStack, label: string, withPack: boolean): Promise<void> {
-    const r = await preview(stack, withPack);
+async function timed(stack: TempStack, label: string, withPack: boolean, sources: number): Promise<void> {
+    const r = await preview(stack, withPack, sources);
     if (r.code !== 0 || /\[mandatory\]/.test(r.output)) {
         throw new Error(`pulumi preview (${label}) failed (exit ${r.code}):\n${lastLines(r.output)}`);
     }
@@ -226,7 +229,10 @@ async function laggingReplica(
                 );
             }
         }
-        const r = await stack.run(["preview", "--policy-pack", PACK, "--policy-pack-config", packConfig]);
+        const r = await stack.run(
+            ["preview", "--policy-pack", PACK, "--policy-pack-config", packConfig],
+            timeoutFor(tasks.length),
+        );
         const named = new Set(
             [
                 ...r.output.matchAll(
@@ -279,10 +285,8 @@ async function main(): Promise<void> {
             stack.configure(ids.slice(0, n), "primary");
             // Adopting hundreds of sources at once can outlast a dm-master read on this 2-core machine; an up
             // converges, so a failed one is run again (at most twice), said in the output.
-            // Four seconds a source at the most: 200 sources took more than the default five minutes under load.
             const sources = stack;
-            const adopt = () =>
-                sources.run(["up", "--yes", "--skip-preview"], { timeoutMs: Math.max(300_000, n * 4000) });
+            const adopt = () => sources.run(["up", "--yes", "--skip-preview"], timeoutFor(n));
             let up = await adopt();
             for (let again = 1; up.code !== 0 && again <= 2; again++) {
                 log(`pulumi up adopting ${n} sources failed (exit ${up.code}); running it again (${again}/2):`);
@@ -297,16 +301,16 @@ async function main(): Promise<void> {
                 `\n${src}: pulumi up (adopting them, nothing switched) ${up.ms} ms; previews switch every one to the replica`,
             );
             stack.configure(ids.slice(0, n), "replica");
-            const runs: [TempStack, string, boolean][] = [
-                [empty, "empty, pack", true],
-                [stack, `${src}, pack`, true],
-                [empty, "empty, no pack", false],
-                [stack, `${src}, no pack`, false],
+            const runs: [TempStack, string, boolean, number][] = [
+                [empty, "empty, pack", true, 0],
+                [stack, `${src}, pack`, true, n],
+                [empty, "empty, no pack", false, 0],
+                [stack, `${src}, no pack`, false, n],
             ];
             for (let round = 0; round < ROUNDS; round++) {
                 for (let k = 0; k < runs.length; k++) {
-                    const [st, label, withPack] = runs[(k + round) % runs.length];
-                    await timed(st, label, withPack);
+                    const [st, label, withPack, sources] = runs[(k + round) % runs.length];
+                    await timed(st, label, withPack, sources);
                 }
             }
             for (let round = 0; round < ROUNDS; round++) {
