@@ -19,6 +19,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { preflight } from "../../components/preflight";
+import { pollUntil } from "../../components/util/poll";
 import { Outcome, outcomeOfSubject, resetStartedChecks } from "../../policies/run";
 import { DM_SWITCH_TYPES, isUnprovable, subjectOf } from "../../policies/subject";
 import { startSandbox, type Sandbox } from "../../sandbox";
@@ -204,30 +205,31 @@ async function laggingReplica(
     try {
         // DM flushes a task's checkpoint (gtid-S) only while it processes events: write to every schema until all passed the replica.
         const replicaSeq = await seqOf(sb.replica);
-        const deadline = Date.now() + 60_000;
         let id = 900_000_000;
-        for (;;) {
-            for (const s of schemas) {
-                await sb.primary.query(`INSERT INTO \`${s}\`.t (id, seq, payload) VALUES (?, ?, 'bench lag')`, [
-                    ++id,
-                    id,
-                ]);
-            }
-            await sleep(1500);
-            const seqs = await Promise.all(
-                tasks.map(async (t) =>
-                    Number(((await dm.taskStatus(t.task, t.source))[0]?.syncerBinlogGtid ?? "").split("-")[2] ?? 0),
-                ),
-            );
-            const behind = seqs.filter((s) => s <= replicaSeq).length;
-            if (behind === 0) {
-                break;
-            }
-            if (Date.now() > deadline) {
-                throw new Error(
-                    `${behind} of ${tasks.length} tasks did not get past the stopped replica's 0-1-${replicaSeq} within 60 s`,
+        let behind = tasks.length;
+        const passed = await pollUntil(
+            async () => {
+                for (const s of schemas) {
+                    await sb.primary.query(`INSERT INTO \`${s}\`.t (id, seq, payload) VALUES (?, ?, 'bench lag')`, [
+                        ++id,
+                        id,
+                    ]);
+                }
+                await sleep(1500);
+                const seqs = await Promise.all(
+                    tasks.map(async (t) =>
+                        Number(((await dm.taskStatus(t.task, t.source))[0]?.syncerBinlogGtid ?? "").split("-")[2] ?? 0),
+                    ),
                 );
-            }
+                behind = seqs.filter((s) => s <= replicaSeq).length;
+                return behind === 0 ? true : undefined;
+            },
+            { intervalMs: 0, timeoutMs: 60_000 },
+        );
+        if (!passed) {
+            throw new Error(
+                `${behind} of ${tasks.length} tasks did not get past the stopped replica's 0-1-${replicaSeq} within 60 s`,
+            );
         }
         const r = await stack.run(
             ["preview", "--policy-pack", PACK, "--policy-pack-config", packConfig],
