@@ -206,10 +206,10 @@ export async function executeSwitch(
             throw await fail(plan.steps[firstCheck], why, refusal.err);
         }
     }
-    // The pauses of one dm-master go one at a time (./windows.ts); the wait is before the first pause.
+    // The switches of one dm-master go one at a time (./windows.ts); the wait is before the first pause.
     const window = firstPause === -1 ? undefined : await enterWindow(plan.dmAddress);
     if (window !== undefined && window.waitedMs > 0) {
-        ports.log(`waited ${window.waitedMs} ms for other switches of this dm-master to end their pause`);
+        ports.log(`waited ${window.waitedMs} ms for other switches of this dm-master to finish`);
     }
     try {
         for (const [i, step] of plan.steps.entries()) {
@@ -225,9 +225,6 @@ export async function executeSwitch(
             const ms = Date.now() - start;
             report.steps.push({ step: text, ms });
             ports.log(`step ${i + 1}/${plan.steps.length} done in ${ms} ms: ${text}`);
-            if (step.kind === "await-running") {
-                window?.leave();
-            }
         }
     } finally {
         window?.leave();

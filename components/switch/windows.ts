@@ -6,7 +6,9 @@
  * `pulumi up` (Pulumi runs their resources in parallel, in one provider process) would share the bucket,
  * and every pause would last as long as the bucket makes the slowest wait; one at a time, each finds the
  * tokens the previous one left. A switch waits for its window before its first pause, so waiting never
- * lengthens a pause; the window ends once every task runs again (the confirmation that follows is outside).
+ * lengthens a pause. The window ends with the switch, its confirmation that the tasks read from the new
+ * server included: those reads would otherwise draw from the bucket while the next switch is paused
+ * (bench:sources, 20 sources: paused per source median 903 ms with the window ending at Running, 499 ms so).
  */
 
 /** The last window entered, per dm-master address: the next one starts when it ends. */

@@ -1,6 +1,6 @@
 /**
- * Switches of one dm-master pause one at a time in a process (components/switch/windows.ts): a second
- * switch's first pause comes after the first switch's tasks run again; another dm-master's switch does
+ * Switches of one dm-master go one at a time in a process (components/switch/windows.ts): a second
+ * switch's first pause comes after the first switch has ended; another dm-master's switch does
  * not wait; a failed switch ends its window (after its recovery) so the next one goes on.
  */
 import assert from "node:assert/strict";
@@ -28,7 +28,7 @@ test("two switches of one dm-master: the second pauses only after the first's ta
     assert.equal(w1.vipAt, "b");
     assert.equal(w2.vipAt, "b");
     assert.ok(
-        w2.lines.some((l) => /^waited \d+ ms for other switches of this dm-master to end their pause$/.test(l)),
+        w2.lines.some((l) => /^waited \d+ ms for other switches of this dm-master to finish$/.test(l)),
         w2.lines.join("\n"),
     );
     assert.ok(!w1.lines.some((l) => l.startsWith("waited ")), "the first switch did not wait");
