@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { createDmClient, DmClient, DmError, SubtaskStatus, waitForStage, WaitTimeoutError } from "../../components/dm";
 import { recorded } from "../support/recorded";
-import { sourceConfigInfo } from "../support/dmFixtures";
+import { runningSubtask, sourceConfigInfo } from "../support/dmFixtures";
 import { DmMasterStandIn, startDmMaster } from "../support/dmStandIns";
 
 function withoutStatus(name: string): unknown {
@@ -158,17 +158,8 @@ test("rejects a bad address or transport before any I/O", () => {
 
 function scripted(stages: string[][]): DmClient {
     let round = 0;
-    const status = (task: string, stage: string): SubtaskStatus => ({
-        task,
-        source: "src",
-        worker: "w",
-        stage: stage as never,
-        rawStage: stage,
-        unit: "Sync",
-        syncerBinlogGtid: "",
-        masterBinlogGtid: "",
-        errors: [],
-    });
+    const status = (task: string, stage: string): SubtaskStatus =>
+        runningSubtask(task, "src", { worker: "w", stage: stage as never, rawStage: stage, syncerBinlogGtid: "" });
     return {
         taskStatus: async (task: string) => {
             const i = Number(task.slice(1));

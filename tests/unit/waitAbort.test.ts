@@ -1,22 +1,18 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DmClient, DmError, SubtaskStatus, waitForStage, WaitTimeoutError } from "../../components/dm";
+import { DmClient, DmError, waitForStage, WaitTimeoutError } from "../../components/dm";
 import { AwsWaitTimeoutError, pollUntil } from "../../components/vipBackends/aws";
+import { runningSubtask } from "../support/dmFixtures";
 
 /** A DM client whose only subtask `t0` on `src` stays at `stage`; counts the status reads. */
 function stuckAt(stage: string): { client: DmClient; reads: () => number } {
     let reads = 0;
-    const status: SubtaskStatus = {
-        task: "t0",
-        source: "src",
+    const status = runningSubtask("t0", "src", {
         worker: "w",
         stage: stage as never,
         rawStage: stage,
-        unit: "Sync",
         syncerBinlogGtid: "",
-        masterBinlogGtid: "",
-        errors: [],
-    };
+    });
     const client = {
         taskStatus: async () => {
             reads++;
