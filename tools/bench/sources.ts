@@ -20,7 +20,6 @@
  * reads and pause/resume calls share that bucket, so it bounds how fast many sources can switch).
  */
 import * as path from "node:path";
-import { pollUntil } from "../../components/util/poll";
 import { startSandbox } from "../../sandbox";
 import { VIP_BACKEND, VIP_SERVERS, haproxyDaemon, type SandboxHaproxy } from "../../sandbox/haproxy";
 import { startLoad } from "../../sandbox/load";
@@ -186,16 +185,15 @@ async function main(): Promise<void> {
                     `${sb.source.id}: ${written.written} rows written; ${v.equal ? "downstream = upstream (count + checksum)" : "downstream DIFFERS from upstream"}; ${lost} rows lost, ${dup} duplicated`,
                 );
             }
-            const same = async (schema: string) => {
-                const q = `SELECT COUNT(*) AS n, COALESCE(SUM(CRC32(CONCAT(id, ':', seq))), 0) AS c FROM \`${schema}\`.t`;
-                const [[up], [down]] = await Promise.all([sb.primary.query(q), sb.downstream.query(q)]);
-                return String(up.n) === String(down.n) && String(up.c) === String(down.c) ? true : undefined;
-            };
-            const differ = (
-                await inBatches(extra.sources, 10, async (s) =>
-                    (await pollUntil(() => same(s.schema), { intervalMs: 200, timeoutMs: 60_000 })) ? [] : [s.schema],
-                )
-            ).flat();
+            // The other sources' schemas, compared as the sandbox's own (count and checksum of every table).
+            const others = await verifyReplicated(sb, {
+                upstream: "primary",
+                schemas: extra.sources.map((s) => s.schema),
+                timeoutMs: 60_000,
+            });
+            const differ = Object.entries(others.schemas)
+                .filter(([, v]) => !v.equal)
+                .map(([schema]) => schema);
             parts.push(
                 `the ${extra.sources.length} other sources: ${marker} rows each; ${differ.length === 0 ? "downstream = upstream in every schema (count + checksum)" : `downstream DIFFERS in ${differ.join(", ")}`}`,
             );
