@@ -1,14 +1,13 @@
 /**
  * DM's address procedure for a SourceBinding (./sourceBindingProvider.ts): its ports (stop/start of tasks,
- * re-creation of the source from DM's own file of it) and the finish of a switch a failed run left with the
- * tasks stopped. Tasks are never started against a target that fails the rule.
+ * re-creation of the source from DM's own file of it) and the plan that finishes a switch a failed run left
+ * with the tasks stopped (components/switch/plan `planFinishStopped`). Tasks are never started against a
+ * target that fails the rule.
  */
-import { DmClient, SourceConfig, SourceInfo, waitForStage } from "../dm";
-import { RuleViolationError, SwitchPorts } from "../switch/execute";
+import { DmClient, SourceConfig, SourceInfo } from "../dm";
+import { SwitchPorts } from "../switch/execute";
 import { settleAll } from "../switch/livePorts";
-import { resolveOptions, timeoutsOf } from "../switch/options";
-import { Address } from "../switch/plan";
-import { decideWaitingOnce } from "../switch/rule";
+import { Address, planFinishStopped, SwitchPlan } from "../switch/plan";
 import { sourcePorts } from "./common";
 import { AddressInputs, SourceBindingInputs, SourceBindingOutputs } from "./inputs";
 import { KeptSource, settingsChanges } from "./sourceSettings";
@@ -139,71 +138,68 @@ async function startStopped(dm: DmClient, inputs: SourceBindingInputs, tasks: St
     });
 }
 
-/** A previous run stopped the tasks and failed: finish the switch forward, never starting against a bad target. */
-export async function finishStopped(
-    dm: DmClient,
-    inputs: SourceBindingInputs,
-    live: SourceInfo | undefined,
-    stopped: StoppedTask[],
-    log: (l: string) => void,
-    olds: SourceBindingOutputs | undefined,
-    kept: KeptSource,
-) {
-    const want: Address = { host: inputs.host, port: inputs.port };
-    const to = nameOf(inputs, want);
-    const ports = addressPorts(dm, inputs, { [to]: want }, stopped, log);
-    log(
-        `finishing an address switch to ${to}: tasks ${stopped.map((s) => s.name).join(", ")} are stopped with their checkpoints kept`,
-    );
-    // The decision the policy pack makes, on the checkpoints the tasks stopped at (they have no subtask now).
-    const status = new Map(
-        stopped.map((t) => [t.name, { stage: "Stopped", unit: "Sync", syncerGtid: t.gtidS, errors: [] }]),
-    );
-    const opts = resolveOptions(timeoutsOf(inputs));
-    // Stopped tasks cannot move: the statuses after the wait are the same.
-    const decision = await decideWaitingOnce(ports, to, opts.catchUpTimeoutMs, undefined, status);
-    if (!decision.ok) {
-        throw new RuleViolationError(
-            `the tasks cannot start on ${to}: ${decision.reasons.join(" ")} The tasks stay stopped with their checkpoints kept.`,
-        );
-    }
-    // Settings the failed run did not get to (user, password, relay): the source is created again with them.
-    const settings = live && sameAddress(live, want) ? settingsChanges(inputs, live, olds) : [];
-    if (live && (!sameAddress(live, want) || settings.length > 0)) {
-        kept.file = (await dm.getSourceFile(inputs.sourceId)) ?? kept.file;
-        log(
-            `operate-source stop ${inputs.sourceId} (${settings.length > 0 ? `new settings: ${settings.join(", ")}` : `still at ${live.host}:${live.port}`})`,
-        );
-        await stopSource(dm, inputs.sourceId, log);
-        live = undefined;
-    }
-    if (!live) {
-        log(
-            `operate-source create ${inputs.sourceId} at ${want.host}:${want.port}${kept.file ? ", from DM's configuration of it" : ""}`,
-        );
-        await dm.createSource({ ...sourceConfig(inputs, want, false), baseFile: kept.file });
-        kept.created = true;
-    }
-    const names = stopped.map((s) => s.name);
-    // A start-task of the failed run may have created its subtask even though it failed: dm-master answers
-    // 38045 ("fail to get expected result") when the worker does not confirm in time, with the subtask
-    // already stored. Starting it again fails (46014, already exists); DM runs it from its checkpoint.
+/**
+ * Stopped tasks whose subtask exists on the source again: a start-task of the failed run may have created
+ * it though it failed (dm-master answers 38045 when the worker does not confirm in time, the subtask
+ * already stored). A task DM cannot report is counted as not started.
+ */
+async function startedAgain(dm: DmClient, sourceId: string, tasks: string[]): Promise<string[]> {
     const exists = await Promise.all(
-        stopped.map((t) =>
-            dm.taskStatus(t.name, inputs.sourceId).then(
-                (subs) => subs.some((s) => s.source === inputs.sourceId),
+        tasks.map((t) =>
+            dm.taskStatus(t, sourceId).then(
+                (subs) => subs.some((s) => s.source === sourceId),
                 () => false,
             ),
         ),
     );
-    const created = stopped.filter((_, i) => exists[i]);
-    if (created.length > 0) {
-        log(
-            `${created.map((t) => t.name).join(", ")} exist already on ${inputs.sourceId} (started by the failed run): not started again`,
-        );
-        created.forEach((t) => stopped.splice(stopped.indexOf(t), 1));
+    return tasks.filter((_, i) => exists[i]);
+}
+
+/**
+ * The plan that finishes an address switch a failed run left with `stopped` tasks, from DM's source as it
+ * is now (`live`; undefined: stopped). Reads which tasks a failed start-task created already. The same
+ * plan the preview prints (the SourceBinding's diff) and `pulumi up` runs.
+ */
+export async function finishPlan(
+    dm: DmClient,
+    inputs: SourceBindingInputs,
+    live: SourceInfo | undefined,
+    stopped: StoppedTask[],
+    olds: SourceBindingOutputs | undefined,
+): Promise<SwitchPlan> {
+    const want: Address = { host: inputs.host, port: inputs.port };
+    const names = stopped.map((t) => t.name);
+    const here = live !== undefined && sameAddress(live, want);
+    // Settings the failed run did not get to (user, password, relay): the source is created again with them.
+    const settings = here ? settingsChanges(inputs, live, olds) : [];
+    return planFinishStopped({
+        sourceId: inputs.sourceId,
+        dmAddress: inputs.dm.address,
+        stopped: names,
+        created: here ? await startedAgain(dm, inputs.sourceId, names) : [],
+        live: live && nameOf(inputs, live),
+        liveRelay: !!live && (live.enableRelay || !!live.relay),
+        to: nameOf(inputs, want),
+        toAddress: want,
+        relay: inputs.enableRelay,
+        reconfigure: settings.length > 0 ? settings.join(", ") : undefined,
+    });
+}
+
+/** The switch a finish plan runs: the ports of the target alone (no previous upstream is compared). */
+export async function finishRun(
+    dm: DmClient,
+    inputs: SourceBindingInputs,
+    plan: SwitchPlan,
+    live: SourceInfo | undefined,
+    stopped: StoppedTask[],
+    log: (l: string) => void,
+    kept: KeptSource,
+): Promise<{ ports: SwitchPorts; gtidS: Record<string, string> }> {
+    if (live && plan.steps.some((s) => s.kind === "stop-source")) {
+        // Read before the source is stopped: it is created again from DM's own file of it.
+        kept.file = (await dm.getSourceFile(inputs.sourceId)) ?? kept.file;
     }
-    await startStopped(dm, inputs, [...stopped], stopped);
-    await waitForStage(dm, names, inputs.sourceId, ["Running"], { timeoutMs: opts.stageTimeoutMs });
-    log(`started ${names.join(", ")} from their checkpoints on ${to}`);
+    const ports = addressPorts(dm, inputs, { [plan.to]: { host: inputs.host, port: inputs.port } }, stopped, log, kept);
+    return { ports, gtidS: Object.fromEntries(stopped.map((t) => [t.name, t.gtidS])) };
 }

@@ -144,8 +144,10 @@ export function throwPartial(
 /** A switch to run, and what the resource records of it. */
 export interface SwitchRun {
     plan: SwitchPlan;
-    /** The tasks' statuses the plan was made from. */
-    statusBefore: Map<string, TaskStatus>;
+    /** The tasks' statuses the plan was made from. @default read again (none for a finish: its tasks are stopped) */
+    statusBefore?: Map<string, TaskStatus>;
+    /** gtid-S per task recorded by an earlier run (a finish's stopped tasks). @default read by check-rule */
+    gtidS?: Record<string, string>;
     /** Where DM reads from before the switch and after it; the same for a change of settings only. */
     from: string | undefined;
     to: string;
@@ -169,7 +171,11 @@ export async function runSwitch(
 ): Promise<LastSwitch | undefined> {
     let report: SwitchReport;
     try {
-        report = await executeSwitch(r.plan, ports, { ...timeoutsOf(inputs), statusBefore: r.statusBefore });
+        report = await executeSwitch(r.plan, ports, {
+            ...timeoutsOf(inputs),
+            statusBefore: r.statusBefore,
+            gtidS: r.gtidS,
+        });
     } catch (err) {
         return throwPartial(err, id, (paused) => r.partialState(paused, err as SwitchError | RuleViolationError));
     }

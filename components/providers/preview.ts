@@ -3,7 +3,7 @@
  * preview names the tasks that are not running: another stack or an operator may be switching the source),
  * from the inputs otherwise.
  */
-import { createDmClient } from "../dm";
+import { createDmClient, DmClient } from "../dm";
 import { statusOnSource } from "../dm/sourceStatus";
 import type { DmEndpointInputs } from "../model";
 import { tasksToCheck } from "../preflight/decide";
@@ -11,6 +11,29 @@ import { formatPlan, SwitchPlan, TaskState } from "../switch/plan";
 
 /** How long a preview waits for DM to list the tasks' stages before planning from the inputs alone. */
 const PREVIEW_READ_MS = 5000;
+
+/**
+ * `read` against DM within {@link PREVIEW_READ_MS}: its value, or why it failed; `note`, the lines the client
+ * logged (which member of a dm-master cluster answered, when it had to move on), for the preview to name.
+ */
+export async function readForPreview<T>(
+    endpoint: DmEndpointInputs,
+    read: (dm: DmClient, log: (line: string) => void) => Promise<T>,
+): Promise<{ value: T; note: string[] } | { failed: string; note: string[] }> {
+    const note: string[] = [];
+    const log = (line: string) => void note.push(`  (${line})`);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${PREVIEW_READ_MS} ms`)), PREVIEW_READ_MS);
+    });
+    try {
+        return { value: await Promise.race([read(createDmClient(endpoint, log), log), late]), note };
+    } catch (err) {
+        return { failed: (err instanceof Error ? err.message : String(err)).replace(/\s+/g, " "), note };
+    } finally {
+        clearTimeout(timer);
+    }
+}
 
 /**
  * Every task of the source with its stage as DM reports it now, for a preview's plan; when DM cannot be read
@@ -21,34 +44,24 @@ export async function liveTaskStages(i: {
     sourceId: string;
     tasks?: string[];
 }): Promise<{ tasks: { name: string; stage: string }[]; note: string[] }> {
-    // Which member of a dm-master cluster answered (the client says when it had to move on): the preview names it.
-    const answered: string[] = [];
-    const read = async () => {
-        const dm = createDmClient(i.dm, (line) => answered.push(`  (${line})`));
+    const r = await readForPreview(i.dm, async (dm, log) => {
         const names = tasksToCheck(await dm.getSourceConfig(i.sourceId), i.tasks);
         // One dm-worker request for the whole source (dm-master throttles them), as the switch reads.
-        const subs = await statusOnSource(dm, i.sourceId, names, (line) => answered.push(`  (${line})`));
+        const subs = await statusOnSource(dm, i.sourceId, names, log);
         return names.map((name) => ({ name, stage: subs.get(name)?.stage ?? "" }));
-    };
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${PREVIEW_READ_MS} ms`)), PREVIEW_READ_MS);
     });
-    try {
-        return { tasks: await Promise.race([read(), late]), note: answered };
-    } catch (err) {
-        const why = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, " ");
-        const tasks = (i.tasks ?? [`<every task of ${i.sourceId}>`]).map((name) => ({ name, stage: "Running" }));
-        return {
-            tasks,
-            note: [
-                `  (the tasks' stages could not be read from DM at ${i.dm.address}: ${why}; 'pulumi up' reads them before anything changes)`,
-            ],
-        };
-    } finally {
-        clearTimeout(timer);
+    if ("value" in r) {
+        return { tasks: r.value, note: r.note };
     }
+    return {
+        tasks: (i.tasks ?? [`<every task of ${i.sourceId}>`]).map((name) => ({ name, stage: "Running" })),
+        note: [unreadNote(i.dm, r.failed)],
+    };
 }
+
+/** The preview's line for a plan made without DM's answer. */
+const unreadNote = (dm: DmEndpointInputs, why: string) =>
+    `  (the tasks' stages could not be read from DM at ${dm.address}: ${why}; 'pulumi up' reads them before anything changes)`;
 
 /** The lines of the plan `planOf` makes from the tasks' stages (see {@link liveTaskStages}), for `check`. */
 export async function previewLines(

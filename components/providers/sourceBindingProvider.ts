@@ -12,11 +12,12 @@ import type * as pulumi from "@pulumi/pulumi";
 import { createDmClient } from "../dm";
 import { tasksToCheck } from "../preflight/decide";
 import { settleAll } from "../switch/livePorts";
-import { Address, formatPlan, planAddressSwitch } from "../switch/plan";
+import { Address, formatPlan, planAddressSwitch, planFinishStopped } from "../switch/plan";
 import {
     addressPorts,
     ensureRelay,
-    finishStopped,
+    finishPlan,
+    finishRun,
     nameOf,
     sameAddress,
     sourceConfig,
@@ -24,7 +25,6 @@ import {
 } from "./addressProcedure";
 import { checked, diffState, runSwitch, sourceLog } from "./common";
 import { AddressInputs, checkSourceBindingInputs, SourceBindingInputs, SourceBindingOutputs } from "./inputs";
-import { PartialStateError } from "./load";
 import { passwordDigest } from "./passwordDigest";
 import {
     flavorFailure,
@@ -34,7 +34,7 @@ import {
     settingsChangesOfInputs,
     settingsOfPartialState,
 } from "./sourceSettings";
-import { previewLines } from "./preview";
+import { previewLines, readForPreview } from "./preview";
 
 /** The binding's own fields that are not desired state: a failed run's record, secrets and their digest. */
 const NOT_DESIRED_STATE = ["stoppedTasks", "downstreamPassword", "passwordDigest", "sourceFile"];
@@ -73,16 +73,20 @@ async function converge(
         ...settingsOfPartialState(inputs, olds, live, kept),
     });
     if (stopped.length > 0) {
-        try {
-            await finishStopped(dm, inputs, live, stopped, log, olds, kept);
-            await ensureRelay(dm, inputs, log);
-        } catch (err) {
-            throw new PartialStateError(err instanceof Error ? err.message : String(err), id, partialState([]));
-        }
-        return outputsOf(inputs, {
-            pausedByUs: [],
-            lastSwitch: { to: nameOf(inputs, want), gtidS: {}, at: new Date().toISOString() },
+        // A previous run stopped the tasks and failed: the switch is finished forward, by its own plan.
+        const plan = await finishPlan(dm, inputs, live, stopped, olds);
+        const { ports, gtidS } = await finishRun(dm, inputs, plan, live, stopped, log, kept);
+        formatPlan(plan).forEach(log);
+        const lastSwitch = await runSwitch(id, inputs, ports, {
+            plan,
+            gtidS,
+            // Where DM read from before the failed run is not known here (its source may be gone).
+            from: undefined,
+            to: plan.to,
+            held: "stopped",
+            partialState: () => partialState([]),
         });
+        return outputsOf(inputs, { pausedByUs: [], lastSwitch });
     }
     if (!live) {
         log(`operate-source create ${inputs.sourceId} at ${want.host}:${want.port}`);
@@ -174,6 +178,31 @@ async function previewPlan(
     );
 }
 
+/**
+ * The plan `pulumi up` runs to finish an address switch a failed run left with the tasks stopped (only the
+ * state knows them: `check` cannot print it), from DM's source as it is now; when DM cannot be read, the
+ * plan for a source that is stopped, and a note saying so.
+ */
+async function previewFinish(olds: SourceBindingOutputs, news: SourceBindingInputs): Promise<string[]> {
+    const stopped = olds.stoppedTasks ?? [];
+    const r = await readForPreview(news.dm, async (dm) =>
+        finishPlan(dm, news, await dm.getSource(news.sourceId), stopped, olds),
+    );
+    if ("value" in r) {
+        return [...formatPlan(r.value), ...r.note];
+    }
+    const assumed = planFinishStopped({
+        sourceId: news.sourceId,
+        dmAddress: news.dm.address,
+        stopped: stopped.map((t) => t.name),
+        to: nameOf(news, news),
+        toAddress: news,
+        relay: news.enableRelay,
+    });
+    const why = `  (DM's source could not be read from DM at ${news.dm.address}: ${r.failed}; planned as if it were stopped. 'pulumi up' reads it before anything changes)`;
+    return [...formatPlan(assumed), why];
+}
+
 export const provider = {
     async check(olds: Partial<SourceBindingInputs> | undefined, news: SourceBindingInputs) {
         const failures = checkSourceBindingInputs(news);
@@ -215,7 +244,9 @@ export const provider = {
             // A state written before digests were kept: an update records one (nothing is re-created for it).
             ...(olds.passwordDigest === undefined && olds.sourceId !== undefined ? ["passwordDigest"] : []),
         ];
-        return diffState(olds, news, {
+        // A stopped switch is finished before anything else: its plan, not the inputs' one, is what the up runs.
+        const finishing = (olds.stoppedTasks ?? []).length > 0;
+        return diffState(olds, finishing ? { ...news, plan: await previewFinish(olds, news) } : news, {
             notDesired: NOT_DESIRED_STATE,
             also,
             replaceOn: REPLACING,

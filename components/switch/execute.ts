@@ -18,7 +18,7 @@ import { enterWindow } from "./windows";
 import { describeStep, Step, SwitchPlan } from "./plan";
 import { recover } from "./recovery";
 import { findWrittenOnTarget, TargetAtResume } from "./report";
-import { checkRule, RuleViolationError } from "./rule";
+import { checkRule, checkStopped, RuleViolationError } from "./rule";
 import type { SwitchPorts, SwitchReport, TaskStatus } from "./types";
 import { awaitStage, confirmReading } from "./waits";
 
@@ -64,13 +64,16 @@ interface RunState {
 /** The state a run of `plan` starts from: a whole switch, or the half after a hooked VIP moved. */
 function startState(plan: SwitchPlan, opts: ResolvedOptions): RunState {
     const continueAfterMove = opts.continueAfterMove ?? false;
+    const finish = plan.finish ?? false;
     return {
-        // Tasks the plan resumes but does not pause were left paused by an earlier, failed run.
+        // Tasks the plan resumes but does not pause were left paused by an earlier, failed run (a finish's are stopped).
         paused: new Set(
-            plan.switched.filter((t) => !plan.steps.some((s) => s.kind === "pause" && s.tasks.includes(t))),
+            finish
+                ? []
+                : plan.switched.filter((t) => !plan.steps.some((s) => s.kind === "pause" && s.tasks.includes(t))),
         ),
         moved: continueAfterMove,
-        stopped: false,
+        stopped: finish,
         ruleOk: continueAfterMove,
         now: continueAfterMove ? plan.to : plan.from,
         pausedStatus: new Map(),
@@ -104,7 +107,9 @@ async function runStep(
             return;
         case "check-rule": {
             const { gtidS, bytesAtPause, pausedStatus } = state;
-            const executed = await checkRule(ports, plan, step, opts, gtidS, bytesAtPause, pausedStatus);
+            const executed = plan.finish
+                ? await checkStopped(ports, plan, step, opts, gtidS)
+                : await checkRule(ports, plan, step, opts, gtidS, bytesAtPause, pausedStatus);
             state.executedAtCheck ??= executed;
             state.ruleOk = true;
             return;
@@ -187,7 +192,9 @@ export async function executeSwitch(
 
     const firstCheck = plan.steps.findIndex((s) => s.kind === "check-rule");
     const firstPause = plan.steps.findIndex((s) => s.kind === "pause");
-    if (!opts.continueAfterMove && firstCheck !== -1 && (firstPause === -1 || firstPause < firstCheck)) {
+    // A finish's check-rule is its first step: nothing changes before it decides.
+    const before = !opts.continueAfterMove && !plan.finish && firstCheck !== -1;
+    if (before && (firstPause === -1 || firstPause < firstCheck)) {
         const start = Date.now();
         // A refusal, or a target that cannot be read, is refused with nothing paused.
         const refusal = await standingReasons(plan, ports, options.statusBefore).then(

@@ -73,6 +73,12 @@ export interface SwitchPlan {
     /** Address mode at the same address: the settings the source is re-created with (AddressPlanInput.reconfigure). @default undefined */
     reconfigure?: string;
     /**
+     * The plan finishes an address switch an earlier, failed run left with the tasks stopped (their
+     * checkpoints kept, gtid-S recorded in the resource's state): the tasks have no subtask, so check-rule
+     * decides on the recorded gtid-S (ExecuteOptions.gtidS), and nothing is paused. @default undefined
+     */
+    finish?: boolean;
+    /**
      * Each task's stage when the plan was made: check-rule refuses to go on when a task that was not running
      * runs now (someone else is switching or resuming the source). @default undefined (not known)
      */
@@ -98,6 +104,30 @@ export interface AddressPlanInput extends VipPlanInput {
      * Settings of the source that change (e.g. "user, password"): with `from` = `to` the whole procedure runs
      * at the same address to re-create the source with them, instead of the nothing-to-do plan. @default undefined
      */
+    reconfigure?: string;
+}
+
+/** What the finish of an address switch left with the tasks stopped is planned from (see {@link planFinishStopped}). */
+export interface FinishPlanInput {
+    sourceId: string;
+    dmAddress: string;
+    /** The tasks the failed run stopped, with their checkpoints kept (the resource's `stoppedTasks`). */
+    stopped: string[];
+    /**
+     * Stopped tasks whose subtask exists on the source again: a start-task of the failed run that dm-master
+     * answered with an error (38045: the worker did not confirm in time) had stored it. DM runs them from
+     * their checkpoint; starting them again would fail (46014, already exists). @default none
+     */
+    created?: string[];
+    /** The instance DM's source reads from now (a name or host:port); undefined: the source is stopped. */
+    live?: string;
+    /** The live source runs relay (by its configuration or start-relay). @default false */
+    liveRelay?: boolean;
+    to: string;
+    toAddress: Address;
+    /** The inputs ask for relay: it is started once the tasks run, unless it runs already. @default false */
+    relay?: boolean;
+    /** Settings of the live source that differ from the inputs (at the target): it is re-created with them. @default undefined */
     reconfigure?: string;
 }
 
@@ -206,8 +236,58 @@ export function planAddressSwitch(input: AddressPlanInput): SwitchPlan {
     return { ...base, steps };
 }
 
+/**
+ * The rest of an address switch whose run failed after stop-task: decide on the target with the gtid-S each
+ * task stopped at; stop DM's source when it still reads elsewhere or has other settings; create it at the
+ * target; start-task from the checkpoint each task not already started again; wait until every one runs;
+ * relay; confirm. Forward only: the tasks are never started against a target that fails the rule.
+ */
+export function planFinishStopped(input: FinishPlanInput): SwitchPlan {
+    const all = input.stopped;
+    const created = new Set(input.created ?? []);
+    const recreate = input.live !== undefined && (input.live !== input.to || input.reconfigure !== undefined);
+    const create = input.live === undefined || recreate;
+    const toStart = all.filter((t) => !created.has(t));
+    const steps: Step[] = [{ kind: "check-rule", tasks: all, target: input.to }];
+    if (recreate) {
+        steps.push({ kind: "stop-source" });
+    }
+    if (create) {
+        steps.push({ kind: "create-source", to: input.to, address: input.toAddress });
+    }
+    if (toStart.length > 0) {
+        steps.push({ kind: "start-tasks", tasks: toStart });
+    }
+    if (all.length > 0) {
+        steps.push({ kind: "await-running", tasks: all });
+    }
+    const startRelay = !!input.relay && (create || !input.liveRelay);
+    if (startRelay) {
+        steps.push({ kind: "start-relay" });
+    }
+    steps.push({ kind: "confirm-reading", tasks: all, target: input.to });
+    return {
+        mode: "address",
+        sourceId: input.sourceId,
+        dmAddress: input.dmAddress,
+        // The decision compares with no previous upstream: DM's source may already be gone from it.
+        from: undefined,
+        to: input.to,
+        tasks: all,
+        switched: all,
+        leftPaused: [],
+        finish: true,
+        ...(startRelay ? { relay: true } : {}),
+        ...(input.reconfigure ? { reconfigure: input.reconfigure } : {}),
+        steps,
+    };
+}
+
 /** One step in the words of the manual procedure (dmctl and SQL), for previews and logs. */
-export function describeStep(step: Step, plan: Pick<SwitchPlan, "dmAddress" | "sourceId" | "relay">): string {
+export function describeStep(
+    step: Step,
+    plan: Pick<SwitchPlan, "dmAddress" | "sourceId" | "relay" | "finish">,
+): string {
     const dmctl = `dmctl --master-addr ${plan.dmAddress}`;
     const each = (tasks: string[], cmd: (t: string) => string) => tasks.map(cmd).join("; ");
     switch (step.kind) {
@@ -215,8 +295,13 @@ export function describeStep(step: Step, plan: Pick<SwitchPlan, "dmAddress" | "s
             return each(step.tasks, (t) => `${dmctl} pause-task ${t} -s ${plan.sourceId}`);
         case "await-paused":
             return `${dmctl} query-status … until ${step.tasks.join(", ")} are Paused (checkpoint flushed)`;
-        case "check-rule":
-            return `read syncerBinlogGtid (gtid-S) of ${step.tasks.join(", ") || "no task"}; on ${step.target} read gtid_purged (gtid-P) and gtid_executed (gtid-E); require gtid-S ⊇ gtid-P and gtid-E ⊇ gtid-S`;
+        case "check-rule": {
+            const tasks = step.tasks.join(", ") || "no task";
+            const gtidS = plan.finish
+                ? `gtid-S of ${tasks} is the checkpoint each stopped at (recorded in the state)`
+                : `read syncerBinlogGtid (gtid-S) of ${tasks}`;
+            return `${gtidS}; on ${step.target} read gtid_purged (gtid-P) and gtid_executed (gtid-E); require gtid-S ⊇ gtid-P and gtid-E ⊇ gtid-S`;
+        }
         case "move-vip":
             return `point the VIP at ${step.to}${step.from ? ` (was ${step.from})` : ""}`;
         case "verify-vip":
@@ -253,9 +338,11 @@ export function formatPlan(plan: SwitchPlan): string[] {
     if (plan.steps.length === 0) {
         return [`DM source ${plan.sourceId} already reads from ${plan.to}: nothing to do.`];
     }
-    const head = plan.reconfigure
-        ? `DM source ${plan.sourceId}: new settings (${plan.reconfigure}), the address procedure at the same address (${plan.to})`
-        : `DM source ${plan.sourceId}: ${plan.mode} switch ${plan.from ?? "(unknown)"} → ${plan.to}`;
+    const head = plan.finish
+        ? `DM source ${plan.sourceId}: finishing an address switch to ${plan.to}: tasks ${plan.tasks.join(", ")} are stopped with their checkpoints kept${plan.reconfigure ? ` (new settings: ${plan.reconfigure})` : ""}`
+        : plan.reconfigure
+          ? `DM source ${plan.sourceId}: new settings (${plan.reconfigure}), the address procedure at the same address (${plan.to})`
+          : `DM source ${plan.sourceId}: ${plan.mode} switch ${plan.from ?? "(unknown)"} → ${plan.to}`;
     const left =
         plan.leftPaused.length > 0
             ? [`  tasks not running before the switch stay as they are: ${plan.leftPaused.join(", ")}`]

@@ -73,7 +73,10 @@ export async function recover(
         // The tasks are stopped (their checkpoints kept): never guess; the next `pulumi up` continues forward.
         return new SwitchError(
             `${head}. The tasks ${plan.tasks.join(", ")} of DM source ${plan.sourceId} were stopped with their checkpoints kept and are not running yet (a failed start-task may have created some); ` +
-                `fix the cause and run 'pulumi up' again to finish the switch to ${plan.to}.`,
+                `fix the cause and run 'pulumi up' again to finish the switch to ${plan.to}` +
+                (rule
+                    ? ", or point the source at another instance of its replication set: the switch is finished there."
+                    : "."),
             f.paused,
             now,
         );

@@ -75,6 +75,36 @@ export async function checkRule(
 }
 
 /**
+ * What DM would say of tasks an earlier run stopped: no subtask, Stopped at the checkpoint it recorded
+ * (`gtidS`). The decision on them is the pack's, on the position start-task resumes from.
+ */
+export function stoppedStatus(tasks: string[], gtidS: Map<string, string>): Map<string, TaskStatus> {
+    return new Map(
+        tasks.map((t) => [t, { stage: "Stopped", unit: "Sync", syncerGtid: gtidS.get(t) ?? "", errors: [] }]),
+    );
+}
+
+/**
+ * check-rule of a plan that finishes a stopped address switch (SwitchPlan.finish): the decision on the
+ * recorded checkpoints, with one bounded wait for a lagging target (stopped tasks cannot move meanwhile).
+ * Returns the target's gtid-E it decided against.
+ */
+export async function checkStopped(
+    ports: SwitchPorts,
+    plan: SwitchPlan,
+    step: { tasks: string[]; target: string },
+    opts: ResolvedOptions,
+    gtidS: Map<string, string>,
+): Promise<string> {
+    const status = stoppedStatus(step.tasks, gtidS);
+    const decision = await decideWaitingOnce(ports, step.target, opts.catchUpTimeoutMs, plan.from, status);
+    if (!decision.ok) {
+        throw new RuleViolationError(decision.reasons.join(" "));
+    }
+    return decision.executed;
+}
+
+/**
  * The shared decision on `target` with `status`; when only a lagging target stands in the way, one bounded
  * wait (`timeoutMs` in all) for it to execute each task's gtid-S, then the decision again on the statuses
  * `reread` gives (the same ones when the tasks cannot have moved). What check-rule and the finish of a

@@ -15,11 +15,14 @@ import { PROJECT_DIR } from "../../tools/sandboxStack";
 import {
     assertConverges,
     assertFailedClearly,
+    assertNoPassword,
+    errorsIn,
     FaultRig,
     purgeAllBinlogs,
     report,
     stagesOf,
     startFaultRig,
+    unlogged,
     upUnderLoad,
 } from "../support/faultHelpers";
 
@@ -100,7 +103,81 @@ test("the dm-worker restarted between stop-task and start-task of an address swi
         r,
         /switching DM source sandbox-source to primary failed: start-task .*were stopped with their checkpoints kept and are not running yet .*; fix the cause and run 'pulumi up' again/,
     );
+    // The preview prints the rest of the switch, the plan the next up runs, and changes nothing.
+    const sourceBefore = await rig.dm.getSourceFile(rig.sb.source.id);
+    const preview = await rig.stack.run(["preview"]);
+    assert.equal(preview.code, 0, preview.output);
+    assert.match(
+        preview.output,
+        /DM source sandbox-source: finishing an address switch to primary: tasks sandbox_task_0, sandbox_task_1 are stopped with their checkpoints kept/,
+    );
+    assert.match(preview.output, /1\. gtid-S of sandbox_task_0, sandbox_task_1 is the checkpoint each stopped at/);
+    assert.match(preview.output, /query-status … until sandbox_task_0, sandbox_task_1 are Running/);
+    // (The tasks' stages may change meanwhile: DM brings back on the restarted worker what start-task stored.)
+    assert.doesNotMatch(preview.output, /step \d+\/\d+ done/, "the preview ran no step");
+    assert.equal(await rig.dm.getSourceFile(rig.sb.source.id), sourceBefore, "the preview left DM's source as it was");
     const again = await assertConverges(rig, toPrimary, [load]);
     assert.match(again.output, /finishing an address switch to primary/);
-    report("dm-worker restarted during an address switch", { "faulty up": r, "re-run": again }, load);
+    report("dm-worker restarted during an address switch", { "faulty up": r, preview, "re-run": again }, load);
+});
+
+test("a stopped address switch whose target then purged what the tasks need: the finish starts nothing; pointed back at the primary, pulumi up finishes there", async () => {
+    assert.equal(await sourcePort(), rig.sb.primary.port);
+    const lock = (what: "LOCK" | "UNLOCK") =>
+        unlogged(rig.sb.replica, rig.sb.admin, [[`ALTER USER ?@'127.0.0.1' ACCOUNT ${what}`, [rig.sb.source.user]]]);
+    const { r, load } = await upUnderLoad(rig, toReplica, {
+        during: async () => {
+            // Locked on the replica alone once the source is stopped: operate-source create connects to it and fails.
+            await rig.watch.waitFor(/step \d+\/\d+ done in \d+ ms: [^\n]*operate-source stop/);
+            await lock("LOCK");
+        },
+    });
+    // The tasks are stopped (DM knows no task now): the error must name each.
+    const failedClearly = (run: typeof r, expected: RegExp) => {
+        assert.notEqual(run.code, 0, run.output);
+        assertNoPassword(rig, run);
+        assert.match(errorsIn(run.output), expected, run.output);
+    };
+    try {
+        failedClearly(
+            r,
+            /switching DM source sandbox-source to replica failed: operate-source create .*The tasks sandbox_task_0, sandbox_task_1 of DM source sandbox-source were stopped with their checkpoints kept/,
+        );
+    } finally {
+        await lock("UNLOCK");
+    }
+    // The replica then purges every binary log: past the gtid-S the tasks stopped at (the load went on).
+    const purged = await purgeAllBinlogs(rig.sb.replica, rig.sb.admin);
+    console.log(`  the replica purged everything up to ${purged}`);
+    rig.watch.mark();
+    const refused = await rig.stack.run(["up", "--yes", "--skip-preview"]);
+    failedClearly(
+        refused,
+        /switching DM source sandbox-source to replica is not allowed: task sandbox_task_0: the target has purged binlogs DM still needs.*The tasks sandbox_task_0, sandbox_task_1 of DM source sandbox-source were stopped with their checkpoints kept/,
+    );
+    assert.match(refused.output, /finishing an address switch to replica/);
+    assert.doesNotMatch(refused.output, /step \d+\/\d+ done in \d+ ms: [^\n]*(operate-source create|start-task)/);
+    assert.equal(await rig.dm.getSource(rig.sb.source.id), undefined, "no source was created at the replica");
+    for (const t of taskNames()) {
+        await assert.rejects(rig.dm.taskStatus(t, rig.sb.source.id), /not exist/, `${t} was not started`);
+    }
+    // Pointed back at the primary: the preview prints the finish there, and the up runs it.
+    rig.stack.configure(toPrimary);
+    const preview = await rig.stack.run(["preview"]);
+    assert.equal(preview.code, 0, preview.output);
+    assert.match(
+        preview.output,
+        /finishing an address switch to primary: tasks sandbox_task_0, sandbox_task_1 are stopped/,
+    );
+    assert.match(
+        preview.output,
+        /2\. dmctl --master-addr \S+ operate-source create sandbox-source\.yaml {2}# from: host 127\.0\.0\.1, port \d+ \(primary\)/,
+    );
+    const again = await assertConverges(rig, toPrimary, [load]);
+    assert.match(again.output, /finishing an address switch to primary/);
+    report(
+        "a stopped switch's target purged",
+        { "faulty up": r, "refused finish": refused, preview, "re-run": again },
+        load,
+    );
 });

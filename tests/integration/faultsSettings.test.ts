@@ -82,11 +82,21 @@ test("operate-source create failing after operate-source stop: the next pulumi u
     assert.ok(binding?.outputs?.sourceFile !== undefined, "the state keeps DM's file of the source");
     assert.equal(binding?.outputs?.user, rig.sb.source.user, "the state says DM's source still has the old user");
     await rig.sb.primary.query(`ALTER USER ?@'127.0.0.1' ACCOUNT UNLOCK`, [USER2]);
+    // The preview prints what the next up runs: the source created at the target, then the tasks started.
+    const preview = await rig.stack.run(["preview"]);
+    assert.equal(preview.code, 0, preview.output);
+    assert.match(
+        preview.output,
+        /finishing an address switch to primary: tasks sandbox_task_0, sandbox_task_1 are stopped/,
+    );
+    assert.match(preview.output, /2\. dmctl --master-addr \S+ operate-source create sandbox-source\.yaml/);
+    assert.match(preview.output, /3\. dmctl --master-addr \S+ start-task sandbox_task_0\.yaml/);
+    assert.equal(await rig.dm.getSource(rig.sb.source.id), undefined, "the preview created nothing");
     const again = await assertConverges(rig, asUser2, [load]);
     assert.match(again.output, /finishing an address switch to primary/);
     assert.match(
         again.output,
-        /operate-source create sandbox-source at 127\.0\.0\.1:\d+, from DM's configuration of it/,
+        /step 2\/5 done in \d+ ms: [^\n]*operate-source create sandbox-source\.yaml {2}# from: host 127\.0\.0\.1, port \d+ \(primary\)/,
     );
     assert.equal((await rig.dm.getSource(rig.sb.source.id))?.user, USER2);
     assert.equal(await serverIdOf(), serverId, "created from DM's own file: its server-id is kept");

@@ -160,6 +160,8 @@ export class World implements SwitchPorts {
         tasks.forEach((t) => {
             this.stages.set(t, "Running");
             this.resumed.add(t);
+            // A task stopped before this world began (a finish) starts from the gtid-S it was given.
+            if (!this.gtid.has(t)) this.gtid.set(t, gtidS.get(t) ?? "");
             // A new subtask: its counter starts again from 0.
             this.bytes.set(t, this.options.silent ? 0 : 108);
         });

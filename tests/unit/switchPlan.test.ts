@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatPlan, planAddressSwitch, planVipSwitch, Step } from "../../components/switch/plan";
+import { formatPlan, planAddressSwitch, planFinishStopped, planVipSwitch, Step } from "../../components/switch/plan";
 import { ADDRESS_SWITCH_STEPS } from "../support/switchWorld";
 
 const base = { sourceId: "mysql-01", dmAddress: "dm:8261", from: "mysql-a", to: "mysql-b" };
@@ -164,4 +164,76 @@ test("an address switch of a relay-enabled source re-creates it without relay an
         /operate-source create mysql-01\.yaml {2}# from: host 10\.0\.0\.2, port 3306 \(mysql-b\), enable-relay: false until the tasks run$/,
     );
     assert.match(lines[9], /dmctl --master-addr dm:8261 start-relay -s mysql-01 <its worker>/);
+});
+
+const finish = {
+    sourceId: "mysql-01",
+    dmAddress: "dm:8261",
+    stopped: ["t1", "t2"],
+    to: "mysql-b",
+    toAddress: { host: "10.0.0.2", port: 3306 },
+};
+
+test("finishing a stopped address switch: decide on the recorded gtid-S, then whatever of the procedure is left", () => {
+    // The source was stopped and not created again.
+    const gone = planFinishStopped(finish);
+    assert.deepEqual(kinds(gone.steps), [
+        "check-rule",
+        "create-source",
+        "start-tasks",
+        "await-running",
+        "confirm-reading",
+    ]);
+    assert.equal(gone.finish, true);
+    assert.equal(gone.from, undefined, "the decision compares with no previous upstream");
+    assert.deepEqual(gone.steps[0], { kind: "check-rule", tasks: ["t1", "t2"], target: "mysql-b" });
+    // Still at the old address: stopped there first.
+    const elsewhere = planFinishStopped({ ...finish, live: "mysql-a" });
+    assert.deepEqual(kinds(elsewhere.steps).slice(0, 3), ["check-rule", "stop-source", "create-source"]);
+    // Already at the target: only the tasks are left.
+    const here = planFinishStopped({ ...finish, live: "mysql-b" });
+    assert.deepEqual(kinds(here.steps), ["check-rule", "start-tasks", "await-running", "confirm-reading"]);
+    // At the target with settings the failed run did not get to: re-created with them.
+    const settings = planFinishStopped({ ...finish, live: "mysql-b", reconfigure: "user" });
+    assert.deepEqual(kinds(settings.steps).slice(0, 3), ["check-rule", "stop-source", "create-source"]);
+    assert.equal(settings.reconfigure, "user");
+});
+
+test("finishing a stopped address switch starts no task a failed start-task created, but waits for every one", () => {
+    const some = planFinishStopped({ ...finish, live: "mysql-b", created: ["t1"] });
+    assert.deepEqual(some.steps[1], { kind: "start-tasks", tasks: ["t2"] });
+    assert.deepEqual(some.steps[2], { kind: "await-running", tasks: ["t1", "t2"] });
+    const all = planFinishStopped({ ...finish, live: "mysql-b", created: ["t1", "t2"] });
+    assert.deepEqual(kinds(all.steps), ["check-rule", "await-running", "confirm-reading"]);
+});
+
+test("finishing a stopped address switch starts relay after the tasks unless it runs already", () => {
+    const created = planFinishStopped({ ...finish, relay: true });
+    assert.deepEqual(kinds(created.steps).slice(-2), ["start-relay", "confirm-reading"]);
+    assert.equal(created.relay, true);
+    const running = planFinishStopped({ ...finish, relay: true, live: "mysql-b", liveRelay: true });
+    assert.ok(!kinds(running.steps).includes("start-relay"));
+    const off = planFinishStopped({ ...finish, relay: true, live: "mysql-b", liveRelay: false });
+    assert.ok(kinds(off.steps).includes("start-relay"));
+});
+
+test("the finish reads as the rest of the manual procedure, gtid-S taken from the state", () => {
+    const lines = formatPlan(planFinishStopped({ ...finish, live: "mysql-a" }));
+    assert.equal(
+        lines[0],
+        "DM source mysql-01: finishing an address switch to mysql-b: tasks t1, t2 are stopped with their checkpoints kept",
+    );
+    assert.match(
+        lines[1],
+        /^ {2}1\. gtid-S of t1, t2 is the checkpoint each stopped at \(recorded in the state\); on mysql-b read gtid_purged/,
+    );
+    assert.equal(lines[2], "  2. dmctl --master-addr dm:8261 operate-source stop mysql-01");
+    assert.match(
+        lines[3],
+        /^ {2}3\. dmctl --master-addr dm:8261 operate-source create mysql-01\.yaml {2}# from: host 10\.0\.0\.2, port 3306/,
+    );
+    assert.match(
+        lines[4],
+        /start-task t1\.yaml {2}# meta binlog-gtid: gtid-S, from the checkpoint; .*start-task t2\.yaml/,
+    );
 });
