@@ -49,21 +49,6 @@ export function sourceConfig(
 }
 
 /**
- * Relay on as the inputs ask, for a source re-created with relay off by an address switch that stopped
- * before its start-relay step: started explicitly on the source's worker.
- */
-export async function ensureRelay(dm: DmClient, inputs: SourceBindingInputs, log: (l: string) => void): Promise<void> {
-    if (!inputs.enableRelay) {
-        return;
-    }
-    const s = await dm.getSource(inputs.sourceId);
-    if (s && !s.enableRelay && !s.relay && s.worker) {
-        log(`start-relay -s ${inputs.sourceId} ${s.worker} (relay is on in the inputs, off in DM)`);
-        await dm.startRelay(inputs.sourceId, s.worker);
-    }
-}
-
-/**
  * operate-source stop, after stop-relay when relay runs for the source's worker by start-relay (an address
  * switch with relay on leaves it so): DM refuses to stop a source with relay workers (46023). Relay started
  * by the source's own enable-relay stops with the source.
@@ -178,7 +163,7 @@ export async function finishPlan(
         stopped: names,
         created: here ? await startedAgain(dm, inputs.sourceId, names) : [],
         live: live && nameOf(inputs, live),
-        liveRelay: !!live && (live.enableRelay || !!live.relay),
+        liveRelay: !!live && (live.enableRelay || !!live.relay || !live.worker),
         to: nameOf(inputs, want),
         toAddress: want,
         relay: inputs.enableRelay,

@@ -15,7 +15,6 @@ import { settleAll } from "../switch/livePorts";
 import { Address, formatPlan, planAddressSwitch, planFinishStopped } from "../switch/plan";
 import {
     addressPorts,
-    ensureRelay,
     finishPlan,
     finishRun,
     nameOf,
@@ -119,10 +118,12 @@ async function converge(
         toAddress: want,
         pausedByUs: olds?.pausedByUs,
         relay: inputs.enableRelay,
+        // Relay off in DM while the inputs ask for it: a switch stopped before its start-relay step. No worker
+        // bound to the source: relay cannot start now, and is not asked to.
+        liveRelay: live.enableRelay || !!live.relay || !live.worker,
         reconfigure,
     });
     if (plan.steps.length === 0) {
-        await ensureRelay(dm, inputs, log);
         return outputsOf(inputs, { pausedByUs: [], lastSwitch: olds?.lastSwitch });
     }
     if (plan.steps.some((s) => s.kind === "start-tasks") && inputs.downstreamPassword === undefined) {

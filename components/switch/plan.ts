@@ -101,6 +101,11 @@ export interface AddressPlanInput extends VipPlanInput {
     /** The source's relay log is on: it is re-created without relay, and relay is started once the tasks run. @default false */
     relay?: boolean;
     /**
+     * The source runs relay now (by its configuration, or start-relay). With `relay` on and `from` = `to`, false
+     * adds a start-relay step: an address switch stopped before its own. @default undefined (not known: none added)
+     */
+    liveRelay?: boolean;
+    /**
      * Settings of the source that change (e.g. "user, password"): with `from` = `to` the whole procedure runs
      * at the same address to re-create the source with them, instead of the nothing-to-do plan. @default undefined
      */
@@ -171,7 +176,8 @@ export function planVipSwitch(input: VipPlanInput): SwitchPlan {
                       { kind: "await-running", tasks: ours },
                       { kind: "confirm-reading", tasks: ours, target: input.to },
                   ];
-        return { ...base, switched: ours, leftPaused: all.filter((t) => !ours.includes(t)), steps };
+        // Left as they are: the tasks that were not running (those running go on running).
+        return { ...base, switched: ours, steps };
     }
     const steps: Step[] = [];
     if (toPause.length > 0) {
@@ -205,7 +211,14 @@ export function planAddressSwitch(input: AddressPlanInput): SwitchPlan {
         ...(input.reconfigure ? { reconfigure: input.reconfigure } : {}),
     };
     if (input.from === input.to && !input.reconfigure) {
-        return { ...planVipSwitch(input), mode: "address" };
+        const same: SwitchPlan = { ...planVipSwitch(input), mode: "address" };
+        if (!input.relay || input.liveRelay !== false) {
+            return same;
+        }
+        // Relay on in the inputs, off in DM: started before the confirmation, which then checks it too.
+        const confirm = same.steps.filter((s) => s.kind === "confirm-reading");
+        const steps: Step[] = [...same.steps.filter((s) => s.kind !== "confirm-reading"), { kind: "start-relay" }];
+        return { ...same, relay: true, steps: [...steps, ...confirm] };
     }
     const steps: Step[] = [];
     if (toPause.length > 0) {
@@ -342,7 +355,9 @@ export function formatPlan(plan: SwitchPlan): string[] {
         ? `DM source ${plan.sourceId}: finishing an address switch to ${plan.to}: tasks ${plan.tasks.join(", ")} are stopped with their checkpoints kept${plan.reconfigure ? ` (new settings: ${plan.reconfigure})` : ""}`
         : plan.reconfigure
           ? `DM source ${plan.sourceId}: new settings (${plan.reconfigure}), the address procedure at the same address (${plan.to})`
-          : `DM source ${plan.sourceId}: ${plan.mode} switch ${plan.from ?? "(unknown)"} → ${plan.to}`;
+          : plan.from === plan.to
+            ? `DM source ${plan.sourceId} already reads from ${plan.to}; what an earlier switch left to do:`
+            : `DM source ${plan.sourceId}: ${plan.mode} switch ${plan.from ?? "(unknown)"} → ${plan.to}`;
     const left =
         plan.leftPaused.length > 0
             ? [`  tasks not running before the switch stay as they are: ${plan.leftPaused.join(", ")}`]

@@ -52,3 +52,25 @@ test("address switch to the MySQL primary's own address with relay on: relay sta
         "relay reads from the primary",
     );
 });
+
+test("relay stopped by hand while the inputs ask for it: the next update of the binding starts it again, as the one step of its plan", async () => {
+    const before = await s.dm.getSource(s.sb.source.id);
+    assert.ok(before?.worker && before.relay, JSON.stringify(before));
+    await s.dm.stopRelay(s.sb.source.id, before.worker);
+    const stopped = await s.dm.getSource(s.sb.source.id);
+    assert.equal(stopped?.relay, undefined, `relay no longer runs: ${JSON.stringify(stopped)}`);
+    // Another input changes (a timeout): the binding is updated, and finds relay off in DM.
+    s.stack.configure({ mode: "address", reads: "primary", enableRelay: true, stageTimeoutMs: 20_000 });
+    const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
+    assert.equal(r.code, 0, r.output);
+    assert.match(r.output, /DM source sandbox-source already reads from primary; what an earlier switch left to do:/);
+    assert.match(r.output, /step 1\/1 done in \d+ ms: dmctl --master-addr \S+ start-relay -s sandbox-source/);
+    assert.doesNotMatch(r.output, /pause-task|stop-task|operate-source|tasks not running/);
+    const now = await relay();
+    assert.equal(now.stage, "Running");
+    assert.match(
+        now.relaySubDir ?? "",
+        new RegExp(`^${await uuidOf("primary")}\\.\\d{6}$`),
+        "relay reads from the primary",
+    );
+});

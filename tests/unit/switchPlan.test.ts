@@ -237,3 +237,19 @@ test("the finish reads as the rest of the manual procedure, gtid-S taken from th
         /start-task t1\.yaml {2}# meta binlog-gtid: gtid-S, from the checkpoint; .*start-task t2\.yaml/,
     );
 });
+
+test("at the same address, relay on in the inputs but off in DM (a switch stopped before start-relay) is a start-relay step", () => {
+    const at = { ...base, from: "mysql-b", toAddress: { host: "10.0.0.2", port: 3306 }, tasks: running("t1") };
+    const relayOnly = planAddressSwitch({ ...at, relay: true, liveRelay: false });
+    assert.deepEqual(kinds(relayOnly.steps), ["start-relay"]);
+    assert.deepEqual(formatPlan(relayOnly), [
+        "DM source mysql-01 already reads from mysql-b; what an earlier switch left to do:",
+        "  1. dmctl --master-addr dm:8261 start-relay -s mysql-01 <its worker>  # relay takes over from the running tasks",
+    ]);
+    assert.deepEqual(planAddressSwitch({ ...at, relay: true, liveRelay: true }).steps, []);
+    assert.deepEqual(planAddressSwitch({ ...at, relay: true }).steps, [], "not known: nothing added");
+    assert.deepEqual(planAddressSwitch({ ...at, liveRelay: false }).steps, [], "relay off in the inputs");
+    // With tasks of ours to resume, relay starts before the confirmation, which then checks it.
+    const resumed = planAddressSwitch({ ...at, relay: true, liveRelay: false, pausedByUs: ["t1"] });
+    assert.deepEqual(kinds(resumed.steps), ["check-rule", "resume", "await-running", "start-relay", "confirm-reading"]);
+});
