@@ -18,7 +18,7 @@ import { enterWindow } from "./windows";
 import { describeStep, Step, SwitchPlan } from "./plan";
 import { recover } from "./recovery";
 import { findWrittenOnTarget, TargetAtResume } from "./report";
-import { checkRule, checkStopped, RuleViolationError } from "./rule";
+import { checkRule, RuleViolationError } from "./rule";
 import type { SwitchPorts, SwitchReport, TaskStatus } from "./types";
 import { awaitStage, confirmReading } from "./waits";
 
@@ -107,9 +107,7 @@ async function runStep(
             return;
         case "check-rule": {
             const { gtidS, bytesAtPause, pausedStatus } = state;
-            const executed = plan.finish
-                ? await checkStopped(ports, plan, step, opts, gtidS)
-                : await checkRule(ports, plan, step, opts, gtidS, bytesAtPause, pausedStatus);
+            const executed = await checkRule(ports, plan, step, opts, gtidS, bytesAtPause, pausedStatus);
             state.executedAtCheck ??= executed;
             state.ruleOk = true;
             return;

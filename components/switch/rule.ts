@@ -51,8 +51,10 @@ export function changedByOthers(
 /**
  * Reads every task again and the target, and enforces the decision for every task (after a catch-up wait,
  * every task is read again: the last read before the move is what proves nobody else changed them).
- * `seenPaused` holds the statuses await-paused saw each task Paused with. Fills `gtidS` and `bytes` from the fresh statuses and
- * returns the target's gtid-E it decided against.
+ * `seenPaused` holds the statuses await-paused saw each task Paused with. Fills `gtidS` and `bytes` from the
+ * fresh statuses and returns the target's gtid-E it decided against. A plan that finishes a stopped address
+ * switch (SwitchPlan.finish) has no subtask to read: it decides on the checkpoints in `gtidS`, which cannot
+ * move during the wait.
  */
 export async function checkRule(
     ports: SwitchPorts,
@@ -63,11 +65,11 @@ export async function checkRule(
     bytes: Map<string, number>,
     seenPaused: Map<string, TaskStatus>,
 ): Promise<string> {
-    const status = await readUnchanged(ports, plan, step.tasks, seenPaused, gtidS, bytes);
+    const read = () => readUnchanged(ports, plan, step.tasks, seenPaused, gtidS, bytes);
+    const status = plan.finish ? stoppedStatus(step.tasks, gtidS) : await read();
     // After a wait, which gave another switch time to begin, every task is read again before deciding.
-    const decision = await decideWaitingOnce(ports, step.target, opts.catchUpTimeoutMs, plan.from, status, () =>
-        readUnchanged(ports, plan, step.tasks, seenPaused, gtidS, bytes),
-    );
+    const reread = plan.finish ? undefined : read;
+    const decision = await decideWaitingOnce(ports, step.target, opts.catchUpTimeoutMs, plan.from, status, reread);
     if (!decision.ok) {
         throw new RuleViolationError(decision.reasons.join(" "));
     }
@@ -78,30 +80,10 @@ export async function checkRule(
  * What DM would say of tasks an earlier run stopped: no subtask, Stopped at the checkpoint it recorded
  * (`gtidS`). The decision on them is the pack's, on the position start-task resumes from.
  */
-export function stoppedStatus(tasks: string[], gtidS: Map<string, string>): Map<string, TaskStatus> {
+function stoppedStatus(tasks: string[], gtidS: Map<string, string>): Map<string, TaskStatus> {
     return new Map(
         tasks.map((t) => [t, { stage: "Stopped", unit: "Sync", syncerGtid: gtidS.get(t) ?? "", errors: [] }]),
     );
-}
-
-/**
- * check-rule of a plan that finishes a stopped address switch (SwitchPlan.finish): the decision on the
- * recorded checkpoints, with one bounded wait for a lagging target (stopped tasks cannot move meanwhile).
- * Returns the target's gtid-E it decided against.
- */
-export async function checkStopped(
-    ports: SwitchPorts,
-    plan: SwitchPlan,
-    step: { tasks: string[]; target: string },
-    opts: ResolvedOptions,
-    gtidS: Map<string, string>,
-): Promise<string> {
-    const status = stoppedStatus(step.tasks, gtidS);
-    const decision = await decideWaitingOnce(ports, step.target, opts.catchUpTimeoutMs, plan.from, status);
-    if (!decision.ok) {
-        throw new RuleViolationError(decision.reasons.join(" "));
-    }
-    return decision.executed;
 }
 
 /**

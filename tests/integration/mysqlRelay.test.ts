@@ -17,6 +17,14 @@ async function relay() {
     return { ...source.relay, errors: source.errors };
 }
 
+/** Relay runs for the source and reads from `to`: DM names its subdirectory after the server's server_uuid. */
+async function relayReadsFrom(to: "primary" | "replica") {
+    const now = await relay();
+    assert.equal(now.stage, "Running");
+    assert.match(now.relaySubDir ?? "", new RegExp(`^${await uuidOf(to)}\\.\\d{6}$`), `relay reads from the ${to}`);
+    return now;
+}
+
 test("the first pulumi up adopts the relay-enabled MySQL source; relay reads from the primary", async () => {
     const r = await s.stack.run(["up", "--yes", "--skip-preview"]);
     assert.equal(r.code, 0, r.output);
@@ -27,30 +35,18 @@ test("VIP switch to the MySQL replica with relay on: relay and syncers confirmed
     const { r, written } = await s.upUnderLoad({ mode: "vip", reads: "replica", enableRelay: true });
     assert.match(r.output, /the relay log, if enabled, is read from replica without errors/);
     const paused = /replication was paused for (\d+) ms/.exec(r.output);
-    const now = await relay();
+    const now = await relayReadsFrom("replica");
     console.log(
         `MySQL VIP switch with relay on: paused ${paused?.[1] ?? "?"} ms; ${written} rows written; relay ${now.relaySubDir}`,
     );
-    assert.equal(now.stage, "Running");
     assert.deepEqual(now.errors, []);
-    assert.match(
-        now.relaySubDir ?? "",
-        new RegExp(`^${await uuidOf("replica")}\\.\\d{6}$`),
-        "relay reads from the replica",
-    );
 });
 
 test("address switch to the MySQL primary's own address with relay on: relay started once the tasks run, nothing lost", async () => {
     const { r } = await s.upUnderLoad({ mode: "address", reads: "primary", enableRelay: true });
     assert.match(r.output, /start-relay -s sandbox-source/);
     assert.equal((await s.dm.getSource(s.sb.source.id))?.port, s.sb.primary.port);
-    const now = await relay();
-    assert.equal(now.stage, "Running");
-    assert.match(
-        now.relaySubDir ?? "",
-        new RegExp(`^${await uuidOf("primary")}\\.\\d{6}$`),
-        "relay reads from the primary",
-    );
+    await relayReadsFrom("primary");
 });
 
 test("relay stopped by hand while the inputs ask for it: the next update of the binding starts it again, as the one step of its plan", async () => {
@@ -66,11 +62,5 @@ test("relay stopped by hand while the inputs ask for it: the next update of the 
     assert.match(r.output, /DM source sandbox-source already reads from primary; what an earlier switch left to do:/);
     assert.match(r.output, /step 1\/1 done in \d+ ms: dmctl --master-addr \S+ start-relay -s sandbox-source/);
     assert.doesNotMatch(r.output, /pause-task|stop-task|operate-source|tasks not running/);
-    const now = await relay();
-    assert.equal(now.stage, "Running");
-    assert.match(
-        now.relaySubDir ?? "",
-        new RegExp(`^${await uuidOf("primary")}\\.\\d{6}$`),
-        "relay reads from the primary",
-    );
+    await relayReadsFrom("primary");
 });
