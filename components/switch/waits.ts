@@ -4,7 +4,7 @@
  * status read a round.
  */
 import { pollUntil } from "../util/poll";
-import type { ResolvedOptions } from "./options";
+import { ResolvedOptions, stagePollMs } from "./options";
 import type { RelayView, SwitchPorts, TaskStatus } from "./types";
 
 /** Polls until every task is at `want`; returns the status that showed each one there. */
@@ -32,7 +32,7 @@ export async function awaitStage(
             pending = pending.filter((t) => !seenThere.has(t));
             return pending.length === 0 ? new Map(tasks.map((t) => [t, seenThere.get(t)!])) : undefined;
         },
-        { intervalMs: opts.pollIntervalMs, timeoutMs: opts.stageTimeoutMs },
+        { intervalMs: stagePollMs(opts.pollIntervalMs, tasks.length), timeoutMs: opts.stageTimeoutMs },
     );
     if (all !== undefined) {
         return all;

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { executeSwitch, SwitchError } from "../../components/switch/execute";
-import { resolveOptions } from "../../components/switch/options";
+import { resolveOptions, stagePollMs } from "../../components/switch/options";
 import { sleep } from "../../components/util/poll";
 import { opts, plan, World } from "../support/switchWorld";
 
@@ -197,4 +197,12 @@ test("await-paused and await-running read every pending task in one status read 
     const resumedAt = w.calls.indexOf(`resume ${all}`);
     assert.deepEqual(w.calls[resumedAt + 1], `status ${all}`, "await-running: every task in one read");
     assert.deepEqual(Object.keys(r.gtidS), names, "gtid-S of every task, in the plan's order");
+});
+
+test("a stage wait of many tasks reads less often: 3 ms a task, at least pollIntervalMs, at most 30 ms", () => {
+    assert.equal(stagePollMs(10, 2), 10);
+    assert.equal(stagePollMs(10, 10), 30);
+    assert.equal(stagePollMs(10, 50), 30);
+    assert.equal(stagePollMs(1, 2), 6);
+    assert.equal(stagePollMs(100, 50), 100, "a longer pause set by the caller stands");
 });
