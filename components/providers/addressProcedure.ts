@@ -49,6 +49,12 @@ export function sourceConfig(
 }
 
 /**
+ * DM's source needs no start-relay: relay runs (by its configuration, or start-relay), or no dm-worker is
+ * bound to it, so relay cannot start now and is not asked to.
+ */
+export const needsNoRelayStart = (live: SourceInfo) => live.enableRelay || !!live.relay || !live.worker;
+
+/**
  * operate-source stop, after stop-relay when relay runs for the source's worker by start-relay (an address
  * switch with relay on leaves it so): DM refuses to stop a source with relay workers (46023). Relay started
  * by the source's own enable-relay stops with the source.
@@ -163,7 +169,7 @@ export async function finishPlan(
         stopped: names,
         created: here ? await startedAgain(dm, inputs.sourceId, names) : [],
         live: live && nameOf(inputs, live),
-        liveRelay: !!live && (live.enableRelay || !!live.relay || !live.worker),
+        liveRelay: !!live && needsNoRelayStart(live),
         to: nameOf(inputs, want),
         toAddress: want,
         relay: inputs.enableRelay,

@@ -18,6 +18,7 @@ import {
     finishPlan,
     finishRun,
     nameOf,
+    needsNoRelayStart,
     sameAddress,
     sourceConfig,
     StoppedTask,
@@ -118,9 +119,8 @@ async function converge(
         toAddress: want,
         pausedByUs: olds?.pausedByUs,
         relay: inputs.enableRelay,
-        // Relay off in DM while the inputs ask for it: a switch stopped before its start-relay step. No worker
-        // bound to the source: relay cannot start now, and is not asked to.
-        liveRelay: live.enableRelay || !!live.relay || !live.worker,
+        // Relay off in DM while the inputs ask for it: a switch stopped before its start-relay step.
+        liveRelay: needsNoRelayStart(live),
         reconfigure,
     });
     if (plan.steps.length === 0) {

@@ -101,8 +101,9 @@ export interface AddressPlanInput extends VipPlanInput {
     /** The source's relay log is on: it is re-created without relay, and relay is started once the tasks run. @default false */
     relay?: boolean;
     /**
-     * The source runs relay now (by its configuration, or start-relay). With `relay` on and `from` = `to`, false
-     * adds a start-relay step: an address switch stopped before its own. @default undefined (not known: none added)
+     * The source runs relay now (by its configuration, or start-relay), or cannot start it (no dm-worker bound).
+     * With `relay` on and `from` = `to`, false adds a start-relay step: an address switch stopped before its
+     * own. @default undefined (not known: none added)
      */
     liveRelay?: boolean;
     /**
@@ -126,7 +127,7 @@ export interface FinishPlanInput {
     created?: string[];
     /** The instance DM's source reads from now (a name or host:port); undefined: the source is stopped. */
     live?: string;
-    /** The live source runs relay (by its configuration or start-relay). @default false */
+    /** The live source runs relay (by its configuration or start-relay), or cannot start it (no dm-worker bound). @default false */
     liveRelay?: boolean;
     to: string;
     toAddress: Address;
