@@ -148,7 +148,8 @@ async function startedAgain(dm: DmClient, sourceId: string, tasks: string[]): Pr
 
 /**
  * The plan that finishes an address switch a failed run left with `stopped` tasks, from DM's source as it
- * is now (`live`; undefined: stopped). Reads which tasks a failed start-task created already. The same
+ * is now (`live`; undefined: stopped). Reads which tasks a failed start-task created already (only when the
+ * source is at the target: with no live source it reads nothing from DM). The same
  * plan the preview prints (the SourceBinding's diff) and `pulumi up` runs.
  */
 export async function finishPlan(

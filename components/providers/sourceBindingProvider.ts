@@ -12,7 +12,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { createDmClient } from "../dm";
 import { tasksToCheck } from "../preflight/decide";
 import { settleAll } from "../switch/livePorts";
-import { Address, formatPlan, planAddressSwitch, planFinishStopped } from "../switch/plan";
+import { Address, formatPlan, planAddressSwitch } from "../switch/plan";
 import {
     addressPorts,
     finishPlan,
@@ -192,14 +192,8 @@ async function previewFinish(olds: SourceBindingOutputs, news: SourceBindingInpu
     if ("value" in r) {
         return [...formatPlan(r.value), ...r.note];
     }
-    const assumed = planFinishStopped({
-        sourceId: news.sourceId,
-        dmAddress: news.dm.address,
-        stopped: stopped.map((t) => t.name),
-        to: nameOf(news, news),
-        toAddress: news,
-        relay: news.enableRelay,
-    });
+    // With no live source, the plan reads nothing from DM.
+    const assumed = await finishPlan(createDmClient(news.dm), news, undefined, stopped, olds);
     const why = `  (DM's source could not be read from DM at ${news.dm.address}: ${r.failed}; planned as if it were stopped. 'pulumi up' reads it before anything changes)`;
     return [...formatPlan(assumed), why];
 }
