@@ -126,6 +126,28 @@ export function haproxyDaemon(o: HaproxyOptions, pid?: number): SandboxHaproxy {
     return { proc: daemon(spec, pid), socket, adminAddr, vip };
 }
 
+/**
+ * {@link startHaproxy}; when HAProxy finds its VIP or admin port taken (another process bound it after it was
+ * chosen), again on the ports `choose` gives, three attempts in all. Returns HAProxy and the ports it got.
+ */
+export async function startHaproxyOnFreePorts(
+    o: HaproxyOptions,
+    choose: () => Promise<{ vipPort: number; statsPort: number }>,
+): Promise<{ haproxy: SandboxHaproxy; vipPort: number; statsPort: number }> {
+    let ports = { vipPort: o.vipPort, statsPort: o.statsPort };
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return { haproxy: await startHaproxy({ ...o, ...ports }), ...ports };
+        } catch (e) {
+            if (attempt >= 3 || !/Address already in use/.test((e as Error).message)) {
+                throw e;
+            }
+            o.log?.(`haproxy: port ${ports.vipPort} or ${ports.statsPort} was taken; trying others`);
+            ports = await choose();
+        }
+    }
+}
+
 /** Starts HAProxy and waits until the VIP listens and the runtime API lists both servers. */
 export async function startHaproxy(o: HaproxyOptions): Promise<SandboxHaproxy> {
     const h = haproxyDaemon(o);

@@ -18,7 +18,7 @@ import { dmBinDir, dmMysqlBinDir } from "../tools/env";
 import { writeDescription } from "./description";
 import { dmBinaries } from "./dm";
 import { dmCluster } from "./dmCluster";
-import { startHaproxy } from "./haproxy";
+import { startHaproxy, startHaproxyOnFreePorts } from "./haproxy";
 import { replicate, startMariadb } from "./mariadb";
 import { ADMIN, freePort, MariadbInstance } from "./server";
 import { replicateMysql, startMysql } from "./mysql";
@@ -176,7 +176,7 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
             }
             return start;
         };
-        const haproxy = startHaproxy({
+        const haproxyOptions = {
             dir,
             vipPort: ports.vip,
             statsPort: ports.haproxyStats,
@@ -184,7 +184,20 @@ export async function startSandbox(o: SandboxOptions = {}): Promise<Sandbox> {
             replicaPort: replica.port,
             killOnExit,
             log,
-        });
+        };
+        // Ports this process chose may be taken before HAProxy binds them: others are tried, as for the servers.
+        const haproxy =
+            o.ports?.vip === undefined && o.ports?.haproxyStats === undefined
+                ? startHaproxyOnFreePorts(haproxyOptions, async () => {
+                      const vipPort = await freePort();
+                      let statsPort = await freePort();
+                      while (statsPort === vipPort) statsPort = await freePort();
+                      return { vipPort, statsPort };
+                  }).then((r) => {
+                      [ports.vip, ports.haproxyStats] = [r.vipPort, r.statsPort];
+                      return r.haproxy;
+                  })
+                : startHaproxy(haproxyOptions);
         const phase2 = await Promise.allSettled([
             setUp(),
             haproxy.then((h) => {
